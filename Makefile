@@ -1,0 +1,143 @@
+# asin-tools: one GNU make file.  Tools, unit tests and test helpers are
+# found by name, so adding bin/asin-x.c or tests/unit/x.c needs no edit here:
+#   bin/asin-*.c         a one-file tool          -> $(BUILD)/bin/asin-*
+#   bin/asin-*/*.c       a tool with its own folder
+#   tests/unit/*.c       a C unit test (TAP)     -> $(BUILD)/tests/unit/*
+#   tests/tools/*.c      a test helper program   -> $(BUILD)/tests/*
+#   tests/fuzz/*.c       a libFuzzer target      -> build-fuzz/*
+
+VERSION = 0.1.0
+PREFIX ?= /usr/local
+MANPREFIX ?= $(PREFIX)/share/man
+BUILD ?= build
+
+CC ?= cc
+OPTFLAGS ?= -O2
+CFLAGS_BASE = -std=c11 -D_GNU_SOURCE $(OPTFLAGS) -g -Wall -Wextra -Werror \
+	-Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter -fstack-protector-strong -fno-plt \
+	-DASIN_VERSION='"$(VERSION)"' -Icommon
+HARDEN = -D_FORTIFY_SOURCE=2
+CFLAGS ?=
+ALL_CFLAGS = $(CFLAGS_BASE) $(HARDEN) $(SANFLAGS) $(CFLAGS)
+CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+LDFLAGS ?=
+LDLIBS = -ljq $(CURL_LIBS) $(SQLITE_LIBS) -lm
+ALL_LDFLAGS = -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
+
+COMMON_SRC := $(sort $(wildcard common/*.c))
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+LIB := $(BUILD)/libasin.a
+
+TOOL_C := $(sort $(wildcard bin/asin-*.c))
+TOOL_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard bin/asin-*/*.c))))
+TOOLS := $(TOOL_C:bin/%.c=$(BUILD)/bin/%) $(TOOL_DIRS:bin/%=$(BUILD)/bin/%)
+
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+UNITS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+TTOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TTOOLS := $(TTOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
+
+MANS := $(sort $(wildcard man/*.1 man/*.7))
+
+.PHONY: all deps check test unit sanitize bench fuzz demo install uninstall \
+	clean lint
+.DELETE_ON_ERROR:
+
+all: $(TOOLS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $(COMMON_OBJ)
+
+$(BUILD)/bin/%: $(BUILD)/obj/bin/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# A tool with its own folder links every object in it.
+define dirtool
+$(BUILD)/bin/$(notdir $(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)/*.c)) $(LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIB) $$(LDLIBS)
+endef
+$(foreach d,$(TOOL_DIRS),$(eval $(call dirtool,$(d))))
+
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+unit: $(UNITS) $(TTOOLS)
+
+deps:
+	@sh tests/install-deps.sh
+
+# The README's test command, and all that .ci/run runs.
+check: deps
+	$(MAKE) all unit
+	BUILD=$(BUILD) sh tests/run-check.sh
+
+# The suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
+sanitize: deps
+	$(MAKE) BUILD=build-san OPTFLAGS=-O1 HARDEN= \
+	    SANFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
+	    all unit
+	BUILD=build-san ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    sh tests/run-check.sh
+
+lint:
+	@for m in $(MANS); do mandoc -Tlint -W warning $$m || exit 1; done
+
+bench: all unit
+	BUILD=$(BUILD) sh tests/bench/run.sh
+
+# libFuzzer targets; FUZZ_SECONDS per target (default 600).
+FUZZ_SECONDS ?= 600
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang" >&2; exit 1; }
+	@mkdir -p build-fuzz
+	@for f in $(FUZZ_SRC); do \
+	    n=$$(basename $$f .c); \
+	    echo "fuzz: $$n"; \
+	    clang -std=c11 -D_GNU_SOURCE -O1 -g -Icommon \
+	        -DASIN_VERSION='"$(VERSION)"' \
+	        -fsanitize=fuzzer,address,undefined -o build-fuzz/$$n \
+	        $$f $(COMMON_SRC) $(LDLIBS) || exit 1; \
+	    mkdir -p build-fuzz/$$n.corpus; \
+	    build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) \
+	        build-fuzz/$$n.corpus tests/fuzz/$$n.seed || exit 1; \
+	done
+
+demo: all unit
+	BUILD=$(BUILD) sh pipelines/demo.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
+	    $(DESTDIR)$(MANPREFIX)/man7
+	for t in $(TOOLS); do cp -f $$t $(DESTDIR)$(PREFIX)/bin/; done
+	for m in $(filter %.1,$(MANS)); do \
+	    cp -f $$m $(DESTDIR)$(MANPREFIX)/man1/; done
+	for m in $(filter %.7,$(MANS)); do \
+	    cp -f $$m $(DESTDIR)$(MANPREFIX)/man7/; done
+
+uninstall:
+	for t in $(notdir $(TOOLS)); do rm -f $(DESTDIR)$(PREFIX)/bin/$$t; done
+	for m in $(notdir $(MANS)); do \
+	    rm -f $(DESTDIR)$(MANPREFIX)/man1/$$m $(DESTDIR)$(MANPREFIX)/man7/$$m; \
+	done
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,19 @@
+/*
+ * recint.h - what record.c tells out.c and nothing else: the link between
+ * the parser behind the record API and the appending writer.  Not for
+ * tools.
+ */
+#ifndef RECINT_H
+#define RECINT_H
+
+#include <stddef.h>
+
+struct record;
+
+/* 1 if the current record has the top-level key (bytes, not escaped). */
+int rec_has_key(struct record *, const char *key, size_t keylen);
+
+/* Offset of the first byte of s[0..n) that is not UTF-8, or -1. */
+long utf8_invalid_at(const unsigned char *s, size_t n);
+
+#endif

@@ -12,7 +12,7 @@
 
 static int tap_n, tap_failed;
 
-static int
+static inline int
 tap_ok(int cond, const char *what)
 {
 	tap_n++;
@@ -23,7 +23,7 @@ tap_ok(int cond, const char *what)
 }
 
 /* Strings equal (NULL-safe). */
-static int
+static inline int
 tap_str(const char *got, const char *want, const char *what)
 {
 	int ok = got != NULL && want != NULL ? strcmp(got, want) == 0 :
@@ -36,7 +36,7 @@ tap_str(const char *got, const char *want, const char *what)
 }
 
 /* Doubles within rel relative (or abs absolute, whichever is looser). */
-static int
+static inline int
 tap_near(double got, double want, double rel, const char *what)
 {
 	double d = fabs(got - want);
@@ -48,7 +48,7 @@ tap_near(double got, double want, double rel, const char *what)
 	return ok;
 }
 
-static int
+static inline int
 tap_done(void)
 {
 	printf("1..%d\n", tap_n);

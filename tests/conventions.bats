@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# conventions.bats: every tool in build/bin against the shared rules of
+# CONVENTIONS.md: --help and --version, exit 2 on an unknown flag, a man
+# page that lints and names every flag of --help, a located error on a
+# malformed line, exit 1 when stdout is /dev/full.
+
+load helper
+
+tools() {
+	local t
+	for t in "$BUILD_DIR"/bin/asin-*; do
+		[ -x "$t" ] && basename "$t"
+	done
+}
+
+# The flags a tool needs to run at all, and one input line it accepts.
+tool_args() {
+	case $1 in
+	asin-validate) echo "--schema $SCHEMAS/fact.schema.json" ;;
+	asin-split) echo "--experiment e1 --variants control:50,treatment:50" ;;
+	asin-uplift) echo "" ;;
+	asin-fetch) echo "--replay $BATS_TEST_TMPDIR/empty-archive" ;;
+	*) echo "" ;;
+	esac
+}
+
+good_line() {
+	case $1 in
+	asin-uplift) echo '{"variant":"control","impressions":1000,"clicks":50,"conversions":5,"gmv":100,"spend":20}' ;;
+	*) echo '{"asin":"B000000001","marketplace":"US","date":"2024-01-01","category":"Toys","price":9.99,"bsr":100,"rating":4.5,"review_count":10}' ;;
+	esac
+}
+
+@test "there are tools to check" {
+	[ -n "$(tools)" ]
+}
+
+@test "every tool: --help on stdout, exit 0, starts with usage:" {
+	for t in $(tools); do
+		run --separate-stderr "$t" --help
+		[ "$status" -eq 0 ] || { echo "$t --help: exit $status"; return 1; }
+		[ -z "$stderr" ] || { echo "$t --help wrote to stderr"; return 1; }
+		[[ "$output" == usage:\ $t* ]] || { echo "$t --help: '${output%%$'\n'*}'"; return 1; }
+		run --separate-stderr "$t" -h
+		[ "$status" -eq 0 ] || { echo "$t -h: exit $status"; return 1; }
+	done
+}
+
+@test "every tool: --version prints 'name VERSION'" {
+	for t in $(tools); do
+		run --separate-stderr "$t" --version
+		[ "$status" -eq 0 ] || { echo "$t --version: exit $status"; return 1; }
+		[[ "$output" =~ ^$t\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "$t: '$output'"; return 1; }
+		run --separate-stderr "$t" -V
+		[ "$status" -eq 0 ]
+	done
+}
+
+@test "every tool: an unknown flag is exit 2 with the Try line" {
+	for t in $(tools); do
+		run --separate-stderr "$t" --no-such-flag
+		[ "$status" -eq 2 ] || { echo "$t: exit $status"; return 1; }
+		[ -z "$output" ] || { echo "$t wrote to stdout"; return 1; }
+		[[ "$stderr" == *"Try '$t --help' for more information."* ]] ||
+		    { echo "$t: $stderr"; return 1; }
+	done
+}
+
+@test "every tool: a man page that lints and documents every flag" {
+	for t in $(tools); do
+		local m="$TOP/man/$t.1"
+		[ -f "$m" ] || { echo "$t has no man page"; return 1; }
+		run mandoc -Tlint -W warning "$m"
+		[ -z "$output" ] || { echo "$output"; return 1; }
+		local page flags f
+		page=$(mandoc -Tascii "$m" | col -b)
+		[[ "$page" == *"SEE ALSO"*"asin(7)"* ]] || { echo "$t.1: no asin(7) in SEE ALSO"; return 1; }
+		[[ "$page" == *"EXIT STATUS"* ]] || { echo "$t.1: no EXIT STATUS"; return 1; }
+		[[ "$page" == *"EXAMPLES"* ]] || { echo "$t.1: no EXAMPLES"; return 1; }
+		flags=$("$t" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
+		for f in $flags; do
+			grep -qF -- "$f" <<<"$page" || { echo "$t: $f is in --help but not in $t.1"; return 1; }
+		done
+	done
+}
+
+@test "every tool: a malformed line is a located error, exit 1" {
+	for t in $(tools); do
+		[ "$t" = asin-fetch ] && continue	# reads ASINs: tested in asin-fetch.bats
+		local in="$BATS_TEST_TMPDIR/bad.ndjson"
+		{ good_line "$t"; echo '{"asin": "B000000002", oops}'; } >"$in"
+		# shellcheck disable=SC2046
+		run --separate-stderr "$t" $(tool_args "$t") "$in"
+		[ "$status" -eq 1 ] || { echo "$t: exit $status: $stderr"; return 1; }
+		[[ "$stderr" == "$t: $in:2: "* ]] || { echo "$t: '$stderr'"; return 1; }
+	done
+}
+
+@test "every tool: writing to /dev/full is exit 1 with a message" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	for t in $(tools); do
+		[ "$t" = asin-fetch ] && continue	# needs an upstream: asin-fetch.bats
+		local in="$BATS_TEST_TMPDIR/good.ndjson"
+		good_line "$t" >"$in"
+		# shellcheck disable=SC2046
+		run --separate-stderr "$t" $(tool_args "$t") "$in"
+		[ "$status" -eq 0 ] || { echo "$t: cannot run: $stderr"; return 1; }
+		# shellcheck disable=SC2046
+		run --separate-stderr sh -c "$t $(tool_args "$t") '$in' >/dev/full"
+		[ "$status" -eq 1 ] || { echo "$t >/dev/full: exit $status"; return 1; }
+		[[ "$stderr" == *"write error"* ]] || { echo "$t: '$stderr'"; return 1; }
+	done
+}
+
+@test "every tool: a closed pipe is a quiet stop" {
+	for t in $(tools); do
+		[ "$t" = asin-fetch ] && continue
+		local in="$BATS_TEST_TMPDIR/many.ndjson"
+		for i in $(seq 1 3000); do good_line "$t"; done >"$in"
+		# shellcheck disable=SC2046
+		run --separate-stderr sh -c "$t $(tool_args "$t") '$in' | head -c 1 >/dev/null"
+		[ -z "$stderr" ] || { echo "$t: '$stderr'"; return 1; }
+	done
+}
+
+@test "every tool has a README line and a bats file" {
+	for t in $(tools); do
+		grep -q "$t" "$TOP/README.md" || { echo "$t not in README.md"; return 1; }
+		ls "$TOP"/tests/"$t"*.bats >/dev/null 2>&1 || { echo "$t has no tests"; return 1; }
+	done
+}

@@ -20,18 +20,15 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#ifndef ASIN_VERSION
-#define ASIN_VERSION "0.0.0"
-#endif
+#include "asin.h"
 
 #define OUTBUF (1u << 20)
 #define ROWMAX 2048		/* bytes; a title is at most TITLEMAX raw */
@@ -193,7 +190,6 @@ static int sorted;
 static int verbose;
 static int start_y = 2024, start_m = 1, start_d = 1;
 
-static const char *prog = "genfacts";
 static char **dates;		/* "YYYY-MM-DD" per day */
 static struct series *ser;
 static size_t nser;
@@ -201,53 +197,6 @@ static size_t nser;
 static char *obuf;
 static size_t olen;
 static long long written;
-
-static void die(const char *, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void usage_error(const char *, ...) __attribute__((noreturn, format(printf, 1, 2)));
-
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static void
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
-	exit(2);
-}
-
-static void *
-xmalloc_(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-		die("out of memory");
-	return p;
-}
-
-static void *
-xrealloc_(void *p, size_t n)
-{
-	if ((p = realloc(p, n ? n : 1)) == NULL)
-		die("out of memory");
-	return p;
-}
 
 /* splitmix64: expands one seed word into well-mixed state words. */
 static uint64_t
@@ -460,7 +409,7 @@ make_title(struct series *x, struct rng *r)
 		n = title_add(t, n, parts[i]);
 		raw += w;
 	}
-	x->title = xmalloc_(n + 1);
+	x->title = xmalloc(n + 1);
 	memcpy(x->title, t, n);
 	x->title[n] = '\0';
 	x->title_len = n;
@@ -521,7 +470,7 @@ make_series(void)
 			break;
 		if (nser == cap) {
 			cap = cap ? cap * 2 : 1024;
-			ser = xrealloc_(ser, cap * sizeof(*ser));
+			ser = xrealloc(ser, cap * sizeof(*ser));
 		}
 		x = &ser[nser];
 		memset(x, 0, sizeof(*x));
@@ -542,9 +491,7 @@ make_series(void)
 	/* Room for every code at load factor <= 1/2. */
 	for (codes_cap = 1024; codes_cap < 2 * nser; codes_cap *= 2)
 		;
-	codes = calloc(codes_cap, sizeof(*codes));
-	if (codes == NULL)
-		die("out of memory");
+	codes = xcalloc(codes_cap, sizeof(*codes));
 
 	for (i = 0; i < nser; i++) {
 		struct series *x = &ser[i];
@@ -617,7 +564,7 @@ flush_out(void)
 				continue;
 			if (errno == EPIPE)
 				exit(0);
-			die("<stdout>: write error: %s", strerror(errno));
+			die("<stdout>: write error:");
 		}
 		off += (size_t)n;
 	}
@@ -854,11 +801,11 @@ emit_day(const char *row, size_t len)
 {
 	if (day_len + len + 1 > day_cap) {
 		day_cap = (day_len + len + 1) * 2;
-		day_buf = xrealloc_(day_buf, day_cap);
+		day_buf = xrealloc(day_buf, day_cap);
 	}
 	if (day_n + 1 >= day_ncap) {
 		day_ncap = day_ncap ? day_ncap * 2 : 4096;
-		day_off = xrealloc_(day_off, day_ncap * sizeof(*day_off));
+		day_off = xrealloc(day_off, day_ncap * sizeof(*day_off));
 	}
 	day_off[day_n++] = day_len;
 	memcpy(day_buf + day_len, row, len);
@@ -879,7 +826,7 @@ cmp_series(const void *a, const void *b)
 static void
 run_sorted(void)
 {
-	struct series **order = xmalloc_(nser * sizeof(*order));
+	struct series **order = xmalloc(nser * sizeof(*order));
 	size_t i;
 	int d;
 
@@ -896,42 +843,37 @@ static void
 run_day_major(void)
 {
 	struct rng shuf;
-	size_t i, j, k, t, len;
+	size_t *idx = NULL, i, j, k, t, len;
 	int d;
 
 	rng_seed(&shuf, seed, (uint64_t)-1);
 	for (d = 0; d < ndays && (nrows < 0 || written < nrows); d++) {
 		day_len = day_n = 0;
-		if (day_ncap == 0)
-			emit_day("", 0), day_len = day_n = 0;
 		for (i = 0; i < nser; i++)
 			if (d >= ser[i].start && d <= ser[i].end)
 				step(&ser[i], d, emit_day);
+		if (day_n == 0)
+			continue;
 		day_off[day_n] = day_len;
 		/* Shuffle an index of the rows, not the rows themselves. */
-		{
-			size_t *idx = xmalloc_((day_n + 1) * sizeof(*idx));
-
-			for (i = 0; i < day_n; i++)
-				idx[i] = i;
-			for (i = day_n; i > 1; i--) {
-				j = (size_t)below(&shuf, (long)i);
-				t = idx[i - 1], idx[i - 1] = idx[j], idx[j] = t;
-			}
-			for (k = 0; k < day_n; k++) {
-				if (nrows >= 0 && written >= nrows)
-					break;
-				i = idx[k];
-				len = day_off[i + 1] - day_off[i];
-				if (olen + len > OUTBUF)
-					flush_out();
-				memcpy(obuf + olen, day_buf + day_off[i], len);
-				olen += len;
-				written++;
-			}
-			free(idx);
+		idx = xreallocarray(idx, day_n, sizeof(*idx));
+		for (i = 0; i < day_n; i++)
+			idx[i] = i;
+		for (i = day_n; i > 1; i--) {
+			j = (size_t)below(&shuf, (long)i);
+			t = idx[i - 1], idx[i - 1] = idx[j], idx[j] = t;
+		}
+		for (k = 0; k < day_n && (nrows < 0 || written < nrows); k++) {
+			i = idx[k];
+			len = day_off[i + 1] - day_off[i];
+			if (olen + len > OUTBUF)
+				flush_out();
+			memcpy(obuf + olen, day_buf + day_off[i], len);
+			olen += len;
+			written++;
 		}
 	}
+	free(idx);
 }
 
 /* A valid calendar date written YYYY-MM-DD, year 1000 or later. */
@@ -965,7 +907,7 @@ static const char usage_text[] =
     "  --asins N         number of (asin, marketplace) series (default:\n"
     "                    enough for --rows)\n"
     "  --days N          days in the window (default 100)\n"
-    "  --dup-rate R      chance of a same-day re-fetch of a fact (default 0.02)\n"
+    "  --dup-rate R      chance of a same-day re-fetch (default 0.02)\n"
     "  --bad-rate R      chance that a row is corrupted: null or negative\n"
     "                    price, bsr 0, no asin, or cut-off JSON (default 0)\n"
     "  --start DATE      first day (default 2024-01-01)\n"
@@ -974,31 +916,15 @@ static const char usage_text[] =
     "  -h, --help        print this help and exit\n"
     "  -V, --version     print the version and exit\n";
 
-static long long
-int_arg(const char *flag, const char *arg, long long min, long long max)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max)
-		usage_error("option --%s: expected an integer from %lld to "
-		    "%lld, got '%s'", flag, min, max, arg);
-	return v;
-}
-
+/* A rate in [0, 1): 1 would loop forever on re-fetches. */
 static double
 rate_arg(const char *flag, const char *arg)
 {
-	char *end;
-	double v;
+	double v = cli_double(flag, arg, 0, 1);
 
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno != 0 || end == arg || *end != '\0' || !(v >= 0 && v < 1))
-		usage_error("option --%s: expected a number in [0, 1), got "
-		    "'%s'", flag, arg);
+	if (v >= 1)
+		usage_error("option %s: expected a number from 0 to below 1, "
+		    "got '%s'", flag, arg);
 	return v;
 }
 
@@ -1034,29 +960,27 @@ main(int argc, char *argv[])
 	long z;
 	int ch, y, m, d, i;
 
-	if (argv[0] != NULL && strrchr(argv[0], '/') != NULL)
-		prog = strrchr(argv[0], '/') + 1;
-	else if (argv[0] != NULL)
-		prog = argv[0];
+	diag_init(argv[0]);
 	while ((ch = getopt_long(argc, argv, "hVv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_SEED:
-			seed = (uint64_t)int_arg("seed", optarg, 0, INT64_MAX);
+			seed = (uint64_t)cli_int("--seed", optarg, 0,
+			    LLONG_MAX);
 			break;
 		case OPT_ROWS:
-			nrows = int_arg("rows", optarg, 0, 1LL << 40);
+			nrows = cli_int("--rows", optarg, 0, 1LL << 40);
 			break;
 		case OPT_ASINS:
-			nasins = int_arg("asins", optarg, 1, 100000000);
+			nasins = cli_int("--asins", optarg, 1, 100000000);
 			break;
 		case OPT_DAYS:
-			ndays = (int)int_arg("days", optarg, 1, 36500);
+			ndays = (int)cli_int("--days", optarg, 1, 36500);
 			break;
 		case OPT_DUP:
-			dup_rate = rate_arg("dup-rate", optarg);
+			dup_rate = rate_arg("--dup-rate", optarg);
 			break;
 		case OPT_BAD:
-			bad_rate = rate_arg("bad-rate", optarg);
+			bad_rate = rate_arg("--bad-rate", optarg);
 			break;
 		case OPT_START:
 			if (!parse_date(optarg, &start_y, &start_m, &start_d))
@@ -1071,28 +995,31 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return 0;
+			if (fflush(stdout) != 0)
+				die("<stdout>: write error:");
+			return EXIT_OK;
 		case 'V':
-			printf("%s %s\n", prog, ASIN_VERSION);
-			return 0;
+			printf("%s %s\n", diag_prog(), ASIN_VERSION);
+			if (fflush(stdout) != 0)
+				die("<stdout>: write error:");
+			return EXIT_OK;
 		default:
 			fprintf(stderr, "Try '%s --help' for more "
-			    "information.\n", prog);
-			return 2;
+			    "information.\n", diag_prog());
+			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
 		usage_error("unexpected operand '%s'", argv[optind]);
-	signal(SIGPIPE, SIG_DFL);
 
-	dates = xmalloc_((size_t)ndays * sizeof(*dates));
+	dates = xmalloc((size_t)ndays * sizeof(*dates));
 	z = days_from_civil(start_y, start_m, start_d);
 	for (i = 0; i < ndays; i++) {
 		civil_from_days(z + i, &y, &m, &d);
-		dates[i] = xmalloc_(16);
+		dates[i] = xmalloc(16);
 		snprintf(dates[i], 16, "%04d-%02d-%02d", y, m, d);
 	}
-	obuf = xmalloc_(OUTBUF);
+	obuf = xmalloc(OUTBUF);
 	make_series();
 	if (sorted)
 		run_sorted();
@@ -1100,8 +1027,7 @@ main(int argc, char *argv[])
 		run_day_major();
 	flush_out();
 	if (verbose)
-		fprintf(stderr, "%s: %lld rows, %zu series, %d days\n", prog,
-		    written, nser, ndays);
+		note("%lld rows, %zu series, %d days", written, nser, ndays);
 	if (nrows >= 0 && written < nrows)
 		die("only %lld of %lld rows: the series ran out (raise "
 		    "--asins or --days)", written, nrows);

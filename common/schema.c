@@ -39,7 +39,7 @@
 
 #include "schema.h"
 
-#define SCHEMA_MAX_DEPTH 128	/* nesting of the schema document itself */
+#define SCHEMA_MAX_DEPTH 64	/* subschemas within subschemas */
 #define SCHEMA_MAX_FILE (64u << 20)
 #define SHOW_MAX 40		/* code points of a string shown in messages */
 #define ENUM_SHOW_MAX 60	/* bytes of an enum list shown in messages */

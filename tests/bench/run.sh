@@ -1,15 +1,23 @@
 #!/bin/sh
-# run.sh: `make bench`.  Runs every tests/bench/*.sh fragment but lib.sh and
-# setup-*.sh, each of which prints its own tables through lib.sh.  BENCH
-# names a subset (BENCH="record zscore"); ROWS sets the data size where a
-# fragment takes one.
+# run.sh: `make bench`.  Runs every tests/bench/*.sh fragment but lib.sh,
+# run.sh and setup-*.sh, each of which prints its own tables through
+# lib.sh, then a summary of every ratio.  BENCH names a subset
+# (BENCH="record zscore"); ROWS sets the data size where a fragment takes
+# one; RUNS the runs per measurement.  Output is Markdown on stdout;
+# results stay in $BENCH_OUT (default build/bench) as results.tsv and
+# ratios.tsv.
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-export TOP BUILD=${BUILD:-build}
+BUILD=${BUILD:-build}
 BENCH_OUT=${BENCH_OUT:-$TOP/$BUILD/bench}
-export BENCH_OUT
-mkdir -p "$BENCH_OUT"
+export TOP BUILD BENCH_OUT
+. "$TOP/tests/bench/lib.sh"
 : >"$BENCH_OUT/results.tsv"
-echo "asin-tools benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
+: >"$BENCH_OUT/ratios.tsv"
+
+echo "# asin-tools benchmarks, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+machine_line
+status=0
 for f in "$TOP"/tests/bench/*.sh; do
 	n=$(basename "$f" .sh)
 	case $n in lib|run|setup-*) continue ;; esac
@@ -18,5 +26,19 @@ for f in "$TOP"/tests/bench/*.sh; do
 	fi
 	echo
 	echo "## $n"
-	sh "$f" || echo "bench $n failed" >&2
+	if ! BENCH_NAME=$n sh "$f"; then
+		echo "bench $n failed" >&2
+		status=1
+	fi
 done
+
+if [ -s "$BENCH_OUT/ratios.tsv" ]; then
+	echo
+	echo "## Summary: ratios (wall time of B / wall time of A)"
+	echo
+	echo "| A | B | ratio |"
+	echo "|---|---|---:|"
+	awk -F'\t' '{ printf "| %s | %s | %.2fx |\n", $1, $2, $3 }' \
+	    "$BENCH_OUT/ratios.tsv"
+fi
+exit $status

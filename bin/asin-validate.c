@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "asin.h"
 #include "schema.h"
@@ -44,6 +45,23 @@ reject(struct acct *ac, struct out *o, const struct nd_line *ln,
 	acct_reject(ac, ln->source, ln->lineno, ln->buf, ln->len, why);
 }
 
+/*
+ * libjq 1.6 ends a parse error with " (while parsing '<the whole
+ * line>')": up to --max-line bytes in one diagnostic.  The line is in the
+ * reject record already, so the message stops before it.
+ */
+static const char *
+short_parse_error(const char *err, struct buf *tmp)
+{
+	const char *cut = strstr(err, " (while parsing '");
+
+	if (cut == NULL)
+		return err;
+	tmp->len = 0;
+	buf_add(tmp, err, (size_t)(cut - err));
+	return tmp->data;
+}
+
 /* Check every record of rd; returns the exit status. */
 static int
 validate(struct nd_reader *rd, const struct schema *sc, int all,
@@ -62,7 +80,8 @@ validate(struct nd_reader *rd, const struct schema *sc, int all,
 	while (nd_next(rd, &ln)) {
 		ac.in++;
 		if (ln.error != NULL || !rec_parse(rec, &ln, &err)) {
-			reject(&ac, o, &ln, ln.error != NULL ? ln.error : err);
+			reject(&ac, o, &ln, ln.error != NULL ? ln.error :
+			    short_parse_error(err, &msg));
 			continue;
 		}
 		msg.len = 0;

@@ -166,12 +166,18 @@ path_str(const struct buf *p)
 	return p->len ? p->data : ".";
 }
 
+/* A number for a message; libjq 1.6 reads NaN and 1e999, so say so. */
 static void
 add_num(struct buf *b, double v)
 {
 	char tmp[40];
 
-	buf_add(b, tmp, fmt_double(tmp, v));
+	if (isnan(v))
+		buf_adds(b, "NaN");
+	else if (isinf(v))
+		buf_adds(b, v > 0 ? "Infinity" : "-Infinity");
+	else
+		buf_add(b, tmp, fmt_double(tmp, v));
 }
 
 /* A string as a JSON literal, cut after SHOW_MAX code points. */
@@ -1342,19 +1348,20 @@ check_number(struct check *k, const struct node *nd, double x)
 {
 	struct buf *b;
 
-	if ((nd->has & HAS_MIN) && x < nd->min) {
+	/* Written so that NaN fails every bound. */
+	if ((nd->has & HAS_MIN) && !(x >= nd->min)) {
 		b = viol(k);
 		buf_adds(b, "minimum ");
 		add_num(b, nd->min);
-	} else if ((nd->has & HAS_XMIN) && x <= nd->xmin) {
+	} else if ((nd->has & HAS_XMIN) && !(x > nd->xmin)) {
 		b = viol(k);
 		buf_adds(b, "exclusiveMinimum ");
 		add_num(b, nd->xmin);
-	} else if ((nd->has & HAS_MAX) && x > nd->max) {
+	} else if ((nd->has & HAS_MAX) && !(x <= nd->max)) {
 		b = viol(k);
 		buf_adds(b, "maximum ");
 		add_num(b, nd->max);
-	} else if ((nd->has & HAS_XMAX) && x >= nd->xmax) {
+	} else if ((nd->has & HAS_XMAX) && !(x < nd->xmax)) {
 		b = viol(k);
 		buf_adds(b, "exclusiveMaximum ");
 		add_num(b, nd->xmax);
@@ -1533,8 +1540,10 @@ check_node(struct check *k, const struct node *nd, jv v)
 		t = T_BOOLEAN;
 		break;
 	case JV_KIND_NUMBER:
+		/* NaN and infinities are not JSON numbers: no type admits them. */
 		x = jv_number_value(v);
-		t = T_NUMBER | (isfinite(x) && x == floor(x) ? T_INTEGER : 0);
+		if (isfinite(x))
+			t = T_NUMBER | (x == floor(x) ? T_INTEGER : 0);
 		break;
 	case JV_KIND_STRING:
 		t = T_STRING;

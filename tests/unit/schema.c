@@ -179,6 +179,14 @@ test_numbers(void)
 	    ".: exclusiveMaximum 1e+300, got 1e+308");
 	/* Number keywords do not apply to other types. */
 	check("{\"minimum\":0}", "\"-1\"", "");
+	/* libjq 1.6 reads NaN and out-of-range numbers: no type admits
+	 * them and they fail every bound. */
+	check("{\"type\":\"number\"}", "NaN", ".: type number, got number NaN");
+	check("{\"type\":\"number\"}", "-1e999",
+	    ".: type number, got number -Infinity");
+	check("{\"maximum\":1}", "nan", ".: maximum 1, got NaN");
+	check("{\"exclusiveMinimum\":1}", "NaN",
+	    ".: exclusiveMinimum 1, got NaN");
 	check_all("{\"minimum\":10,\"maximum\":0}", "5", 1,
 	    ".: minimum 10, got 5");
 }

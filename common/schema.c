@@ -284,12 +284,13 @@ is_date(const char *s, size_t n)
 
 /*
  * RFC 3339 date-time: full-date "T" HH:MM:SS [.fraction] ("Z" | +HH:MM |
- * -HH:MM); T and Z in either case, seconds up to 60 (a leap second).
+ * -HH:MM); T and Z in either case.  Second 60 (a leap second) only at
+ * 23:59 UTC, as RFC 3339 section 5.7 allows.
  */
 static int
 is_date_time(const char *s, size_t n)
 {
-	int hh, mm, ss;
+	int hh, mm, ss, oh, om, utc;
 	size_t i;
 
 	if (n < 20 || !is_date(s, 10) || (s[10] != 'T' && s[10] != 't'))
@@ -306,12 +307,15 @@ is_date_time(const char *s, size_t n)
 		while (i < n && s[i] >= '0' && s[i] <= '9')
 			i++;
 	}
-	if (i == n - 1 && (s[i] == 'Z' || s[i] == 'z'))
-		return 1;
-	if (i + 6 != n || (s[i] != '+' && s[i] != '-') || s[i + 3] != ':' ||
-	    !digits(s + i + 1, 2, &hh) || !digits(s + i + 4, 2, &mm))
-		return 0;
-	return hh <= 23 && mm <= 59;
+	utc = hh * 60 + mm;
+	if (i != n - 1 || (s[i] != 'Z' && s[i] != 'z')) {
+		if (i + 6 != n || (s[i] != '+' && s[i] != '-') ||
+		    s[i + 3] != ':' || !digits(s + i + 1, 2, &oh) ||
+		    !digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
+			return 0;
+		utc += (s[i] == '+' ? -1 : 1) * (oh * 60 + om) + 24 * 60;
+	}
+	return ss < 60 || utc % (24 * 60) == 23 * 60 + 59;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1288,10 +1292,13 @@ schema_load(const char *path, char **err)
 	buf_free(&text);
 	if (!jv_is_valid(doc)) {
 		jv m = jv_invalid_get_msg(doc);
+		const char *t = jv_get_kind(m) == JV_KIND_STRING ?
+		    jv_string_value(m) : "empty file";
+		/* libjq 1.6 appends a copy of the whole text: drop it. */
+		const char *cut = strstr(t, " (while parsing '");
 
-		*err = xasprintf("invalid JSON: %s",
-		    jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) :
-		    "empty file");
+		*err = xasprintf("invalid JSON: %.*s",
+		    cut != NULL ? (int)(cut - t) : (int)strlen(t), t);
 		jv_free(m);
 		return NULL;
 	}

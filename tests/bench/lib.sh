@@ -9,8 +9,9 @@
 #   measure LABEL ROWS BYTES CMD...   run CMD with stdout to /dev/null (a
 #                                     shell string is fine:
 #                                     measure x 1 1 sh -c '... | ...')
-#   ratio LABEL_A LABEL_B             print "ratio: A is N.NNx faster than B"
-#                                     (or slower), from this run's results
+#   ratio LABEL_A LABEL_B             print "ratio: A is N.NNx faster than B
+#                                     (CPU time: M.MMx)" (or slower), from
+#                                     this run's results
 #   peer_available CMD...             0 if every CMD is installed; else a
 #                                     "skipped" row and 1
 #   bench_facts NAME GENFACTS-ARGS... print the path of $BENCH_OUT/NAME.ndjson,
@@ -108,19 +109,21 @@ table_head() {
 }
 
 # The last result of each label wins, so a label measured again by a
-# later fragment is compared with that fragment's own peers.
+# later fragment is compared with that fragment's own peers.  The ratio is
+# of wall times; the CPU-time ratio follows, steadier on a busy machine.
 ratio() {
 	awk -F'\t' -v a="$1" -v b="$2" -v out="$BENCH_OUT/ratios.tsv" '
-	$1 == a { ta = $2 } $1 == b { tb = $2 }
+	$1 == a { ta = $2; ca = $3 } $1 == b { tb = $2; cb = $3 }
 	END {
 		if (ta > 0 && tb > 0) {
+			cr = ca > 0 && cb > 0 ? sprintf("%.2fx", cb / ca) : "n/a"
 			if (tb >= ta)
-				printf "ratio: %s is %.2fx faster than %s\n",
-				    a, tb / ta, b
+				printf "ratio: %s is %.2fx faster than %s " \
+				    "(CPU time: %s)\n", a, tb / ta, b, cr
 			else
-				printf "ratio: %s is %.2fx slower than %s\n",
-				    a, ta / tb, b
-			printf "%s\t%s\t%.3f\n", a, b, tb / ta >> out
+				printf "ratio: %s is %.2fx slower than %s " \
+				    "(CPU time: %s)\n", a, ta / tb, b, cr
+			printf "%s\t%s\t%.3f\t%s\n", a, b, tb / ta, cr >> out
 		} else
 			printf "ratio: %s vs %s: not measured\n", a, b
 	}' "$BENCH_OUT/results.tsv"

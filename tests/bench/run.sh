@@ -34,11 +34,11 @@ done
 
 if [ -s "$BENCH_OUT/ratios.tsv" ]; then
 	echo
-	echo "## Summary: ratios (wall time of B / wall time of A)"
+	echo "## Summary: ratios (time of B / time of A)"
 	echo
-	echo "| A | B | ratio |"
-	echo "|---|---|---:|"
-	awk -F'\t' '{ printf "| %s | %s | %.2fx |\n", $1, $2, $3 }' \
+	echo "| A | B | wall | CPU |"
+	echo "|---|---|---:|---:|"
+	awk -F'\t' '{ printf "| %s | %s | %.2fx | %s |\n", $1, $2, $3, $4 }' \
 	    "$BENCH_OUT/ratios.tsv"
 fi
 exit $status

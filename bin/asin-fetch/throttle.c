@@ -1,0 +1,127 @@
+/*
+ * throttle.c - pacing for asin-fetch.  One token bucket whose cost per
+ * request is the profile's cost per request plus its cost per item, so
+ * Keepa's per-ASIN tokens and SP-API's per-request quota are one model.
+ * The server's own figures correct it: Keepa's tokensLeft/refillRate
+ * replace the local mirror, an SP-API rate header lowers the rate.  Also
+ * the full-jitter backoff and its seedable generator.
+ */
+#include <math.h>
+#include <time.h>
+
+#include "fetch.h"
+
+double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void
+thr_init(struct throttle *t, int model, double per_min, double burst,
+    double now)
+{
+	t->model = model;
+	t->rate = per_min > 0 ? per_min / 60 : 0;
+	t->cap = burst > 0 ? burst : 1;
+	t->tokens = t->cap;
+	t->last = now;
+	t->known = 0;
+	t->left_seen = -1;
+}
+
+static void
+refill(struct throttle *t, double now)
+{
+	if (now > t->last) {
+		t->tokens += (now - t->last) * t->rate;
+		if (t->tokens > t->cap)
+			t->tokens = t->cap;
+	}
+	t->last = now;
+}
+
+double
+thr_wait(struct throttle *t, double cost, int inflight, double now)
+{
+	double need;
+
+	if (t->model == THR_NONE)
+		return 0;
+	/* Until Keepa has told us where its bucket stands, probe with one
+	 * request at a time rather than guess. */
+	if (t->model == THR_KEEPA && !t->known && inflight > 0)
+		return 0.05;
+	if (t->rate <= 0)
+		return 0;
+	refill(t, now);
+	/* A request dearer than the whole bucket waits for a full bucket. */
+	need = cost < t->cap ? cost : t->cap;
+	if (t->tokens >= need - 1e-9)
+		return 0;
+	return (need - t->tokens) / t->rate;
+}
+
+void
+thr_take(struct throttle *t, double cost, double now)
+{
+	if (t->model == THR_NONE || t->rate <= 0)
+		return;
+	refill(t, now);
+	t->tokens -= cost;
+}
+
+void
+thr_keepa(struct throttle *t, double left, double rate_per_min,
+    double pending, double now)
+{
+	if (rate_per_min > 0) {
+		t->rate = rate_per_min / 60;
+		/* Unused Keepa tokens expire after an hour. */
+		t->cap = rate_per_min * 60;
+	}
+	t->tokens = left - pending;
+	t->last = now;
+	t->known = 1;
+	t->left_seen = left;
+}
+
+void
+thr_rate_hint(struct throttle *t, double per_sec, double now)
+{
+	if (t->model == THR_NONE || per_sec <= 0 || !isfinite(per_sec))
+		return;
+	if (t->rate <= 0 || per_sec < t->rate) {
+		refill(t, now);
+		t->rate = per_sec;
+	}
+}
+
+void
+rng_seed(struct rng *r, uint64_t seed)
+{
+	r->s = seed ? seed : 0x9e3779b97f4a7c15ULL;
+}
+
+double
+rng_unif(struct rng *r)
+{
+	r->s ^= r->s >> 12;
+	r->s ^= r->s << 25;
+	r->s ^= r->s >> 27;
+	return ((r->s * 0x2545f4914f6cdd1dULL) >> 11) *
+	    (1.0 / 9007199254740992.0);
+}
+
+double
+backoff(struct rng *r, double base, double cap, int n)
+{
+	double hi = base * ldexp(1, n > 60 ? 60 : n);
+
+	if (hi > cap)
+		hi = cap;
+	return rng_unif(r) * hi;
+}

@@ -1,0 +1,452 @@
+/*
+ * fuzz/scan.c - libFuzzer target for common/scan.c, differential three
+ * ways: the scanner must accept exactly what a plain, slow, obviously
+ * strict recursive-descent validator written here accepts; whatever it
+ * accepts libjq 1.6 must accept too, with equal values (numbers bit for
+ * bit, strings byte for byte, duplicate keys last-wins), found through the
+ * member index and the lazy span walkers; and where libjq accepts what
+ * both strict validators reject, the scanner's reason must be one of the
+ * documented places where libjq 1.6 is lax.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jv.h>
+
+#include "scan.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+const char *__lsan_default_suppressions(void);
+
+/*
+ * libjq 1.6 leaks a token buffer on some parse errors; that is not ours
+ * to find, so leak reports whose stack is inside libjq are suppressed.
+ */
+const char *
+__lsan_default_suppressions(void)
+{
+	return "leak:libjq.so\n";
+}
+
+/* ---- the reference validator: byte by byte, recursive, no speed ---- */
+
+struct ref {
+	const uint8_t *s;
+	size_t n;
+	size_t i;
+};
+
+static int ref_value(struct ref *, int depth);
+
+static int
+ref_peek(struct ref *r)
+{
+	return r->i < r->n ? r->s[r->i] : -1;
+}
+
+static void
+ref_ws(struct ref *r)
+{
+	int c;
+
+	while ((c = ref_peek(r)) == ' ' || c == '\t' || c == '\n' || c == '\r')
+		r->i++;
+}
+
+static int
+ref_hex(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
+}
+
+/* \uXXXX at r->i (after the backslash and 'u'); the code unit or -1. */
+static long
+ref_u4(struct ref *r)
+{
+	long u = 0;
+	int k, c;
+
+	for (k = 0; k < 4; k++) {
+		c = ref_peek(r);
+		if (c < 0 || !ref_hex(c))
+			return -1;
+		u = u * 16 + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+		r->i++;
+	}
+	return u;
+}
+
+/* Decode one UTF-8 scalar value and check it is the shortest form. */
+static int
+ref_utf8(struct ref *r)
+{
+	int c = ref_peek(r), len, k;
+	long cp, min;
+
+	if (c < 0x80)
+		return 0;
+	if ((c & 0xe0) == 0xc0)
+		len = 2, cp = c & 0x1f, min = 0x80;
+	else if ((c & 0xf0) == 0xe0)
+		len = 3, cp = c & 0x0f, min = 0x800;
+	else if ((c & 0xf8) == 0xf0)
+		len = 4, cp = c & 0x07, min = 0x10000;
+	else
+		return 0;
+	r->i++;
+	for (k = 1; k < len; k++) {
+		c = ref_peek(r);
+		if (c < 0 || (c & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (c & 0x3f);
+		r->i++;
+	}
+	return cp >= min && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
+}
+
+static int
+ref_string(struct ref *r)
+{
+	int c;
+	long u, lo;
+
+	r->i++;
+	for (;;) {
+		c = ref_peek(r);
+		if (c < 0 || c < 0x20)
+			return 0;
+		if (c == '"') {
+			r->i++;
+			return 1;
+		}
+		if (c >= 0x80) {
+			if (!ref_utf8(r))
+				return 0;
+			continue;
+		}
+		r->i++;
+		if (c != '\\')
+			continue;
+		c = ref_peek(r);
+		r->i++;
+		if (c < 0 || strchr("\"\\/bfnrtu", c) == NULL || c == 0)
+			return 0;
+		if (c != 'u')
+			continue;
+		if ((u = ref_u4(r)) < 0)
+			return 0;
+		if (u >= 0xdc00 && u <= 0xdfff)
+			return 0;
+		if (u >= 0xd800 && u <= 0xdbff) {
+			if (ref_peek(r) != '\\')
+				return 0;
+			r->i++;
+			if (ref_peek(r) != 'u')
+				return 0;
+			r->i++;
+			lo = ref_u4(r);
+			if (lo < 0xdc00 || lo > 0xdfff)
+				return 0;
+		}
+	}
+}
+
+static int
+ref_digits(struct ref *r)
+{
+	size_t start = r->i;
+
+	while (ref_peek(r) >= '0' && ref_peek(r) <= '9')
+		r->i++;
+	return r->i > start;
+}
+
+static int
+ref_number(struct ref *r)
+{
+	if (ref_peek(r) == '-')
+		r->i++;
+	if (ref_peek(r) == '0')
+		r->i++;
+	else if (!ref_digits(r))
+		return 0;
+	if (ref_peek(r) == '.') {
+		r->i++;
+		if (!ref_digits(r))
+			return 0;
+	}
+	if (ref_peek(r) == 'e' || ref_peek(r) == 'E') {
+		r->i++;
+		if (ref_peek(r) == '+' || ref_peek(r) == '-')
+			r->i++;
+		if (!ref_digits(r))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+ref_word(struct ref *r, const char *w)
+{
+	size_t n = strlen(w);
+
+	if (r->n - r->i < n || memcmp(r->s + r->i, w, n) != 0)
+		return 0;
+	r->i += n;
+	return 1;
+}
+
+static int
+ref_value(struct ref *r, int depth)
+{
+	int c = ref_peek(r), first;
+
+	switch (c) {
+	case '"':
+		return ref_string(r);
+	case 't':
+		return ref_word(r, "true");
+	case 'f':
+		return ref_word(r, "false");
+	case 'n':
+		return ref_word(r, "null");
+	case '[':
+	case '{':
+		if (depth + 1 > SCAN_MAX_DEPTH)
+			return 0;
+		r->i++;
+		for (first = 1;; first = 0) {
+			ref_ws(r);
+			if (first && ref_peek(r) == (c == '[' ? ']' : '}')) {
+				r->i++;
+				return 1;
+			}
+			if (c == '{') {
+				if (ref_peek(r) != '"' || !ref_string(r))
+					return 0;
+				ref_ws(r);
+				if (ref_peek(r) != ':')
+					return 0;
+				r->i++;
+				ref_ws(r);
+			}
+			if (!ref_value(r, depth + 1))
+				return 0;
+			ref_ws(r);
+			if (ref_peek(r) == ',') {
+				r->i++;
+				continue;
+			}
+			if (ref_peek(r) == (c == '[' ? ']' : '}')) {
+				r->i++;
+				return 1;
+			}
+			return 0;
+		}
+	default:
+		if (c == '-' || (c >= '0' && c <= '9'))
+			return ref_number(r);
+		return 0;
+	}
+}
+
+static int
+ref_text(const uint8_t *s, size_t n)
+{
+	struct ref r = { s, n, 0 };
+
+	ref_ws(&r);
+	if (!ref_value(&r, 0))
+		return 0;
+	ref_ws(&r);
+	return r.i == n;
+}
+
+/* ---- values from the scanner's spans, compared with libjq's ---- */
+
+static jv
+from_span(const char *v, size_t n)
+{
+	char *tmp;
+	size_t k, off, len, i, voff, vlen, goff, glen;
+	jv a, key;
+
+	switch (scan_kind_of(*v)) {
+	case SCAN_NULL:
+		return jv_null();
+	case SCAN_TRUE:
+		return jv_true();
+	case SCAN_FALSE:
+		return jv_false();
+	case SCAN_NUMBER:
+		return jv_number(scan_number(v, n));
+	case SCAN_STRING:
+		tmp = malloc(n);
+		k = scan_unescape(tmp, v + 1, n - 2);
+		a = jv_string_sized(tmp, (int)k);
+		free(tmp);
+		return a;
+	case SCAN_ARRAY:
+		a = jv_array();
+		for (i = 0; scan_arr_get(v, n, (long long)i, &off, &len); i++)
+			a = jv_array_append(a, from_span(v + off, len));
+		return a;
+	default:
+		/* Walk the members by hand, then check scan_obj_get agrees. */
+		a = jv_object();
+		off = 1;
+		for (;;) {
+			while (strchr(" \t\r\n,", v[off]) != NULL)
+				off++;
+			if (v[off] != '"')
+				break;
+			k = scan_skip(v + off, n - off);
+			tmp = malloc(k);
+			len = scan_unescape(tmp, v + off + 1, k - 2);
+			key = jv_string_sized(tmp, (int)len);
+			voff = off + k;
+			while (strchr(" \t\r\n:", v[voff]) != NULL)
+				voff++;
+			vlen = scan_skip(v + voff, n - voff);
+			if (!scan_obj_get(v, n, tmp, len, &goff, &glen))
+				abort();
+			/* The last member of that name is the one found. */
+			if (goff < voff)
+				abort();
+			free(tmp);
+			a = jv_object_set(a, key, from_span(v + voff, vlen));
+			off = voff + vlen;
+		}
+		return a;
+	}
+}
+
+/* Equal kinds and values, numbers compared bit for bit; consumes both. */
+static int
+same(jv a, jv b)
+{
+	int ok = 1, i, n;
+	double x, y;
+
+	if (jv_get_kind(a) != jv_get_kind(b)) {
+		ok = 0;
+	} else if (jv_get_kind(a) == JV_KIND_NUMBER) {
+		x = jv_number_value(a);
+		y = jv_number_value(b);
+		ok = memcmp(&x, &y, sizeof(x)) == 0;
+	} else if (jv_get_kind(a) == JV_KIND_STRING) {
+		ok = jv_string_length_bytes(jv_copy(a)) ==
+		    jv_string_length_bytes(jv_copy(b)) &&
+		    memcmp(jv_string_value(a), jv_string_value(b),
+		    jv_string_length_bytes(jv_copy(a))) == 0;
+	} else if (jv_get_kind(a) == JV_KIND_ARRAY) {
+		n = jv_array_length(jv_copy(a));
+		ok = n == jv_array_length(jv_copy(b));
+		for (i = 0; ok && i < n; i++)
+			ok = same(jv_array_get(jv_copy(a), i),
+			    jv_array_get(jv_copy(b), i));
+	} else if (jv_get_kind(a) == JV_KIND_OBJECT) {
+		ok = jv_object_length(jv_copy(a)) == jv_object_length(jv_copy(b));
+		jv_object_foreach(a, k, v) {
+			if (ok)
+				ok = same(v, jv_object_get(jv_copy(b), jv_copy(k)));
+			else
+				jv_free(v);
+			jv_free(k);
+		}
+	}
+	jv_free(a);
+	jv_free(b);
+	return ok;
+}
+
+/* The index of the top-level object agrees with libjq's object. */
+static int
+index_agrees(const struct scan *s, const char *buf, jv obj)
+{
+	int ok = 1;
+	long i;
+
+	jv_object_foreach(obj, k, v) {
+		i = scan_find(s, buf, jv_string_value(k),
+		    (size_t)jv_string_length_bytes(jv_copy(k)));
+		if (i < 0)
+			ok = 0;
+		else if (ok)
+			ok = s->m[i].kind == scan_kind_of(buf[s->m[i].val]) &&
+			    same(jv_copy(v), from_span(buf + s->m[i].val,
+			    s->m[i].val_len));
+		jv_free(k);
+		jv_free(v);
+	}
+	jv_free(obj);
+	return ok;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct scan s;
+	const char *buf = (const char *)data;
+	int r_ok, s_ok;
+	jv v;
+
+	if (size > 1 << 20)
+		return 0;
+	r_ok = ref_text(data, size);
+	s_ok = scan_text(&s, buf, size);
+	if (r_ok != s_ok) {
+		fprintf(stderr, "scanner %s, reference %s (%s at %zu)\n",
+		    s_ok ? "accepts" : "rejects", r_ok ? "accepts" : "rejects",
+		    scan_strerror(s.err), s.err_off);
+		abort();
+	}
+	v = jv_parse_sized(buf, (int)size);
+	if (s_ok) {
+		if (!jv_is_valid(v)) {
+			fprintf(stderr, "libjq rejects what the scanner accepts\n");
+			abort();
+		}
+		if (!same(jv_copy(v), from_span(buf + s.val, s.val_len))) {
+			fprintf(stderr, "values differ\n");
+			abort();
+		}
+		if (s.kind == SCAN_OBJECT && !index_agrees(&s, buf, jv_copy(v))) {
+			fprintf(stderr, "index differs\n");
+			abort();
+		}
+	} else if (jv_is_valid(v)) {
+		/*
+		 * libjq 1.6 is lax here, by design or by bug: it replaces
+		 * bad UTF-8 and lone surrogates with U+FFFD, reads numbers
+		 * with strtod (01, 1., .5, +1, -nan), takes nan and
+		 * infinity literals, a byte order mark and \f or \v as white
+		 * space, raw 0x1f inside strings (its control check is off by
+		 * one), with a NUL byte anywhere it may stop reading, and
+		 * jv_parse_sized ignores an unfinished second value after the
+		 * first ("1 [2", "{} {").
+		 */
+		if (memchr(data, 0, size) != NULL || (s.err_off < size &&
+		    data[s.err_off] == 0x1f && s.err == SCAN_E_CONTROL))
+			s.err = SCAN_E_VALUE;
+		switch (s.err) {
+		case SCAN_E_UTF8:
+		case SCAN_E_SURROGATE:
+		case SCAN_E_NUMBER:
+		case SCAN_E_LEADING_ZERO:
+		case SCAN_E_LITERAL:
+		case SCAN_E_VALUE:
+		case SCAN_E_EXTRA:
+			break;
+		default:
+			fprintf(stderr, "libjq accepts what the scanner rejects "
+			    "as %s at %zu\n", scan_strerror(s.err), s.err_off);
+			abort();
+		}
+	}
+	jv_free(v);
+	return 0;
+}

@@ -365,10 +365,15 @@ load_config(struct flags *fl, const char *path)
 	cfg = jv_parse_sized(b.data, (int)b.len);
 	buf_free(&b);
 	if (!jv_is_valid(cfg)) {
+		const char *msg, *cut;
+
 		v = jv_invalid_get_msg(cfg);
-		usage_error("%s: invalid JSON: %s", path,
-		    jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) :
-		    "no value");
+		msg = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) :
+		    "no value";
+		/* libjq quotes the whole text after this: one line is enough. */
+		cut = strstr(msg, " (while parsing");
+		usage_error("%s: invalid JSON: %.*s", path,
+		    (int)(cut != NULL ? cut - msg : (long)strlen(msg)), msg);
 	}
 	if (jv_get_kind(cfg) != JV_KIND_OBJECT)
 		usage_error("%s: expected a JSON object", path);

@@ -82,6 +82,7 @@ struct opts {
 /* The compiled field handles of one run. */
 struct fields {
 	struct rec_field *variant;
+	struct rec_field *in_experiment;
 	struct rec_field *by;
 	struct rec_field *f[UF_NFIELDS];
 };
@@ -134,10 +135,14 @@ label(struct record *rec, const struct rec_field *f, int as_json,
 	}
 }
 
-/* Read one record into the table; NULL or the reason to reject it. */
+/*
+ * Read one record into the table; NULL or the reason to reject it.
+ * *skipped is set for a row asin-split marked "in_experiment": false.
+ */
 static const char *
 take(struct record *rec, const struct fields *fl, const struct opts *op,
-    struct up_table *tb, struct buf *var, struct buf *seg, struct buf *msg)
+    struct up_table *tb, struct buf *var, struct buf *seg, struct buf *msg,
+    int *skipped)
 {
 	static const enum up_field unit_fields[] = { UF_IMPRESSIONS,
 	    UF_CLICKS, UF_CONVERSIONS, UF_GMV, UF_SPEND };
@@ -145,8 +150,13 @@ take(struct record *rec, const struct fields *fl, const struct opts *op,
 	unsigned mask = 0;
 	const char *e;
 	size_t i;
-	int f;
+	int f, in;
 
+	*skipped = 0;
+	if (rec_bool(rec, fl->in_experiment, &in) == REC_OK && !in) {
+		*skipped = 1;
+		return NULL;
+	}
 	if ((e = label(rec, fl->variant, 0, var)) != NULL) {
 		if (strncmp(e, "field", 5) == 0)
 			return e;
@@ -528,15 +538,17 @@ run(struct nd_reader *rd, const struct opts *op, const struct cli_common *co)
 	struct nd_line ln;
 	struct acct ac;
 	const char *err;
-	char *eerr, extra[64];
+	char *eerr, extra[96];
+	long long excluded = 0;
 	size_t i;
-	int f, rc;
+	int f, rc, skipped;
 
 	buf_init(&var);
 	buf_init(&seg);
 	buf_init(&msg);
 	buf_init(&tmp);
 	fl.variant = rec_field("variant");
+	fl.in_experiment = rec_field("in_experiment");
 	fl.by = op->by ? rec_field(op->by) : NULL;
 	for (f = 0; f < UF_NFIELDS; f++)
 		fl.f[f] = rec_field(up_field_name[f]);
@@ -548,15 +560,17 @@ run(struct nd_reader *rd, const struct opts *op, const struct cli_common *co)
 			    ln.error ? ln.error : short_error(err, &tmp));
 			continue;
 		}
-		if ((err = take(rec, &fl, op, tb, &var, &seg, &msg)) != NULL) {
+		if ((err = take(rec, &fl, op, tb, &var, &seg, &msg,
+		    &skipped)) != NULL) {
 			acct_reject(&ac, ln.source, ln.lineno, ln.buf, ln.len,
 			    err);
 			continue;
 		}
+		excluded += skipped;
 		ac.merged++;
 	}
-	if (ac.merged == 0)
-		die("no input records");
+	if (ac.merged == excluded)
+		die("no input records in the experiment");
 	if ((r = up_evaluate(tb, &op->up, &eerr)) == NULL) {
 		die("%s", eerr);
 	}
@@ -570,12 +584,14 @@ run(struct nd_reader *rd, const struct opts *op, const struct cli_common *co)
 	else
 		write_markdown(o, r, op, &tmp);
 	out_close(o);
-	snprintf(extra, sizeof(extra), "\"records_written\":%zu",
-	    op->format == FMT_NDJSON ? r->nsrm + r->nm : (size_t)0);
+	snprintf(extra, sizeof(extra), "\"records_written\":%zu,"
+	    "\"excluded\":%lld", op->format == FMT_NDJSON ? r->nsrm + r->nm :
+	    (size_t)0, excluded);
 	rc = acct_finish(&ac, extra);
 	up_run_free(r);
 	up_table_free(tb);
 	rec_field_free(fl.variant);
+	rec_field_free(fl.in_experiment);
 	if (fl.by)
 		rec_field_free(fl.by);
 	for (f = 0; f < UF_NFIELDS; f++)

@@ -529,20 +529,50 @@ has(const struct up_arm *a, enum up_field f)
 	return (a->present & BIT(f)) != 0;
 }
 
-/* One ratio arm from unit moments: mean, se, n, var_R; 0 if undefined. */
+/* A sum of squares below sum^2/n (beyond rounding): impossible data. */
 static int
-ratio_units(const struct up_arm *a, size_t k, double out[4])
+bad_sq(double s, double ss, double n)
+{
+	return n > 1 && ss - s * s / n < -1e-12 * fabs(ss);
+}
+
+/*
+ * One ratio arm from unit moments: out = {mean, se, n, var_R}.  Returns
+ * 1, 0 when undefined (n <= 1 or no denominator), or -1 when the sums
+ * of squares or the cross sum contradict the sums (Cauchy-Schwarz), with
+ * the reason in note.
+ */
+static int
+ratio_units(const struct up_arm *a, size_t k, double out[4], char *note,
+    size_t nlen)
 {
 	double n = a->v[UF_UNITS], num = a->v[metrics[k].num];
-	double den = a->v[metrics[k].den], mm, md, vm, vd, cov, vr;
+	double den = a->v[metrics[k].den], nsq = a->v[metrics[k].num_sq];
+	double dsq = a->v[metrics[k].den_sq], x = a->v[metrics[k].cross];
+	double mm, md, vm, vd, cov, vr, cxy;
 
 	if (n <= 1 || den == 0)
 		return 0;
+	if (bad_sq(num, nsq, n) || bad_sq(den, dsq, n)) {
+		snprintf(note, nlen, "inconsistent moments in variant %s: "
+		    "%s_sq or %s_sq is below the squared sum over units",
+		    a->var, up_field_name[metrics[k].num],
+		    up_field_name[metrics[k].den]);
+		return -1;
+	}
+	cxy = x - num * den / n;
+	if (cxy * cxy > (nsq - num * num / n) * (dsq - den * den / n) +
+	    1e-12 * fabs(nsq * dsq)) {
+		snprintf(note, nlen, "inconsistent moments in variant %s: %s "
+		    "implies a correlation beyond 1", a->var,
+		    up_field_name[metrics[k].cross]);
+		return -1;
+	}
 	mm = num / n;
 	md = den / n;
-	vm = up_sample_var(num, a->v[metrics[k].num_sq], n);
-	vd = up_sample_var(den, a->v[metrics[k].den_sq], n);
-	cov = sample_cov(num, den, a->v[metrics[k].cross], n);
+	vm = up_sample_var(num, nsq, n);
+	vd = up_sample_var(den, dsq, n);
+	cov = sample_cov(num, den, x, n);
 	vr = up_var_ratio(mm, vm, md, vd, cov);
 	out[0] = num / den;
 	out[1] = sqrt((vr > 0 ? vr : 0) / n);
@@ -567,12 +597,24 @@ eval_metric(struct up_metric *m, size_t k, const struct up_arm *ca,
 	const char *den = up_field_name[metrics[k].den];
 	double a[4], b[4], cn, cd, tn, td, c, t, se_c, se_t, tt[4];
 	double v_c, v_t, pp, se0, diff;
+	int ra, rb;
 
 	m->metric = metrics[k].name;
 	if (unit_moments(ca, k) && unit_moments(ta, k)) {
-		if (!ratio_units(ca, k, a) || !ratio_units(ta, k, b)) {
+		ra = ratio_units(ca, k, a, m->notebuf, sizeof(m->notebuf));
+		rb = ra ? ratio_units(ta, k, b, m->notebuf,
+		    sizeof(m->notebuf)) : 0;
+		if (ra == 0 || rb == 0) {
 			m->method = M_DELTA_UNDEF;
 			compare(m, o, NAN, NAN, NAN, NAN, NULL);
+			return;
+		}
+		if (ra < 0 || rb < 0) {
+			m->method = M_DELTA;
+			compare(m, o, ca->v[metrics[k].num] /
+			    ca->v[metrics[k].den], ta->v[metrics[k].num] /
+			    ta->v[metrics[k].den], NAN, NAN, NULL);
+			m->note = m->notebuf;
 			return;
 		}
 		m->method = M_DELTA;
@@ -655,6 +697,17 @@ eval_metric(struct up_metric *m, size_t k, const struct up_arm *ca,
 			m->note = m->notebuf;
 			return;
 		}
+		if (has(ca, metrics[k].num_sq) && has(ta, metrics[k].num_sq) &&
+		    (bad_sq(cn, ca->v[metrics[k].num_sq], cd) ||
+		    bad_sq(tn, ta->v[metrics[k].num_sq], td))) {
+			m->method = M_POINT;
+			compare(m, o, c, t, NAN, NAN, NULL);
+			snprintf(m->notebuf, sizeof(m->notebuf),
+			    "inconsistent moments: %s_sq is below %s^2/%s",
+			    num, num, den);
+			m->note = m->notebuf;
+			return;
+		}
 		if (has(ca, metrics[k].num_sq) && has(ta, metrics[k].num_sq)) {
 			v_c = up_sample_var(cn, ca->v[metrics[k].num_sq], cd);
 			v_t = up_sample_var(tn, ta->v[metrics[k].num_sq], td);
@@ -704,20 +757,26 @@ eval_roas_unit(struct up_metric *m, const struct up_arm *ca,
 	nt = ta->v[nf];
 	if (nc <= 1 || nt <= 1)
 		return 0;
+	m->metric = "roas_unit_mean";
+	snprintf(m->notebuf, sizeof(m->notebuf), M_ROAS_UNIT,
+	    up_field_name[nf]);
+	m->method = m->notebuf;
+	if (bad_sq(ca->v[UF_ROAS], ca->v[UF_ROAS_SQ], nc) ||
+	    bad_sq(ta->v[UF_ROAS], ta->v[UF_ROAS_SQ], nt)) {
+		compare(m, o, ca->v[UF_ROAS] / nc, ta->v[UF_ROAS] / nt, NAN,
+		    NAN, NULL);
+		m->note = "inconsistent moments: roas_sq is below roas^2/n";
+		return 1;
+	}
 	v_c = up_sample_var(ca->v[UF_ROAS], ca->v[UF_ROAS_SQ], nc);
 	v_t = up_sample_var(ta->v[UF_ROAS], ta->v[UF_ROAS_SQ], nt);
 	tt[0] = v_c;
 	tt[1] = nc;
 	tt[2] = v_t;
 	tt[3] = nt;
-	m->metric = "roas_unit_mean";
-	snprintf(m->notebuf, sizeof(m->notebuf), M_ROAS_UNIT,
-	    up_field_name[nf]);
-	m->method = m->notebuf;
 	compare(m, o, ca->v[UF_ROAS] / nc, ta->v[UF_ROAS] / nt,
 	    sqrt((v_c > 0 ? v_c : 0) / nc), sqrt((v_t > 0 ? v_t : 0) / nt),
 	    o->t_test ? tt : NULL);
-	/* the method text lives in notebuf; the note slot stays free */
 	return 1;
 }
 

@@ -713,6 +713,23 @@ write_log(struct run *r, const struct nd_line *ln, int gi)
 	out_end(r->log);
 }
 
+/*
+ * Reject a line.  When the reject ends the run, what went out before it
+ * is flushed first, so the output is the prefix before the bad line.
+ */
+static void
+reject(struct run *r, struct acct *ac, const struct nd_line *ln,
+    const char *why)
+{
+	if (ac->rejects == NULL || (ac->opt->max_rejects >= 0 &&
+	    ac->rejected + 1 > ac->opt->max_rejects)) {
+		out_flush(r->out);
+		if (r->log != NULL)
+			out_flush(r->log);
+	}
+	acct_reject(ac, ln->source, ln->lineno, ln->buf, ln->len, why);
+}
+
 /* Assign every experiment to one input line and write its lines out. */
 static void
 assign_line(struct run *r, struct record *rec, const struct nd_line *ln,
@@ -729,7 +746,7 @@ assign_line(struct run *r, struct record *rec, const struct nd_line *ln,
 	json = n > 0 && (*p == '{' || *p == '[' || *p == '"');
 	if (json ? !rec_parse(rec, ln, &err) :
 	    (err = bare_id(ln->buf, ln->len, &bid, &bl)) != NULL) {
-		acct_reject(ac, ln->source, ln->lineno, ln->buf, ln->len, err);
+		reject(r, ac, ln, err);
 		return;
 	}
 	r->attrs.rec = json ? rec : NULL;
@@ -744,8 +761,7 @@ assign_line(struct run *r, struct record *rec, const struct nd_line *ln,
 		}
 		if (!record_id(&r->attrs, r->g[gi].idf, &r->id[gi],
 		    &r->idlen[gi], &err)) {
-			acct_reject(ac, ln->source, ln->lineno, ln->buf,
-			    ln->len, err);
+			reject(r, ac, ln, err);
 			return;
 		}
 		if (r->id[gi] == r->attrs.num) {
@@ -1054,8 +1070,7 @@ main(int argc, char *argv[])
 	while (nd_next(rd, &ln)) {
 		ac.in++;
 		if (ln.error != NULL) {
-			acct_reject(&ac, ln.source, ln.lineno, ln.buf, ln.len,
-			    ln.error);
+			reject(&r, &ac, &ln, ln.error);
 			continue;
 		}
 		assign_line(&r, rec, &ln, &ac);

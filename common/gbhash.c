@@ -4,6 +4,7 @@
  * out identical; the build must not contract a*b+c into an FMA (C11 mode
  * on x86-64 does not).
  */
+#include <math.h>
 #include <string.h>
 
 #include "gbhash.h"
@@ -226,6 +227,34 @@ gb_in_namespace(const char *id, size_t idlen, const char *ns, size_t nslen,
 	h = gb_fnv_update(h, ns, nslen, mode);
 	n = (double)(h % 1000) / 1000;
 	return lo <= n && n < hi;
+}
+
+size_t
+gb_bucket_string(char *dst, double n, int version)
+{
+	int digits = version == 1 ? 3 : 4, k, i;
+	long m;
+
+	if ((version != 1 && version != 2) || !(n >= 0 && n < 1)) {
+		memcpy(dst, "null", 5);
+		return 4;
+	}
+	m = lround(n * (version == 1 ? 1000 : 10000));
+	if (m == 0) {
+		memcpy(dst, "0", 2);
+		return 1;
+	}
+	/* Drop trailing zeros: 0.5000 is printed 0.5. */
+	while (m % 10 == 0) {
+		m /= 10;
+		digits--;
+	}
+	dst[0] = '0';
+	dst[1] = '.';
+	for (i = digits - 1, k = 2 + digits; i >= 0; i--, m /= 10)
+		dst[2 + i] = (char)('0' + m % 10);
+	dst[k] = '\0';
+	return (size_t)k;
 }
 
 size_t

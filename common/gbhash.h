@@ -97,6 +97,15 @@ int gb_in_namespace(const char *id, size_t idlen, const char *ns,
     size_t nslen, double lo, double hi, enum gb_unicode mode);
 
 /*
+ * The bucket n (a gb_hash() result of the given version) as the shortest
+ * decimal that reads back to it, the way JavaScript prints it: "0",
+ * "0.5", "0.2184".  Exact because n is k/1000 or k/10000; far cheaper
+ * than a general shortest-double formatter.  dst needs 8 bytes; returns
+ * the length (a NUL is written).  Other versions or n < 0: "null".
+ */
+size_t gb_bucket_string(char *dst, double n, int version);
+
+/*
  * Format v as JavaScript's String(v) would for the integers a hash
  * attribute may hold (|v| < 2^53): plain decimal.  Returns the length;
  * dst needs 24 bytes.

@@ -61,6 +61,31 @@ test_hash(void)
 }
 
 static void
+test_bucket_string(void)
+{
+	char a[40], b[40];
+	int v, k, bad = 0;
+
+	/* Every bucket value of both versions prints as fmt_double has it. */
+	for (v = 1; v <= 2; v++)
+		for (k = 0; k < (v == 1 ? 1000 : 10000); k++) {
+			double n = (double)k / (v == 1 ? 1000 : 10000);
+
+			gb_bucket_string(a, n, v);
+			fmt_double(b, n);
+			if (strcmp(a, b) != 0 && bad++ < 3)
+				printf("# k %d v%d: %s != %s\n", k, v, a, b);
+		}
+	tap_ok(bad == 0, "gb_bucket_string agrees with fmt_double on all buckets");
+	gb_bucket_string(a, 0.2184, 2);
+	tap_str(a, "0.2184", "bucket 0.2184");
+	gb_bucket_string(a, 0.5, 1);
+	tap_str(a, "0.5", "bucket 0.5");
+	gb_bucket_string(a, -1, 2);
+	tap_str(a, "null", "no bucket is null");
+}
+
+static void
 test_ranges(void)
 {
 	struct gb_range r[4];
@@ -226,6 +251,7 @@ int
 main(void)
 {
 	test_hash();
+	test_bucket_string();
 	test_ranges();
 	test_namespace();
 	test_experiment();

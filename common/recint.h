@@ -9,9 +9,16 @@
 #include <stddef.h>
 
 struct record;
+struct scan;
 
 /* 1 if the current record has the top-level key (bytes, not escaped). */
 int rec_has_key(struct record *, const char *key, size_t keylen);
+
+/*
+ * The scanner's index of the current record (offsets into rec_raw()), or
+ * NULL when the libjq backend holds it (ASIN_PARSER=jq).  Borrowed.
+ */
+const struct scan *rec_scan(const struct record *);
 
 /* Offset of the first byte of s[0..n) that is not UTF-8, or -1. */
 long utf8_invalid_at(const unsigned char *s, size_t n);

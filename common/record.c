@@ -1,9 +1,16 @@
 /*
  * record.c - typed access to the fields of one NDJSON record.  Tools ask
  * for fields through compiled field handles and never see the parser, so
- * the parser behind this file can change without touching a tool.  This
- * backend parses each line with libjq's jv_parse_sized after checking the
- * bytes are UTF-8 (libjq would silently replace bad bytes).
+ * the parser behind this file can change without touching a tool.
+ *
+ * The backend is the record scanner (scan.c): one pass validates the line
+ * and indexes its top-level members, and a getter parses only the value it
+ * is asked for, straight from the line.  What needs a jv (rec_jv, a
+ * container's rec_json, the error text of a bad line) goes to libjq, on
+ * the value's own bytes.  ASIN_PARSER=jq in the environment selects the
+ * old libjq backend for the whole run (libjq parses every line, after a
+ * UTF-8 check, since libjq would silently replace bad bytes), so a
+ * benchmark can show both.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -11,6 +18,7 @@
 
 #include "asin.h"
 #include "recint.h"
+#include "scan.h"
 
 enum seg_kind {
 	SEG_KEY,
@@ -31,7 +39,11 @@ struct rec_field {
 };
 
 struct record {
-	jv obj;			/* the parsed line, or jv_invalid() */
+	int use_jq;		/* ASIN_PARSER=jq: libjq parses every line */
+	struct scan sc;		/* the scanner's index of the line */
+	int scanned;		/* sc indexes the current line */
+	jv obj;			/* libjq's tree of the line, or jv_invalid() */
+	int have_obj;		/* obj is built (always, with use_jq) */
 	const char *raw;
 	size_t rawlen;
 	const char *source;
@@ -204,7 +216,10 @@ struct record *
 rec_new(void)
 {
 	struct record *r = xcalloc(1, sizeof(*r));
+	const char *p = getenv("ASIN_PARSER");
 
+	r->use_jq = p != NULL && strcmp(p, "jq") == 0;
+	scan_init(&r->sc);
 	r->obj = jv_invalid();
 	buf_init(&r->err);
 	return r;
@@ -218,6 +233,7 @@ rec_free(struct record *r)
 	if (r == NULL)
 		return;
 	jv_free(r->obj);
+	scan_free(&r->sc);
 	buf_free(&r->err);
 	for (i = 0; i < r->nscratch; i++)
 		buf_free(&r->scratch[i]);
@@ -283,14 +299,66 @@ kind_of(jv v)
 	return REC_MISSING;
 }
 
+/*
+ * The libjq reading of a line the UTF-8 check passed: its tree, or its
+ * error message in r->err.
+ */
+static jv
+parse_jq(struct record *r, const char *p, size_t n)
+{
+	jv v, msg;
+
+	if (n > (size_t)INT32_MAX) {
+		buf_adds(&r->err, "line too long for the parser");
+		return jv_invalid();
+	}
+	v = jv_parse_sized(p, (int)n);
+	if (!jv_is_valid(v)) {
+		msg = jv_invalid_get_msg(v);
+		buf_adds(&r->err, "invalid JSON: ");
+		if (jv_get_kind(msg) == JV_KIND_STRING)
+			buf_adds(&r->err, jv_string_value(msg));
+		else
+			buf_adds(&r->err, "parse error");
+		jv_free(msg);
+		return jv_invalid();
+	}
+	return v;
+}
+
+/*
+ * A line the scanner rejected.  Where libjq rejects it too its words are
+ * kept, so messages do not change with the backend; where libjq 1.6 is
+ * lax (leading zeros, nan, lone surrogates, ...) the scanner's located
+ * reason is given.
+ */
+static void
+scan_failed(struct record *r, const struct nd_line *line)
+{
+	char msg[128];
+	jv v;
+
+	v = parse_jq(r, line->buf, line->len);
+	if (jv_is_valid(v)) {
+		r->err.len = 0;
+		scan_errmsg(&r->sc, msg, sizeof(msg));
+		buf_adds(&r->err, msg);
+	}
+	jv_free(v);
+}
+
 int
 rec_parse(struct record *r, const struct nd_line *line, const char **err)
 {
 	long bad;
 	jv v;
 
-	jv_free(r->obj);
-	r->obj = jv_invalid();
+	if (r->have_obj) {
+		jv_free(r->obj);
+		r->obj = jv_invalid();
+		r->have_obj = 0;
+	}
+	r->scanned = 0;
 	r->raw = line->buf;
 	r->rawlen = line->len;
 	r->source = line->source;
@@ -302,27 +370,31 @@ rec_parse(struct record *r, const struct nd_line *line, const char **err)
 		*err = r->err.data;
 		return 0;
 	}
+	if (!r->use_jq) {
+		if (scan_text(&r->sc, line->buf, line->len)) {
+			if (r->sc.kind == SCAN_OBJECT) {
+				r->scanned = 1;
+				return 1;
+			}
+			buf_printf(&r->err, "expected a JSON object, got %s",
+			    rec_kind_name((enum rec_kind)r->sc.kind));
+			*err = r->err.data;
+			return 0;
+		}
+	}
 	bad = utf8_invalid_at((const unsigned char *)line->buf, line->len);
 	if (bad >= 0) {
 		buf_printf(&r->err, "invalid UTF-8 at byte %ld", bad + 1);
 		*err = r->err.data;
 		return 0;
 	}
-	if (line->len > (size_t)INT32_MAX) {
-		buf_adds(&r->err, "line too long for the parser");
+	if (!r->use_jq) {
+		scan_failed(r, line);
 		*err = r->err.data;
 		return 0;
 	}
-	v = jv_parse_sized(line->buf, (int)line->len);
+	v = parse_jq(r, line->buf, line->len);
 	if (!jv_is_valid(v)) {
-		jv msg = jv_invalid_get_msg(v);
-
-		buf_adds(&r->err, "invalid JSON: ");
-		if (jv_get_kind(msg) == JV_KIND_STRING)
-			buf_adds(&r->err, jv_string_value(msg));
-		else
-			buf_adds(&r->err, "parse error");
-		jv_free(msg);
 		*err = r->err.data;
 		return 0;
 	}
@@ -334,6 +406,7 @@ rec_parse(struct record *r, const struct nd_line *line, const char **err)
 		return 0;
 	}
 	r->obj = v;
+	r->have_obj = 1;
 	return 1;
 }
 
@@ -356,11 +429,22 @@ rec_raw(const struct record *r, size_t *len)
 	return r->raw;
 }
 
-/* The value at f, borrowed from r->obj's tree (jv_invalid() if absent). */
+/* libjq's tree of the current line (borrowed), built on first need. */
+static jv
+tree(struct record *r)
+{
+	if (!r->have_obj && r->raw != NULL && r->rawlen <= (size_t)INT32_MAX) {
+		r->obj = jv_parse_sized(r->raw, (int)r->rawlen);
+		r->have_obj = 1;
+	}
+	return r->obj;
+}
+
+/* The value at f, borrowed from the tree (jv_invalid() if absent). */
 static jv
 lookup(struct record *r, const struct rec_field *f)
 {
-	jv cur = jv_copy(r->obj);
+	jv cur = jv_copy(tree(r));
 	size_t i;
 
 	for (i = 0; i < f->nsegs && jv_is_valid(cur); i++) {
@@ -399,12 +483,65 @@ lookup(struct record *r, const struct rec_field *f)
 	return cur;
 }
 
+/*
+ * The scanner's way to the value at f: the top-level member from the
+ * index, then each further step walked on the value's bytes.  1 with the
+ * value's JSON text in *p and *n, 0 when absent.
+ */
+static int
+span(const struct record *r, const struct rec_field *f, const char **p,
+    size_t *n)
+{
+	const struct seg *s = &f->segs[0];
+	const struct scan_member *m;
+	size_t k, off, len;
+	long i;
+
+	if (s->kind != SEG_KEY)
+		return 0;
+	if ((i = scan_find(&r->sc, r->raw, s->key, s->keylen)) < 0)
+		return 0;
+	m = &r->sc.m[i];
+	*p = r->raw + m->val;
+	*n = m->val_len;
+	for (k = 1; k < f->nsegs; k++) {
+		s = &f->segs[k];
+		if (s->kind == SEG_KEY) {
+			if (**p != '{' || !scan_obj_get(*p, *n, s->key,
+			    s->keylen, &off, &len))
+				return 0;
+		} else if (**p != '[' ||
+		    !scan_arr_get(*p, *n, s->index, &off, &len)) {
+			return 0;
+		}
+		*p += off;
+		*n = len;
+	}
+	return 1;
+}
+
+/* The kind at f by the scanner, with the span when present. */
+static enum rec_kind
+span_kind(const struct record *r, const struct rec_field *f, const char **p,
+    size_t *n)
+{
+	if (!span(r, f, p, n))
+		return REC_MISSING;
+	return (enum rec_kind)scan_kind_of(**p);
+}
+
 enum rec_kind
 rec_kind(struct record *r, const struct rec_field *f)
 {
-	jv v = lookup(r, f);
-	enum rec_kind k = kind_of(v);
+	jv v;
+	enum rec_kind k;
+	const char *p;
+	size_t n;
 
+	if (r->scanned)
+		return span_kind(r, f, &p, &n);
+	v = lookup(r, f);
+	k = kind_of(v);
 	jv_free(v);
 	return k;
 }
@@ -421,12 +558,33 @@ status_of(jv v, jv_kind want)
 	return REC_OK;
 }
 
+/* The status of a scanner get of kind want, from the kind found. */
+static enum rec_status
+span_status(enum rec_kind got, enum rec_kind want)
+{
+	if (got == REC_MISSING)
+		return REC_ABSENT;
+	if (got == REC_NULL)
+		return REC_ISNULL;
+	return got == want ? REC_OK : REC_BADTYPE;
+}
+
 enum rec_status
 rec_num(struct record *r, const struct rec_field *f, double *out)
 {
-	jv v = lookup(r, f);
-	enum rec_status st = status_of(v, JV_KIND_NUMBER);
+	jv v;
+	enum rec_status st;
+	const char *p;
+	size_t n;
 
+	if (r->scanned) {
+		st = span_status(span_kind(r, f, &p, &n), REC_NUMBER);
+		if (st == REC_OK)
+			*out = scan_number(p, n);
+		return st;
+	}
+	v = lookup(r, f);
+	st = status_of(v, JV_KIND_NUMBER);
 	if (st == REC_OK)
 		*out = jv_number_value(v);
 	jv_free(v);
@@ -445,41 +603,6 @@ rec_int(struct record *r, const struct rec_field *f, long long *out)
 		return REC_BADTYPE;
 	*out = (long long)d;
 	return REC_OK;
-}
-
-enum rec_status
-rec_str(struct record *r, const struct rec_field *f, const char **s,
-    size_t *len)
-{
-	jv v = lookup(r, f);
-	enum rec_status st = status_of(v, JV_KIND_STRING);
-
-	if (st == REC_OK) {
-		*s = jv_string_value(v);
-		*len = (size_t)jv_string_length_bytes(jv_copy(v));
-	}
-	jv_free(v);
-	return st;
-}
-
-enum rec_status
-rec_bool(struct record *r, const struct rec_field *f, int *out)
-{
-	jv v = lookup(r, f);
-	enum rec_status st;
-
-	if (!jv_is_valid(v))
-		st = REC_ABSENT;
-	else if (jv_get_kind(v) == JV_KIND_NULL)
-		st = REC_ISNULL;
-	else if (jv_get_kind(v) == JV_KIND_TRUE)
-		st = REC_OK, *out = 1;
-	else if (jv_get_kind(v) == JV_KIND_FALSE)
-		st = REC_OK, *out = 0;
-	else
-		st = REC_BADTYPE;
-	jv_free(v);
-	return st;
 }
 
 /* A record-owned buffer that lives until the next rec_parse(). */
@@ -502,16 +625,131 @@ scratch(struct record *r)
 }
 
 enum rec_status
+rec_str(struct record *r, const struct rec_field *f, const char **s,
+    size_t *len)
+{
+	jv v;
+	enum rec_status st;
+	struct buf *b;
+	const char *p;
+	size_t n;
+
+	if (r->scanned) {
+		st = span_status(span_kind(r, f, &p, &n), REC_STRING);
+		if (st == REC_OK) {
+			/* A NUL-terminated copy, as libjq's strings were. */
+			b = scratch(r);
+			buf_reserve(b, n);
+			b->len = scan_unescape(b->data, p + 1, n - 2);
+			b->data[b->len] = '\0';
+			*s = b->data;
+			*len = b->len;
+		}
+		return st;
+	}
+	v = lookup(r, f);
+	st = status_of(v, JV_KIND_STRING);
+	if (st == REC_OK) {
+		*s = jv_string_value(v);
+		*len = (size_t)jv_string_length_bytes(jv_copy(v));
+	}
+	jv_free(v);
+	return st;
+}
+
+enum rec_status
+rec_bool(struct record *r, const struct rec_field *f, int *out)
+{
+	jv v;
+	enum rec_status st;
+	enum rec_kind k;
+	const char *p;
+	size_t n;
+
+	if (r->scanned) {
+		k = span_kind(r, f, &p, &n);
+		if (k == REC_TRUE || k == REC_FALSE) {
+			*out = k == REC_TRUE;
+			return REC_OK;
+		}
+		return span_status(k, REC_TRUE);
+	}
+	v = lookup(r, f);
+	if (!jv_is_valid(v))
+		st = REC_ABSENT;
+	else if (jv_get_kind(v) == JV_KIND_NULL)
+		st = REC_ISNULL;
+	else if (jv_get_kind(v) == JV_KIND_TRUE)
+		st = REC_OK, *out = 1;
+	else if (jv_get_kind(v) == JV_KIND_FALSE)
+		st = REC_OK, *out = 0;
+	else
+		st = REC_BADTYPE;
+	jv_free(v);
+	return st;
+}
+
+/*
+ * Whether the value text p[0..n) is byte for byte what libjq's compact
+ * dump of it would be: literals, strings with nothing libjq would write
+ * differently (an escape, DEL), integers of at most 15 digits.
+ */
+static int
+dump_is_raw(const char *p, size_t n)
+{
+	size_t i;
+
+	switch (scan_kind_of(*p)) {
+	case SCAN_NULL:
+	case SCAN_TRUE:
+	case SCAN_FALSE:
+		return 1;
+	case SCAN_STRING:
+		for (i = 1; i + 1 < n; i++)
+			if (p[i] == '\\' || p[i] == 0x7f)
+				return 0;
+		return 1;
+	case SCAN_NUMBER:
+		i = *p == '-';
+		if (n - i > 15)
+			return 0;
+		for (; i < n; i++)
+			if (p[i] < '0' || p[i] > '9')
+				return 0;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+enum rec_status
 rec_json(struct record *r, const struct rec_field *f, const char **s,
     size_t *len)
 {
-	jv v = lookup(r, f), d;
+	jv v, d;
 	struct buf *b;
+	const char *p;
+	size_t n;
 
-	if (!jv_is_valid(v)) {
-		jv_free(v);
-		return REC_ABSENT;
+	if (r->scanned) {
+		if (!span(r, f, &p, &n))
+			return REC_ABSENT;
+		if (dump_is_raw(p, n)) {
+			b = scratch(r);
+			buf_add(b, p, n);
+			*s = b->data;
+			*len = b->len;
+			return REC_OK;
+		}
+		v = jv_parse_sized(p, (int)n);
+	} else {
+		v = lookup(r, f);
+		if (!jv_is_valid(v)) {
+			jv_free(v);
+			return REC_ABSENT;
+		}
 	}
+	/* Canonical text, as libjq writes it: the same value, the same key. */
 	d = jv_dump_string(v, 0);
 	b = scratch(r);
 	buf_add(b, jv_string_value(d),
@@ -525,13 +763,19 @@ rec_json(struct record *r, const struct rec_field *f, const char **s,
 jv
 rec_jv(struct record *r, const struct rec_field *f)
 {
+	const char *p;
+	size_t n;
+
+	if (r->scanned)
+		return span(r, f, &p, &n) ? jv_parse_sized(p, (int)n) :
+		    jv_invalid();
 	return lookup(r, f);
 }
 
 jv
 rec_jv_all(struct record *r)
 {
-	return jv_copy(r->obj);
+	return jv_copy(tree(r));
 }
 
 int
@@ -540,12 +784,20 @@ rec_has_key(struct record *r, const char *key, size_t keylen)
 	jv v;
 	int has;
 
-	if (!jv_is_valid(r->obj))
+	if (r->scanned)
+		return scan_find(&r->sc, r->raw, key, keylen) >= 0;
+	if (!jv_is_valid(tree(r)))
 		return 0;
 	v = jv_object_get(jv_copy(r->obj), jv_string_sized(key, (int)keylen));
 	has = jv_is_valid(v);
 	jv_free(v);
 	return has;
+}
+
+const struct scan *
+rec_scan(const struct record *r)
+{
+	return r->scanned ? &r->sc : NULL;
 }
 
 const char *

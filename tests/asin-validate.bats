@@ -179,8 +179,9 @@ invalid JSON: Unfinished string ' "$(printf '%s\n' "$output" | sed 's/, missing$
 }
 
 @test "asin-validate: NaN and huge numbers that libjq reads are not valid numbers" {
+	# NaN is not JSON: the record scanner rejects it where libjq 1.6 read it.
 	run -1 --separate-stderr v <<<'{"asin":"B000000001","marketplace":"US","date":"2024-01-01","price":NaN}'
-	assert_eq 'asin-validate: <stdin>:1: .price: type number or null, got number NaN' "$stderr"
+	assert_eq 'asin-validate: <stdin>:1: invalid JSON at column 69: invalid literal' "$stderr"
 	run -1 --separate-stderr v <<<'{"asin":"B000000001","marketplace":"US","date":"2024-01-01","bsr":1e999}'
 	assert_eq 'asin-validate: <stdin>:1: .bsr: type integer or null, got number Infinity' "$stderr"
 }

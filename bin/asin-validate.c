@@ -85,7 +85,7 @@ validate(struct nd_reader *rd, const struct schema *sc, int all,
 			continue;
 		}
 		msg.len = 0;
-		if (schema_check(sc, rec_jv_all(rec), all, &msg) > 0) {
+		if (schema_check_record(sc, rec, all, &msg) > 0) {
 			reject(&ac, o, &ln, msg.data);
 			continue;
 		}

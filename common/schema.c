@@ -78,6 +78,7 @@ struct key {
 	size_t len;
 	jv j;
 	struct node *schema;	/* NULL in required lists */
+	struct rec_field *field;	/* the root's keys: for the record API */
 };
 
 struct node {
@@ -100,10 +101,15 @@ struct node {
 	struct key **sorted;	/* props by name, for lookup */
 	struct node *addl;	/* additionalProperties; NULL = anything */
 	struct node *items;
+	int leaf;		/* checkable from a scalar, without a jv */
 };
 
 struct schema {
 	struct node *root;
+	/* The root's members can be read through the record API (see
+	 * schema_check_record): it is an object schema without enum, const
+	 * or additionalProperties, which would need the whole tree. */
+	int by_field;
 };
 
 /* ------------------------------------------------------------------ */
@@ -141,14 +147,6 @@ path_key(struct buf *p, const char *k, size_t n)
 	buf_addc(p, '[');
 	buf_add_jstr(p, k, n);
 	buf_addc(p, ']');
-}
-
-static void
-path_index(struct buf *p, long long i)
-{
-	if (p->len == 0)
-		buf_addc(p, '.');
-	buf_printf(p, "[%lld]", i);
 }
 
 /* Cut a path back to n bytes (a saved length). */
@@ -1203,7 +1201,47 @@ compile_node(struct comp *c, jv s, int depth)
 		node_free(nd);
 		return NULL;
 	}
+	nd->leaf = !nd->never && nd->nrequired == 0 && nd->nprops == 0 &&
+	    nd->addl == NULL && nd->items == NULL && nd->minitems < 0 &&
+	    nd->maxitems < 0 && !(nd->has & (HAS_CONST | HAS_ENUM));
 	return nd;
+}
+
+/* A record API handle for a top-level key: .["key"] takes any name. */
+static struct rec_field *
+key_field(const struct key *key)
+{
+	struct rec_field *f;
+	const char *err;
+	struct buf e;
+
+	buf_init(&e);
+	buf_adds(&e, ".[");
+	buf_add_jstr(&e, key->s, key->len);
+	buf_addc(&e, ']');
+	f = rec_field_try(e.data, &err);
+	buf_free(&e);
+	return f;
+}
+
+/* Set up the record path for the root, if its keywords allow it. */
+static int
+root_by_field(struct node *nd)
+{
+	size_t i;
+
+	if (nd->never || nd->addl != NULL ||
+	    (nd->has & (HAS_CONST | HAS_ENUM)) ||
+	    (nd->types != 0 && !(nd->types & T_OBJECT)))
+		return 0;
+	for (i = 0; i < nd->nrequired; i++)
+		if ((nd->required[i].field = key_field(&nd->required[i])) ==
+		    NULL)
+			return 0;
+	for (i = 0; i < nd->nprops; i++)
+		if ((nd->props[i].field = key_field(&nd->props[i])) == NULL)
+			return 0;
+	return 1;
 }
 
 static void
@@ -1223,12 +1261,16 @@ node_free(struct node *nd)
 	for (i = 0; i < nd->nrequired; i++) {
 		free(nd->required[i].s);
 		jv_free(nd->required[i].j);
+		if (nd->required[i].field != NULL)
+			rec_field_free(nd->required[i].field);
 	}
 	free(nd->required);
 	for (i = 0; i < nd->nprops; i++) {
 		free(nd->props[i].s);
 		jv_free(nd->props[i].j);
 		node_free(nd->props[i].schema);
+		if (nd->props[i].field != NULL)
+			rec_field_free(nd->props[i].field);
 	}
 	free(nd->props);
 	free(nd->sorted);
@@ -1254,6 +1296,7 @@ schema_compile(jv doc, char **err)
 	}
 	s = xmalloc(sizeof(*s));
 	s->root = root;
+	s->by_field = root_by_field(root);
 	return s;
 }
 
@@ -1318,26 +1361,73 @@ schema_free(struct schema *s)
 /* checking                                                             */
 /* ------------------------------------------------------------------ */
 
+/* One step of the path to the value being checked. */
+struct seg {
+	const char *key;	/* NULL: an array index */
+	size_t len;
+	long long index;
+};
+
 struct check {
-	struct buf path;
+	/* Steps are recorded as they are taken and rendered only for a
+	 * violation: most values are valid. */
+	struct seg segs[SCHEMA_MAX_DEPTH + 2];
+	int depth;
 	struct buf *msg;
 	struct buf scratch;	/* takes the messages when msg is NULL */
 	int all;
 	size_t n;
 };
 
+static void
+push_key(struct check *k, const char *s, size_t len)
+{
+	k->segs[k->depth].key = s;
+	k->segs[k->depth].len = len;
+	k->depth++;
+}
+
+static void
+push_index(struct check *k, long long i)
+{
+	k->segs[k->depth].key = NULL;
+	k->segs[k->depth].index = i;
+	k->depth++;
+}
+
 /* Start a violation at the current path; append its text to the result. */
 static struct buf *
 viol(struct check *k)
 {
 	struct buf *b = k->msg ? k->msg : &k->scratch;
+	size_t start;
+	int i;
 
 	if (k->msg == NULL)
 		b->len = 0;
 	else if (k->n > 0)
 		buf_adds(b, "; ");
 	k->n++;
-	buf_adds(b, path_str(&k->path));
+	start = b->len;
+	for (i = 0; i < k->depth; i++) {
+		if (k->segs[i].key != NULL && is_ident(k->segs[i].key,
+		    k->segs[i].len)) {
+			buf_addc(b, '.');
+			buf_add(b, k->segs[i].key, k->segs[i].len);
+			continue;
+		}
+		/* A path starts with a dot: .["odd key"], .[3]. */
+		if (b->len == start)
+			buf_addc(b, '.');
+		if (k->segs[i].key != NULL) {
+			buf_addc(b, '[');
+			buf_add_jstr(b, k->segs[i].key, k->segs[i].len);
+			buf_addc(b, ']');
+		} else
+			buf_printf(b, "[%lld]", k->segs[i].index);
+	}
+	if (b->len == start)
+		buf_addc(b, '.');
 	buf_adds(b, ": ");
 	return b;
 }
@@ -1379,10 +1469,10 @@ check_number(struct check *k, const struct node *nd, double x)
 }
 
 static void
-check_string(struct check *k, const struct node *nd, jv v)
+check_string(struct check *k, const struct node *nd, const char *s,
+    size_t n)
 {
-	const char *s = jv_string_value(v);
-	size_t n = (size_t)jv_string_length_bytes(jv_copy(v)), i, cps = 0;
+	size_t i, cps = 0;
 	regmatch_t m[1];
 	struct buf *b;
 
@@ -1411,7 +1501,7 @@ check_string(struct check *k, const struct node *nd, jv v)
 			buf_adds(b, "pattern ");
 			buf_adds(b, nd->pattern);
 			buf_adds(b, ", got ");
-			add_value(b, v);
+			add_shown_str(b, s, n);
 			if (done(k))
 				return;
 		}
@@ -1421,7 +1511,7 @@ check_string(struct check *k, const struct node *nd, jv v)
 		b = viol(k);
 		buf_adds(b, nd->format == FMT_DATE ? "format date, got " :
 		    "format date-time, got ");
-		add_value(b, v);
+		add_shown_str(b, s, n);
 	}
 }
 
@@ -1429,7 +1519,6 @@ static void
 check_array(struct check *k, const struct node *nd, jv v)
 {
 	int i, n = jv_array_length(jv_copy(v));
-	size_t save = k->path.len;
 
 	if (nd->minitems >= 0 && n < nd->minitems) {
 		buf_printf(viol(k), "minItems %lld, got %d items",
@@ -1446,9 +1535,9 @@ check_array(struct check *k, const struct node *nd, jv v)
 	if (nd->items == NULL)
 		return;
 	for (i = 0; i < n && !done(k); i++) {
-		path_index(&k->path, i);
+		push_index(k, i);
 		check_node(k, nd->items, jv_array_get(jv_copy(v), i));
-		path_trunc(&k->path, save);
+		k->depth--;
 	}
 }
 
@@ -1471,19 +1560,23 @@ find_prop(const struct node *nd, const char *s, size_t len)
 	return NULL;
 }
 
+/*
+ * Required names first, then the properties, both in schema order, then
+ * the other members in record order against additionalProperties.  The
+ * record path (schema_check_record) keeps the same order.
+ */
 static void
 check_object(struct check *k, const struct node *nd, jv v)
 {
-	size_t i, save = k->path.len;
 	struct buf *b;
+	size_t i;
 	int it;
 
 	for (i = 0; i < nd->nrequired && !done(k); i++) {
 		if (!jv_object_has(jv_copy(v), jv_copy(nd->required[i].j))) {
-			path_key(&k->path, nd->required[i].s,
-			    nd->required[i].len);
+			push_key(k, nd->required[i].s, nd->required[i].len);
 			buf_adds(viol(k), "required, missing");
-			path_trunc(&k->path, save);
+			k->depth--;
 		}
 	}
 	for (i = 0; i < nd->nprops && !done(k); i++) {
@@ -1493,9 +1586,9 @@ check_object(struct check *k, const struct node *nd, jv v)
 			jv_free(f);
 			continue;
 		}
-		path_key(&k->path, nd->props[i].s, nd->props[i].len);
+		push_key(k, nd->props[i].s, nd->props[i].len);
 		check_node(k, nd->props[i].schema, f);
-		path_trunc(&k->path, save);
+		k->depth--;
 	}
 	if (nd->addl == NULL)
 		return;
@@ -1506,7 +1599,7 @@ check_object(struct check *k, const struct node *nd, jv v)
 		size_t len = (size_t)jv_string_length_bytes(jv_copy(key));
 
 		if (find_prop(nd, s, len) == NULL) {
-			path_key(&k->path, s, len);
+			push_key(k, s, len);
 			if (nd->addl->never) {
 				jv f = jv_object_iter_value(v, it);
 
@@ -1517,10 +1610,32 @@ check_object(struct check *k, const struct node *nd, jv v)
 			} else
 				check_node(k, nd->addl,
 				    jv_object_iter_value(v, it));
-			path_trunc(&k->path, save);
+			k->depth--;
 		}
 		jv_free(key);
 	}
+}
+
+static void
+type_viol(struct check *k, const struct node *nd, const char *kind,
+    int is_num, double x)
+{
+	struct buf *b = viol(k);
+
+	buf_printf(b, "type %s, got %s", nd->typedesc, kind);
+	if (is_num) {
+		buf_addc(b, ' ');
+		add_num(b, x);
+	}
+}
+
+/* T_* of a number: NaN and infinities, which libjq reads, have none. */
+static unsigned
+num_types(double x)
+{
+	if (!isfinite(x))
+		return 0;
+	return T_NUMBER | (x == floor(x) ? T_INTEGER : 0);
 }
 
 /* Check v (consumed) against nd, at the path in k. */
@@ -1547,10 +1662,8 @@ check_node(struct check *k, const struct node *nd, jv v)
 		t = T_BOOLEAN;
 		break;
 	case JV_KIND_NUMBER:
-		/* NaN and infinities are not JSON numbers: no type admits them. */
 		x = jv_number_value(v);
-		if (isfinite(x))
-			t = T_NUMBER | (x == floor(x) ? T_INTEGER : 0);
+		t = num_types(x);
 		break;
 	case JV_KIND_STRING:
 		t = T_STRING;
@@ -1566,13 +1679,7 @@ check_node(struct check *k, const struct node *nd, jv v)
 	}
 	/* "number" admits integers; "integer" admits only them. */
 	if (nd->types != 0 && !(nd->types & t)) {
-		b = viol(k);
-		buf_printf(b, "type %s, got %s", nd->typedesc,
-		    kind_name(kind));
-		if (kind == JV_KIND_NUMBER) {
-			buf_addc(b, ' ');
-			add_num(b, x);
-		}
+		type_viol(k, nd, kind_name(kind), kind == JV_KIND_NUMBER, x);
 		goto out;
 	}
 	if ((nd->has & HAS_CONST) && !jv_equal(jv_copy(v),
@@ -1602,7 +1709,8 @@ check_node(struct check *k, const struct node *nd, jv v)
 	if (kind == JV_KIND_NUMBER)
 		check_number(k, nd, x);
 	else if (kind == JV_KIND_STRING)
-		check_string(k, nd, v);
+		check_string(k, nd, jv_string_value(v),
+		    (size_t)jv_string_length_bytes(jv_copy(v)));
 	else if (kind == JV_KIND_ARRAY)
 		check_array(k, nd, v);
 	else if (kind == JV_KIND_OBJECT)
@@ -1616,13 +1724,109 @@ schema_check(const struct schema *s, jv value, int all, struct buf *msg)
 {
 	struct check k;
 
-	buf_init(&k.path);
+	k.depth = 0;
 	buf_init(&k.scratch);
 	k.msg = msg;
 	k.all = all;
 	k.n = 0;
 	check_node(&k, s->root, value);
-	buf_free(&k.path);
+	buf_free(&k.scratch);
+	return k.n;
+}
+
+/* ------------------------------------------------------------------ */
+/* checking a record through the record API                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One member of the record against its schema.  A leaf schema is checked
+ * from the scalar the record API returns; anything else gets the
+ * member's jv, which makes the record build its tree.
+ */
+static void
+check_member(struct check *k, const struct node *nd, struct record *rec,
+    const struct rec_field *f, enum rec_kind kind)
+{
+	const char *s;
+	size_t n;
+	double x = 0;
+	unsigned t = 0;
+
+	if (!nd->leaf) {
+		check_node(k, nd, rec_jv(rec, f));
+		return;
+	}
+	switch (kind) {
+	case REC_NULL:
+		t = T_NULL;
+		break;
+	case REC_TRUE:
+	case REC_FALSE:
+		t = T_BOOLEAN;
+		break;
+	case REC_NUMBER:
+		if (rec_num(rec, f, &x) != REC_OK) {
+			/* Out of the range rec_num() reads: ask the tree. */
+			check_node(k, nd, rec_jv(rec, f));
+			return;
+		}
+		t = num_types(x);
+		break;
+	case REC_STRING:
+		t = T_STRING;
+		break;
+	case REC_ARRAY:
+		t = T_ARRAY;
+		break;
+	case REC_OBJECT:
+		t = T_OBJECT;
+		break;
+	case REC_MISSING:
+		return;
+	}
+	if (nd->types != 0 && !(nd->types & t)) {
+		type_viol(k, nd, kind == REC_TRUE || kind == REC_FALSE ?
+		    "boolean" : rec_kind_name(kind), kind == REC_NUMBER, x);
+		return;
+	}
+	if (kind == REC_NUMBER)
+		check_number(k, nd, x);
+	else if (kind == REC_STRING && rec_str(rec, f, &s, &n) == REC_OK)
+		check_string(k, nd, s, n);
+}
+
+size_t
+schema_check_record(const struct schema *sc, struct record *rec, int all,
+    struct buf *msg)
+{
+	const struct node *nd = sc->root;
+	struct check k;
+	enum rec_kind kind;
+	size_t i;
+
+	if (!sc->by_field)
+		return schema_check(sc, rec_jv_all(rec), all, msg);
+	k.depth = 0;
+	buf_init(&k.scratch);
+	k.msg = msg;
+	k.all = all;
+	k.n = 0;
+	for (i = 0; i < nd->nrequired && !done(&k); i++) {
+		if (rec_kind(rec, nd->required[i].field) == REC_MISSING) {
+			push_key(&k, nd->required[i].s, nd->required[i].len);
+			buf_adds(viol(&k), "required, missing");
+			k.depth--;
+		}
+	}
+	for (i = 0; i < nd->nprops && !done(&k); i++) {
+		kind = rec_kind(rec, nd->props[i].field);
+		if (kind == REC_MISSING)
+			continue;
+		push_key(&k, nd->props[i].s, nd->props[i].len);
+		check_member(&k, nd->props[i].schema, rec, nd->props[i].field,
+		    kind);
+		k.depth--;
+	}
 	buf_free(&k.scratch);
 	return k.n;
 }

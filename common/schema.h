@@ -39,6 +39,16 @@ struct schema *schema_load(const char *path, char **err);
 size_t schema_check(const struct schema *, jv value, int all,
     struct buf *msg);
 
+/*
+ * Check a parsed record (borrowed): the same count and messages as
+ * schema_check(s, rec_jv_all(rec), all, msg), but the record's members
+ * are read through the record API, so the record builds its jv tree only
+ * when a member's schema needs more than a scalar (nested objects and
+ * arrays, enum, const) or the root has additionalProperties.
+ */
+size_t schema_check_record(const struct schema *, struct record *rec,
+    int all, struct buf *msg);
+
 /* Free a compiled schema; NULL is a no-op. */
 void schema_free(struct schema *);
 

@@ -129,3 +129,70 @@ good_line() {
 		ls "$TOP"/tests/"$t"*.bats >/dev/null 2>&1 || { echo "$t has no tests"; return 1; }
 	done
 }
+
+# The shared accounting, through asin-validate with a schema that accepts
+# any object, so only the record layer decides what is bad.
+acct_input() {
+	printf '%s\n' '{"a":1}' '{"a":' '' '[1]' '{"b":2}' >"$BATS_TEST_TMPDIR/in.ndjson"
+	printf '\xff\n' >>"$BATS_TEST_TMPDIR/in.ndjson"
+}
+
+@test "--rejects: bad records become reject records, the run goes on" {
+	acct_input
+	run --separate-stderr asin-validate --schema "$FIXTURES/conventions/any.schema.json" \
+	    --rejects "$BATS_TEST_TMPDIR/rej" --stats "$BATS_TEST_TMPDIR/st" "$BATS_TEST_TMPDIR/in.ndjson"
+	assert_status 0
+	assert_eq $'{"a":1}\n{"b":2}' "$output"
+	assert_eq '{"in":5,"out":2,"rejected":3,"merged":0}' "$(cat "$BATS_TEST_TMPDIR/st")" stats
+	run jq -c '[.line, (.raw // .raw_base64)]' "$BATS_TEST_TMPDIR/rej"
+	assert_eq $'[2,"{\\"a\\":"]\n[4,"[1]"]\n[6,"/w=="]' "$output" rejects
+	run jq -r .error "$BATS_TEST_TMPDIR/rej"
+	[[ "${lines[1]}" == "expected a JSON object, got array" ]]
+	[[ "${lines[2]}" == "invalid UTF-8 at byte 1" ]]
+}
+
+@test "--max-rejects: a count and a percentage" {
+	acct_input
+	run --separate-stderr asin-validate --schema "$FIXTURES/conventions/any.schema.json" \
+	    --rejects /dev/null --max-rejects 1 "$BATS_TEST_TMPDIR/in.ndjson"
+	assert_status 1
+	assert_eq "asin-validate: $BATS_TEST_TMPDIR/in.ndjson:4: too many rejects: 2 (--max-rejects 1)" "$stderr"
+	run --separate-stderr asin-validate --schema "$FIXTURES/conventions/any.schema.json" \
+	    --rejects /dev/null --max-rejects 50% "$BATS_TEST_TMPDIR/in.ndjson"
+	assert_status 1
+	assert_eq "asin-validate: too many rejects: 3 of 5 records (--max-rejects 50%)" "$stderr"
+	run --separate-stderr asin-validate --schema "$FIXTURES/conventions/any.schema.json" \
+	    --rejects /dev/null --max-rejects 60% "$BATS_TEST_TMPDIR/in.ndjson"
+	assert_status 0
+	run --separate-stderr asin-validate --schema "$FIXTURES/conventions/any.schema.json" --max-rejects 1x
+	assert_status 2
+	assert_eq "asin-validate: option --max-rejects: expected an integer of at least 0, got '1x'
+Try 'asin-validate --help' for more information." "$stderr"
+}
+
+@test "ASIN_LOG=json: log lines are JSON objects" {
+	printf '{"a":1}\n{"a"\n' >"$BATS_TEST_TMPDIR/in.ndjson"
+	ASIN_LOG=json run --separate-stderr asin-validate \
+	    --schema "$FIXTURES/conventions/any.schema.json" "$BATS_TEST_TMPDIR/in.ndjson"
+	assert_status 1
+	run jq -c '[.level, .tool, .source == "'"$BATS_TEST_TMPDIR/in.ndjson"'", .line, (.ts | test("^[0-9-]+T[0-9:.]+Z$"))]' <<<"$stderr"
+	assert_eq '["error","asin-validate",true,2,true]' "$output"
+}
+
+@test "-v prints the summary line; -q and quiet runs print nothing" {
+	printf '{"a":1}\n' >"$BATS_TEST_TMPDIR/in.ndjson"
+	run --separate-stderr asin-validate -v --schema "$FIXTURES/conventions/any.schema.json" "$BATS_TEST_TMPDIR/in.ndjson"
+	assert_status 0
+	assert_eq "asin-validate: 1 in, 1 out, 0 rejected, 0 merged" "$stderr"
+	run --separate-stderr asin-validate --schema "$FIXTURES/conventions/any.schema.json" "$BATS_TEST_TMPDIR/in.ndjson"
+	assert_eq "" "$stderr"
+}
+
+@test "--max-line: an over-long line is a located error" {
+	printf '{"a":1}\n{"a":"%s"}\n' "$(head -c 100 /dev/zero | tr '\0' x)" >"$BATS_TEST_TMPDIR/in.ndjson"
+	run --separate-stderr asin-validate --max-line 64 --schema "$FIXTURES/conventions/any.schema.json" "$BATS_TEST_TMPDIR/in.ndjson"
+	assert_status 1
+	assert_eq "asin-validate: $BATS_TEST_TMPDIR/in.ndjson:2: line too long (see --max-line)" "$stderr"
+	run --separate-stderr asin-validate --max-line 1Q --schema "$FIXTURES/conventions/any.schema.json"
+	assert_status 2
+}

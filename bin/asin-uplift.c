@@ -451,8 +451,9 @@ write_markdown(struct out *o, const struct up_run *r, const struct opts *op,
 		    "results below**" : "ok");
 	}
 	buf_printf(b, "\n|%s variant | metric | control | variant | "
-	    "uplift | %g%% CI | p | decision |\n", op->by ? " segment |" : "",
-	    lvl);
+	    "uplift | %g%% CI | p%s | decision |\n", op->by ? " segment |" : "",
+	    lvl, op->up.correction == UP_CORR_HOLM ? " (Holm)" :
+	    op->up.correction == UP_CORR_BH ? " (BH)" : "");
 	buf_printf(b, "|%s---|---|---:|---:|---:|---|---:|---|\n",
 	    op->by ? "---|" : "");
 	for (i = 0; i < r->nm; i++) {
@@ -474,16 +475,16 @@ write_markdown(struct out *o, const struct up_run *r, const struct opts *op,
 		    !isnan(m->p_value_adj) ? m->p_value_adj : m->p_value),
 		    decision(m));
 	}
-	buf_adds(b, "\n**Decision:** ");
+	buf_adds(b, "\n**Decision:**");
 	if (bad)
-		buf_adds(b, "no decision: the sample ratio check failed, so "
-		    "the assignment or the logging is broken. ");
+		buf_adds(b, " no decision: the sample ratio check failed, so "
+		    "the assignment or the logging is broken.");
 	for (i = 0; i < r->nm; i++) {
 		const struct up_metric *m = &r->m[i];
 
 		if (!m->significant)
 			continue;
-		buf_printf(b, "%s%s%s moves %s by %s (%g%% CI %s to %s). ",
+		buf_printf(b, " %s%s%s moves %s by %s (%g%% CI %s to %s).",
 		    m->variant, op->by ? " in " : "", op->by ? m->segment : "",
 		    m->metric, pct(c1, sizeof(c1), m->rel_uplift), lvl,
 		    pct(c2, sizeof(c2), m->ci_rel[0]),
@@ -491,7 +492,7 @@ write_markdown(struct out *o, const struct up_run *r, const struct opts *op,
 		bad |= 2;
 	}
 	if (!(bad & 2))
-		buf_printf(b, "no metric differs significantly from the "
+		buf_printf(b, " no metric differs significantly from the "
 		    "control at alpha %g%s.", op->up.alpha,
 		    op->up.correction != UP_CORR_NONE ? " after correction" :
 		    "");

@@ -602,14 +602,14 @@ eval_metric(struct up_metric *m, size_t k, const struct up_arm *ca,
 	m->metric = metrics[k].name;
 	if (unit_moments(ca, k) && unit_moments(ta, k)) {
 		ra = ratio_units(ca, k, a, m->notebuf, sizeof(m->notebuf));
-		rb = ra ? ratio_units(ta, k, b, m->notebuf,
-		    sizeof(m->notebuf)) : 0;
-		if (ra == 0 || rb == 0) {
+		rb = ra > 0 ? ratio_units(ta, k, b, m->notebuf,
+		    sizeof(m->notebuf)) : ra;
+		if (rb == 0) {
 			m->method = M_DELTA_UNDEF;
 			compare(m, o, NAN, NAN, NAN, NAN, NULL);
 			return;
 		}
-		if (ra < 0 || rb < 0) {
+		if (rb < 0) {
 			m->method = M_DELTA;
 			compare(m, o, ca->v[metrics[k].num] /
 			    ca->v[metrics[k].den], ta->v[metrics[k].num] /

@@ -18,7 +18,8 @@
 #                                     generating it with genfacts unless it
 #                                     is there from the same arguments
 #   file_rows FILE, file_bytes FILE   line count and size of FILE
-#   machine_line                      one line: CPU, cores, memory, versions
+#   machine_line                      one line: CPU, cores, memory, load,
+#                                     versions
 #
 # Results also go to $BENCH_OUT/results.tsv, one line per measure: label,
 # wall s, CPU s, peak RSS MB, then rows, bytes, rows/s, MB/s and the
@@ -104,6 +105,7 @@ table_head() {
 	echo
 	echo "### $1"
 	echo
+	busy_note
 	echo "| command | wall s | CPU s | rows/s | MB/s | peak RSS MB |"
 	echo "|---|---:|---:|---:|---:|---:|"
 }
@@ -127,6 +129,16 @@ ratio() {
 		} else
 			printf "ratio: %s vs %s: not measured\n", a, b
 	}' "$BENCH_OUT/results.tsv"
+}
+
+# Other jobs on the machine stretch wall times, not CPU times: say so
+# when the load average is above the core count.
+busy_note() {
+	awk -v cores="$(nproc)" '{
+		if ($1 > cores)
+			printf "(busy machine: load average %s on %d cores; wall " \
+			    "times include waiting, compare CPU s)\n\n", $1, cores
+	}' /proc/loadavg 2>/dev/null
 }
 
 peer_available() {
@@ -179,6 +191,7 @@ machine_line() {
 	    /proc/meminfo 2>/dev/null)
 	jqv=$(jq --version 2>/dev/null)
 	ccv=$(${CC:-cc} --version 2>/dev/null | head -1)
-	echo "machine: ${cpu:-unknown CPU}, $(nproc) cores, ${mem:-? GiB};" \
-	    "${jqv:-no jq}; ${ccv:-no cc}; RUNS=$RUNS"
+	load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null)
+	echo "machine: ${cpu:-unknown CPU}, $(nproc) cores, ${mem:-? GiB}," \
+	    "load ${load:-?}; ${jqv:-no jq}; ${ccv:-no cc}; RUNS=$RUNS"
 }

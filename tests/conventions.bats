@@ -26,7 +26,9 @@ tool_args() {
 
 good_line() {
 	case $1 in
-	asin-uplift) echo '{"variant":"control","impressions":1000,"clicks":50,"conversions":5,"gmv":100,"spend":20}' ;;
+	asin-uplift)
+		echo '{"variant":"control","impressions":1000,"clicks":50,"conversions":5,"gmv":100,"spend":20}'
+		echo '{"variant":"treatment","impressions":1000,"clicks":60,"conversions":7,"gmv":130,"spend":20}' ;;
 	*) echo '{"asin":"B000000001","marketplace":"US","date":"2024-01-01","category":"Toys","price":9.99,"bsr":100,"rating":4.5,"review_count":10}' ;;
 	esac
 }
@@ -92,7 +94,9 @@ good_line() {
 		# shellcheck disable=SC2046
 		run --separate-stderr "$t" $(tool_args "$t") "$in"
 		[ "$status" -eq 1 ] || { echo "$t: exit $status: $stderr"; return 1; }
-		[[ "$stderr" == "$t: $in:2: "* ]] || { echo "$t: '$stderr'"; return 1; }
+		local n
+		n=$(wc -l <"$in")
+		[[ "$stderr" == "$t: $in:$n: "* ]] || { echo "$t: '$stderr'"; return 1; }
 	done
 }
 

@@ -240,6 +240,27 @@ test_strings(void)
 	    ".: const 1, got \"a\\nb\\u0000\"");
 }
 
+/* Escaped members read the same through the record API and the tree. */
+static void
+test_escapes(void)
+{
+	const char *s = "{\"properties\":{\"t\":{\"maxLength\":3,"
+	    "\"pattern\":\"^[^a]+$\"},\"n\":{\"type\":\"integer\","
+	    "\"maximum\":1e3}}}";
+
+	check(s, "{\"t\":\"\\u00e9\\\"\\\\\"}", "");
+	check(s, "{\"t\":\"\\u00e9\\\"\\\\x\"}",
+	    ".t: maxLength 3, got length 4");
+	check(s, "{\"t\":\"\\u0061\"}", ".t: pattern ^[^a]+$, got \"a\"");
+	check(s, "{\"t\":\"\\u0000\\ud83d\\ude00\"}", "");
+	check(s, "{\"n\":-0.0}", "");
+	check(s, "{\"n\":1E3}", "");
+	check(s, "{\"n\":1000.5}", ".n: type integer, got number 1000.5");
+	check(s, "{\"n\":1e1000}", ".n: type integer, got number Infinity");
+	check(s, "{\"n\":1001}", ".n: maximum 1000, got 1001");
+	check(s, "{\"t\":\"b\",\"t\":\"a\"}", ".t: pattern ^[^a]+$, got \"a\"");
+}
+
 static void
 test_patterns(void)
 {
@@ -468,6 +489,7 @@ main(void)
 	test_enum_const();
 	test_numbers();
 	test_strings();
+	test_escapes();
 	test_patterns();
 	test_formats();
 	test_arrays();

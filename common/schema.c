@@ -1,6 +1,7 @@
 /*
  * schema.c - the JSON Schema subset that record contracts need, compiled
- * once into a tree of nodes and checked against jv values.
+ * once into a tree of nodes and checked against jv values, or against a
+ * record through the record API so that most records never become a jv.
  *
  * Supported keywords: type (one name or an array of names; "integer" is
  * a number with no fraction), required, properties, additionalProperties
@@ -28,6 +29,10 @@
  * UTF-8 bytes; . and a negated class match one byte, so counted repeats
  * of them count bytes for non-ASCII text.  Like ECMA, a pattern is not
  * anchored unless it says ^ or $.
+ *
+ * A violation reads "<jq path>: <keyword> <its value>, got <what>"; the
+ * order of checks is fixed (see check_node and check_object), so the
+ * same record and schema always give the same message.
  */
 #include <errno.h>
 #include <math.h>

@@ -48,6 +48,7 @@
 #define SCHEMA_MAX_FILE (64u << 20)
 #define SHOW_MAX 40		/* code points of a string shown in messages */
 #define ENUM_SHOW_MAX 60	/* bytes of an enum list shown in messages */
+#define SHOW_ALL_MAX 20		/* violations spelt out with all */
 
 enum {
 	T_NULL = 1 << 0,
@@ -1408,9 +1409,12 @@ viol(struct check *k)
 	size_t start;
 	int i;
 
-	if (k->msg == NULL)
+	/* Past SHOW_ALL_MAX the violations are counted, not spelt out: a
+	 * hostile record must not make a message of megabytes. */
+	if (k->msg == NULL || k->n >= SHOW_ALL_MAX) {
+		b = &k->scratch;
 		b->len = 0;
-	else if (k->n > 0)
+	} else if (k->n > 0)
 		buf_adds(b, "; ");
 	k->n++;
 	start = b->len;
@@ -1441,6 +1445,16 @@ static int
 done(const struct check *k)
 {
 	return !k->all && k->n > 0;
+}
+
+/* Close a check: say how many violations went unnamed; returns them all. */
+static size_t
+check_end(struct check *k)
+{
+	if (k->msg != NULL && k->n > SHOW_ALL_MAX)
+		buf_printf(k->msg, "; and %zu more", k->n - SHOW_ALL_MAX);
+	buf_free(&k->scratch);
+	return k->n;
 }
 
 static void check_node(struct check *, const struct node *, jv v);
@@ -1735,8 +1749,7 @@ schema_check(const struct schema *s, jv value, int all, struct buf *msg)
 	k.all = all;
 	k.n = 0;
 	check_node(&k, s->root, value);
-	buf_free(&k.scratch);
-	return k.n;
+	return check_end(&k);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1832,6 +1845,5 @@ schema_check_record(const struct schema *sc, struct record *rec, int all,
 		    kind);
 		k.depth--;
 	}
-	buf_free(&k.scratch);
-	return k.n;
+	return check_end(&k);
 }

@@ -458,6 +458,29 @@ test_compile_errors(void)
 	    "1", "");
 }
 
+/* --all-errors names 20 violations and counts the rest. */
+static void
+test_many(void)
+{
+	struct buf v, want;
+	int i;
+
+	buf_init(&v);
+	buf_init(&want);
+	buf_addc(&v, '[');
+	for (i = 0; i < 25; i++) {
+		buf_printf(&v, "%s%d", i ? "," : "", -i - 1);
+		if (i < 20)
+			buf_printf(&want, "%s.[%d]: minimum 0, got %d",
+			    i ? "; " : "", i, -i - 1);
+	}
+	buf_addc(&v, ']');
+	buf_adds(&want, "; and 5 more");
+	check_all("{\"items\":{\"minimum\":0}}", v.data, 1, want.data);
+	buf_free(&v);
+	buf_free(&want);
+}
+
 static void
 test_deep(void)
 {
@@ -494,6 +517,7 @@ main(void)
 	test_formats();
 	test_arrays();
 	test_compile_errors();
+	test_many();
 	test_deep();
 	return tap_done();
 }

@@ -7,7 +7,13 @@ FX="$FIXTURES/asin-validate"
 LS="$FIXTURES/asin-validate/listing.schema.json"
 GOOD='{"asin":"B000000001","marketplace":"US","date":"2024-01-01"}'
 
-# v ARGS...: run asin-validate on the fact schema with stdin from $in.
+# No input; not /dev/null, which a broken test elsewhere may have replaced.
+setup() {
+	EMPTY=$BATS_TEST_TMPDIR/empty
+	: >"$EMPTY"
+}
+
+# v ARGS...: run asin-validate on the fact schema.
 v() {
 	asin-validate --schema "$SCHEMAS/fact.schema.json" "$@"
 }
@@ -207,22 +213,22 @@ Try 'asin-validate --help' for more information." "$stderr"
 
 @test "asin-validate: a schema that cannot be used is exit 1 naming the file and the place" {
 	local s="$BATS_TEST_TMPDIR/s.json"
-	run -1 --separate-stderr asin-validate -s "$BATS_TEST_TMPDIR/none.json" </dev/null
+	run -1 --separate-stderr asin-validate -s "$BATS_TEST_TMPDIR/none.json" <"$EMPTY"
 	assert_eq "asin-validate: $BATS_TEST_TMPDIR/none.json: No such file or directory" "$stderr"
 	echo '{"type":"object",' >"$s"
-	run -1 --separate-stderr asin-validate -s "$s" </dev/null
+	run -1 --separate-stderr asin-validate -s "$s" <"$EMPTY"
 	assert_eq "asin-validate: $s: invalid JSON: Unfinished JSON term at EOF at line 2, column 0" "$stderr"
 	: >"$s"
-	run -1 --separate-stderr asin-validate -s "$s" </dev/null
+	run -1 --separate-stderr asin-validate -s "$s" <"$EMPTY"
 	assert_eq "asin-validate: $s: invalid JSON: Expected JSON value" "$stderr"
 	echo '{"properties":{"price":{"type":"number","multipleOf":0.01}}}' >"$s"
-	run -1 --separate-stderr asin-validate -s "$s" </dev/null
+	run -1 --separate-stderr asin-validate -s "$s" <"$EMPTY"
 	assert_eq "asin-validate: $s: .properties.price: unsupported keyword \"multipleOf\"" "$stderr"
 	echo '{"properties":{"asin":{"pattern":"^(?!B0)"}}}' >"$s"
-	run -1 --separate-stderr asin-validate -s "$s" </dev/null
+	run -1 --separate-stderr asin-validate -s "$s" <"$EMPTY"
 	assert_eq "asin-validate: $s: .properties.asin.pattern: lookaround and named groups are not supported" "$stderr"
 	echo '{"properties":{"d":{"format":"email"}}}' >"$s"
-	run -1 --separate-stderr asin-validate -s "$s" </dev/null
+	run -1 --separate-stderr asin-validate -s "$s" <"$EMPTY"
 	assert_eq "asin-validate: $s: .properties.d.format: unsupported format \"email\"" "$stderr"
 	# A schema is checked before any input is read.
 	run -1 --separate-stderr asin-validate -s "$s" "$BATS_TEST_TMPDIR/no-such-input"
@@ -232,7 +238,7 @@ Try 'asin-validate --help' for more information." "$stderr"
 @test "asin-validate: the shipped schemas load" {
 	local f
 	for f in "$SCHEMAS"/*.schema.json; do
-		run -0 --separate-stderr asin-validate -s "$f" </dev/null
+		run -0 --separate-stderr asin-validate -s "$f" <"$EMPTY"
 		assert_eq "" "$stderr" "$f"
 	done
 }

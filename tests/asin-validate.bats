@@ -7,7 +7,7 @@ FX="$FIXTURES/asin-validate"
 LS="$FIXTURES/asin-validate/listing.schema.json"
 GOOD='{"asin":"B000000001","marketplace":"US","date":"2024-01-01"}'
 
-# No input; not /dev/null, which a broken test elsewhere may have replaced.
+# An empty input file: the tests do not rely on /dev/null being a device.
 setup() {
 	EMPTY=$BATS_TEST_TMPDIR/empty
 	: >"$EMPTY"

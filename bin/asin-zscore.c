@@ -151,7 +151,7 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* The flags as given; NULL or -1 where not given (the config may fill). */
+/* The flags as given; NULL where not given (the config may fill). */
 struct flags {
 	const char *key;
 	const char *features;
@@ -227,6 +227,11 @@ parse_features(struct opts *o, const char *flag, const char *list)
 		f->weight = 1;
 		if (i >= 64)
 			usage_error("option %s: at most 64 features", flag);
+		/* z_backoff and z_flat are ours. */
+		if (strcmp(f->name, "backoff") == 0 ||
+		    strcmp(f->name, "flat") == 0)
+			usage_error("option %s: a feature named '%s' would "
+			    "clash with z_%s", flag, f->name, f->name);
 		for (j = 0; j < i; j++)
 			if (strcmp(o->feat[j].name, f->name) == 0)
 				usage_error("option %s: feature '%s' given "
@@ -583,7 +588,7 @@ feature_stats(struct run *r, struct group **g, size_t a, size_t b,
 
 	for (i = a; i < b; i++)
 		for (j = 0; j < g[i]->n; j++) {
-			x = g[i]->rows[j]->val[fi];
+			x = group_row(g[i], j)->val[fi];
 			if (!isnan(x))
 				r->vals[n++] = x;
 		}
@@ -714,7 +719,7 @@ score_group(struct run *r, struct group *g, int backoff,
 	}
 	for (i = 0; i < g->n; i++) {
 		it = &r->items[i];
-		it->row = g->rows[i];
+		it->row = group_row(g, i);
 		it->z = r->zbuf + i * o->nfeat;
 		it->score = NAN;
 		for (f = 0; f < o->nfeat; f++) {
@@ -746,6 +751,14 @@ score_group(struct run *r, struct group *g, int backoff,
 	qsort(r->items, g->n, sizeof(*r->items), cmp_items);
 	for (i = 0; i < g->n; i++) {
 		it = &r->items[i];
+		/* The lines were read long ago: fetch the next ones' ends
+		 * (where the new members go) while this one is written. */
+		if (i + 2 < g->n) {
+			const struct group_row *nx = r->items[i + 2].row;
+
+			__builtin_prefetch(nx->line);
+			__builtin_prefetch(nx->line + nx->len - 1);
+		}
 		if (!isnan(it->score) && (i == 0 ||
 		    it->score != r->items[i - 1].score))
 			rank = (long long)i + 1;

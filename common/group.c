@@ -1,8 +1,8 @@
 /*
- * group.c - the grouping engine (see group.h).  Rows, keys and line copies
- * live in a chunked arena so their addresses never move; the sorted mode
- * rewinds it after every batch, which is what bounds its memory by the
- * largest batch.  Groups are found by an open-addressing hash table in the
+ * group.c - the grouping engine (see group.h).  Each group keeps its rows
+ * in one growing array; keys and line copies live in a chunked arena so
+ * their addresses never move.  The sorted mode rewinds it after every
+ * batch, which is what bounds its memory by the largest batch.  Groups are found by an open-addressing hash table in the
  * hash mode and by comparing with the previous key in the sorted mode.
  */
 #include <stdlib.h>
@@ -293,7 +293,10 @@ new_group(struct group_set *gs, uint64_t h)
 	g->key = k;
 	g->keylen = gs->key.len;
 	g->hash = h;
-	g->rows = NULL;
+	g->rowbuf = NULL;
+	/* Keep val[] of every row aligned for doubles. */
+	g->rowsize = (sizeof(struct group_row) + gs->nval * sizeof(double) +
+	    sizeof(double) - 1) & ~(sizeof(double) - 1);
 	g->n = g->cap = 0;
 	if (gs->ngroups == gs->gcap) {
 		gs->gcap = gs->gcap ? gs->gcap * 2 : 64;
@@ -405,7 +408,11 @@ group_add(struct group_set *gs, const char *line, size_t len,
 	} else
 		g = find_group(gs, hash_bytes(gs->key.data, gs->key.len));
 
-	r = arena_alloc(&gs->mem, sizeof(*r) + gs->nval * sizeof(double));
+	if (g->n == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 4;
+		g->rowbuf = xreallocarray(g->rowbuf, g->cap, g->rowsize);
+	}
+	r = group_row(g, g->n++);
 	if (gs->stable)
 		r->line = line;
 	else {
@@ -418,11 +425,6 @@ group_add(struct group_set *gs, const char *line, size_t len,
 	r->source = intern_source(gs, source);
 	r->lineno = lineno;
 	r->flags = 0;
-	if (g->n == g->cap) {
-		g->cap = g->cap ? g->cap * 2 : 4;
-		g->rows = xreallocarray(g->rows, g->cap, sizeof(*g->rows));
-	}
-	g->rows[g->n++] = r;
 	if (++gs->held > gs->peak)
 		gs->peak = gs->held;
 	return r;
@@ -470,7 +472,7 @@ release(struct group_set *gs)
 	size_t i;
 
 	for (i = 0; i < gs->ngroups; i++)
-		free(gs->groups[i]->rows);
+		free(gs->groups[i]->rowbuf);
 	gs->ngroups = 0;
 	gs->held = 0;
 	if (gs->table != NULL)

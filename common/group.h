@@ -39,17 +39,27 @@ struct group_row {
 
 /*
  * One group: the rows sharing a key.  key is the encoded key (see
- * group_key_add()); rows are in arrival order, which a tool must not let
+ * group_key_add()).  The rows lie one after another in rowbuf, rowsize
+ * bytes apart, so a pass over a group reads memory in order; reach them
+ * with group_row().  They are in arrival order, which a tool must not let
  * its results depend on.
  */
 struct group {
 	const char *key;
 	size_t keylen;
 	uint64_t hash;
-	struct group_row **rows;
+	char *rowbuf;
+	size_t rowsize;
 	size_t n;
 	size_t cap;
 };
+
+/* Row i of group g (i < g->n). */
+static inline struct group_row *
+group_row(const struct group *g, size_t i)
+{
+	return (struct group_row *)(void *)(g->rowbuf + i * g->rowsize);
+}
 
 /*
  * The callback that receives a batch: groups[0..n-1] in ascending byte
@@ -82,7 +92,8 @@ void group_key_add(struct group_set *, const char *s, size_t n);
 /*
  * Add a row under the key just built.  line/len/source/lineno as in
  * struct nd_line (all borrowed; copied unless the set is stable).  On
- * success returns the row, whose val[] and flags the caller fills in.  In
+ * success returns the row, whose val[] and flags the caller fills in
+ * before the next group_add() (which may move it).  In
  * the sorted mode this may first emit the batch before it; it returns
  * NULL when the key sorts before the previous row's, and then
  * group_set_error() says which keys (the caller reports it with the

@@ -211,6 +211,7 @@ EOF
 	usage_is "option --weights: expected NAME=WEIGHT, got 'price'" -f price -w price
 	usage_is "option --weights: weight of 'price': expected a number, got 'x'" -f price -w price=x
 	usage_is "option --features: feature 'price' given twice" -f price,+price
+	usage_is "option --features: a feature named 'flat' would clash with z_flat" -f flat
 	usage_is "option --features: '.a[': expected an index or a quoted key inside []" -f '.a['
 	usage_is "$F/bad-config.json: unknown setting \"wieghts\"" --config "$F/bad-config.json"
 	usage_is "$F/bad.in: invalid JSON: Invalid numeric literal at line 2, column 28" --config "$F/bad.in"

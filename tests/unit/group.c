@@ -30,8 +30,8 @@ record_batch(void *ctx, struct group **g, size_t n)
 		buf_addc(&s->log, ':');
 		for (j = 0; j < g[i]->n; j++)
 			buf_printf(&s->log, "%s%.*s@%ld=%g", j ? "," : "",
-			    (int)g[i]->rows[j]->len, g[i]->rows[j]->line,
-			    g[i]->rows[j]->lineno, g[i]->rows[j]->val[0]);
+			    (int)group_row(g[i], j)->len, group_row(g[i], j)->line,
+			    group_row(g[i], j)->lineno, group_row(g[i], j)->val[0]);
 		buf_addc(&s->log, ';');
 	}
 	buf_addc(&s->log, '}');

@@ -193,7 +193,15 @@ EOF
 EOF
 	printf '[{"key":"a","variations":[0,1]},{"key":"b","variations":[0,1]},{"key":"a","variations":[0,1]}]\n' >"$BATS_TEST_TMPDIR/e.json"
 	run -1 --separate-stderr asin-split -f "$BATS_TEST_TMPDIR/e.json" </dev/null
-	assert_eq 'asin-split: experiment "a": defined twice; rules of one experiment must be adjacent' "$stderr"
+	assert_eq "asin-split: $BATS_TEST_TMPDIR/e.json: experiment \"a\": defined twice; rules of one experiment must be adjacent" "$stderr"
+	printf '[{"key":"a","variations":[0,1]},{"key":"a","variations":[0,2]}]\n' >"$BATS_TEST_TMPDIR/e.json"
+	run -1 --separate-stderr asin-split -f "$BATS_TEST_TMPDIR/e.json" </dev/null
+	assert_eq "asin-split: $BATS_TEST_TMPDIR/e.json: experiment \"a\": its rules must share the variations and the hash attribute" "$stderr"
+	printf '{"key":' >"$BATS_TEST_TMPDIR/e.json"
+	run -1 --separate-stderr asin-split -f "$BATS_TEST_TMPDIR/e.json" </dev/null
+	assert_eq "asin-split: $BATS_TEST_TMPDIR/e.json: Unfinished JSON term at EOF at line 1, column 7" "$stderr"
+	run -1 --separate-stderr asin-split -f "$BATS_TEST_TMPDIR/nonexistent.json" </dev/null
+	assert_eq "asin-split: $BATS_TEST_TMPDIR/nonexistent.json: No such file or directory" "$stderr"
 }
 
 @test "asin-split: a write error on stdout is exit 1" {

@@ -737,7 +737,8 @@ next:
 
 /*
  * experiments + assignments (the ASIN vectors made with the npm SDK):
- * [experimentKey, id, bucket|null, variationId|-1, inExperiment]
+ * [experimentKey, id, bucket|null, variationId|-1, inExperiment].
+ * Consumes exps.
  */
 static void
 check_assignments(struct tally *t, jv exps, jv rows)
@@ -791,6 +792,7 @@ check_assignments(struct tally *t, jv exps, jv rows)
 	for (j = 0; j < ne; j++)
 		gb_exp_free(&e[j]);
 	free(e);
+	jv_free(exps);
 }
 
 /* One section by name (v consumed); unknown sections are skipped. */

@@ -294,9 +294,13 @@ rule_definition(const struct opts *o, jv base, const char *spec, size_t nvar)
 	if (eq != NULL) {
 		*eq++ = '\0';
 		items = cli_split("--rule", eq, &n);
-		if (n != nvar)
+		if (n != nvar) {
+			strv_free(items);
+			free(s);
+			jv_free(def);
 			usage_error("option --rule: expected %zu weights, got "
 			    "'%s'", nvar, spec);
+		}
 		def = jv_object_set(def, jv_string("weights"),
 		    weights_jv("--rule", items, n));
 		strv_free(items);
@@ -348,17 +352,25 @@ flags_definitions(const struct opts *o)
 static jv
 file_definitions(const char *path)
 {
-	jv v = jv_load_file(path, 0), msg, inner;
+	jv v, m, inner;
+	char msg[512];
 
+	/* jv_load_file()'s own message names the file twice. */
+	if (access(path, R_OK) != 0)
+		die("%s:", path);
+	v = jv_load_file(path, 0);
 	if (!jv_is_valid(v)) {
-		msg = jv_invalid_get_msg(v);
-		if (jv_get_kind(msg) == JV_KIND_STRING)
-			die("%s: %s", path, jv_string_value(msg));
-		die("%s: cannot read", path);
+		m = jv_invalid_get_msg(v);
+		snprintf(msg, sizeof(msg), "%s", jv_get_kind(m) ==
+		    JV_KIND_STRING ? jv_string_value(m) : "cannot read");
+		jv_free(m);
+		die("%s: %s", path, msg);
 	}
 	/* jv_load_file() gives an array of the file's JSON texts. */
-	if (jv_array_length(jv_copy(v)) != 1)
+	if (jv_array_length(jv_copy(v)) != 1) {
+		jv_free(v);
 		die("%s: expected one JSON value", path);
+	}
 	inner = jv_array_get(v, 0);
 	if (jv_get_kind(inner) == JV_KIND_OBJECT &&
 	    jv_object_has(jv_copy(inner), jv_string("experiments")))
@@ -366,9 +378,11 @@ file_definitions(const char *path)
 	if (jv_get_kind(inner) == JV_KIND_OBJECT)
 		inner = JV_ARRAY(inner);
 	if (jv_get_kind(inner) != JV_KIND_ARRAY ||
-	    jv_array_length(jv_copy(inner)) == 0)
+	    jv_array_length(jv_copy(inner)) == 0) {
+		jv_free(inner);
 		die("%s: expected an experiment object or a non-empty array "
 		    "of them", path);
+	}
 	return inner;
 }
 
@@ -432,6 +446,44 @@ json_weights(const struct gb_experiment *e)
 }
 
 /*
+ * The rules of one experiment (adjacent definitions with one key) share
+ * the variations and the hash attribute, and a key is not used again
+ * further on.  0 with msg filled otherwise.
+ */
+static int
+check_rules(const struct gb_experiment *all, int n, char *msg, size_t msz)
+{
+	int i, j, k;
+
+	for (i = 1; i < n; i++) {
+		if (strcmp(all[i].key, all[i - 1].key) == 0) {
+			int same = all[i].nvar == all[i - 1].nvar &&
+			    strcmp(all[i].hash_attribute,
+			    all[i - 1].hash_attribute) == 0;
+
+			for (k = 0; same && k < all[i].nvar; k++)
+				same = strcmp(all[i].names[k],
+				    all[i - 1].names[k]) == 0;
+			if (!same) {
+				snprintf(msg, msz, "experiment \"%s\": its "
+				    "rules must share the variations and the "
+				    "hash attribute", all[i].key);
+				return 0;
+			}
+			continue;
+		}
+		for (j = 0; j < i - 1; j++)
+			if (strcmp(all[j].key, all[i].key) == 0) {
+				snprintf(msg, msz, "experiment \"%s\": defined "
+				    "twice; rules of one experiment must be "
+				    "adjacent", all[i].key);
+				return 0;
+			}
+	}
+	return 1;
+}
+
+/*
  * Read every definition (consumed) strictly into groups: consecutive
  * definitions sharing a key are the rules of one group.
  */
@@ -442,18 +494,27 @@ build_groups(const struct opts *o, jv defs, int *ngroups)
 	    o->mode };
 	struct gb_experiment *all;
 	struct group *g = NULL;
-	char num[40], *err;
+	char num[40], msg[512], *err;
 	int n = jv_array_length(jv_copy(defs)), i, j, ng = 0, start;
 
 	all = xcalloc((size_t)n, sizeof(*all));
 	for (i = 0; i < n; i++)
 		if (!gb_exp_parse(&all[i], jv_array_get(jv_copy(defs), i),
 		    &po, &err)) {
-			if (o->file != NULL)
-				die("%s: %s", o->file, err);
-			usage_error("%s", err);
+			snprintf(msg, sizeof(msg), "%s", err);
+			free(err);
+			break;
 		}
 	jv_free(defs);
+	if (i < n || !check_rules(all, n, msg, sizeof(msg))) {
+		/* Free all first, so that sanitizers see no leak at exit. */
+		for (j = 0; j < i; j++)
+			gb_exp_free(&all[j]);
+		free(all);
+		if (o->file != NULL)
+			die("%s: %s", o->file, msg);
+		usage_error("%s", msg);
+	}
 	for (start = 0; start < n; start = i) {
 		for (i = start + 1; i < n && strcmp(all[i].key,
 		    all[start].key) == 0; i++)
@@ -463,27 +524,6 @@ build_groups(const struct opts *o, jv defs, int *ngroups)
 		g[ng].rules = &all[start];
 		g[ng].nrules = i - start;
 		g[ng].nvar = all[start].nvar;
-		for (j = start; j < i; j++) {
-			int k;
-
-			if (all[j].nvar != g[ng].nvar ||
-			    strcmp(all[j].hash_attribute,
-			    all[start].hash_attribute) != 0)
-				die("experiment \"%s\": its rules must share "
-				    "the variations and the hash attribute",
-				    all[start].key);
-			for (k = 0; k < all[j].nvar; k++)
-				if (strcmp(all[j].names[k],
-				    all[start].names[k]) != 0)
-					die("experiment \"%s\": its rules must "
-					    "share the variations",
-					    all[start].key);
-		}
-		for (j = 0; j < ng; j++)
-			if (strcmp(g[j].rules[0].key, all[start].key) == 0)
-				die("experiment \"%s\": defined twice; rules "
-				    "of one experiment must be adjacent",
-				    all[start].key);
 		g[ng].idf = rec_field(all[start].hash_attribute);
 		g[ng].log_weights = xcalloc((size_t)g[ng].nrules,
 		    sizeof(char *));

@@ -21,29 +21,48 @@
 #   machine_line                      one line: CPU, cores, memory, load,
 #                                     versions
 #
-# Results also go to $BENCH_OUT/results.tsv, one line per measure: label,
-# wall s, CPU s, peak RSS MB, then rows, bytes, rows/s, MB/s and the
-# fragment name ($BENCH_NAME); ratio lines go to $BENCH_OUT/ratios.tsv.
+# Results also go to $BENCH_RESULTS/results.tsv, one line per measure:
+# label, wall s, CPU s, peak RSS MB, then rows, bytes, rows/s, MB/s and
+# the fragment name ($BENCH_NAME); ratio lines go to ratios.tsv beside it.
+# run.sh gives each run its own BENCH_RESULTS folder, so runs started at
+# the same time (by several people on one checkout) keep apart; data in
+# $BENCH_OUT is shared and replaced atomically.
 # Knobs: RUNS (runs per measure), BENCH_TIMEOUT (seconds a run may take,
 # default 1800; past it the row says TIMEOUT).
 : "${TOP:?TOP must be set (tests/bench/run.sh sets it)}"
 RUNS=${RUNS:-3}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-1800}
 BENCH_OUT=${BENCH_OUT:-$TOP/${BUILD:-build}/bench}
+BENCH_RESULTS=${BENCH_RESULTS:-$BENCH_OUT}
 BENCH_NAME=${BENCH_NAME:-$(basename "$0" .sh)}
-mkdir -p "$BENCH_OUT"
+mkdir -p "$BENCH_OUT" "$BENCH_RESULTS"
 PATH="$TOP/${BUILD:-build}/bin:$TOP/${BUILD:-build}/tests:$PATH"
 export LC_ALL=C PATH
 
-if [ ! -x /usr/bin/time ]; then
-	echo "bench: GNU time is missing (apt-get install time)" >&2
+# The timer: build/tests/benchtime (nanosecond wall clock, microsecond
+# CPU times, built by `make unit`), else GNU time, whose 10 ms steps are
+# too coarse for the fast rows (cat of 400 MB takes ~40 ms).  Either way
+# one line "wall user sys maxrss_kb" per run.
+# timeout(1) signals its whole process group, so a pipeline under sh -c
+# dies with it.
+if command -v benchtime >/dev/null 2>&1; then
+	BENCH_TIMER=benchtime
+elif [ -x /usr/bin/time ]; then
+	BENCH_TIMER=gnu
+else
+	echo "bench: no timer: run make unit (benchtime) or install GNU time" >&2
 	exit 1
 fi
 
-# Wall time from the clock in nanoseconds: GNU time's %e has only 10 ms
-# steps, too coarse for the fast rows (cat of 400 MB takes ~80 ms).
-now_ns() {
-	date +%s%N
+timed() {
+	out=$1
+	shift
+	if [ "$BENCH_TIMER" = benchtime ]; then
+		timeout "$BENCH_TIMEOUT" benchtime -o "$out" "$@"
+	else
+		timeout "$BENCH_TIMEOUT" /usr/bin/time -f '%e %U %S %M' \
+		    -o "$out" "$@"
+	fi
 }
 
 measure() {
@@ -53,11 +72,8 @@ measure() {
 	: >"$tf.all"
 	i=0
 	while [ "$i" -lt "$RUNS" ]; do
-		t0=$(now_ns)
-		timeout "$BENCH_TIMEOUT" /usr/bin/time -f '%U %S %M' -o "$tf" \
-		    "$@" >/dev/null 2>"$tf.err"
+		timed "$tf" "$@" >/dev/null 2>"$tf.err"
 		rc=$?
-		t1=$(now_ns)
 		if [ "$rc" -eq 124 ]; then
 			printf '| %-46s | TIMEOUT after %s s |\n' "$label" \
 			    "$BENCH_TIMEOUT"
@@ -71,11 +87,11 @@ measure() {
 			rm -f "$tf" "$tf.all" "$tf.err"
 			return 1
 		fi
-		echo "$t0 $t1 $(tail -1 "$tf")" >>"$tf.all"
+		tail -1 "$tf" >>"$tf.all"
 		i=$((i + 1))
 	done
 	awk -v label="$label" -v rows="$rows" -v bytes="$bytes" \
-	    -v out="$BENCH_OUT/results.tsv" -v frag="$BENCH_NAME" '
+	    -v out="$BENCH_RESULTS/results.tsv" -v frag="$BENCH_NAME" '
 	function med(a, n,    i, j, t) {
 		for (i = 2; i <= n; i++)
 			for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
@@ -84,9 +100,9 @@ measure() {
 		return a[int((n + 1) / 2)]
 	}
 	{
-		w[NR] = ($2 - $1) / 1e9
-		c[NR] = $3 + $4
-		r[NR] = $5
+		w[NR] = $1
+		c[NR] = $2 + $3
+		r[NR] = $4
 	}
 	END {
 		wall = med(w, NR); cpu = med(c, NR); rss = med(r, NR) / 1024
@@ -114,7 +130,7 @@ table_head() {
 # later fragment is compared with that fragment's own peers.  The ratio is
 # of wall times; the CPU-time ratio follows, steadier on a busy machine.
 ratio() {
-	awk -F'\t' -v a="$1" -v b="$2" -v out="$BENCH_OUT/ratios.tsv" '
+	awk -F'\t' -v a="$1" -v b="$2" -v out="$BENCH_RESULTS/ratios.tsv" '
 	$1 == a { ta = $2; ca = $3 } $1 == b { tb = $2; cb = $3 }
 	END {
 		if (ta > 0 && tb > 0) {
@@ -128,7 +144,7 @@ ratio() {
 			printf "%s\t%s\t%.3f\t%s\n", a, b, tb / ta, cr >> out
 		} else
 			printf "ratio: %s vs %s: not measured\n", a, b
-	}' "$BENCH_OUT/results.tsv"
+	}' "$BENCH_RESULTS/results.tsv"
 }
 
 # Other jobs on the machine stretch wall times, not CPU times: say so
@@ -173,13 +189,15 @@ bench_facts() {
 	want="$(cksum <"$gf" | cut -d' ' -f1) $*"
 	if [ ! -s "$f" ] || [ "$(cat "$f.args" 2>/dev/null)" != "$want" ]; then
 		echo "bench: generating $f (genfacts $*)" >&2
-		rm -f "$f" "$f.args"
-		genfacts "$@" >"$f.tmp" && mv "$f.tmp" "$f" &&
-		    echo "$want" >"$f.args" || {
-			rm -f "$f.tmp"
+		# A temp file and rename: a run reading the old file meanwhile
+		# never sees half of the new one.
+		if ! genfacts "$@" >"$f.tmp.$$"; then
+			rm -f "$f.tmp.$$"
 			echo "bench: genfacts $* failed" >&2
 			return 1
-		}
+		fi
+		mv -f "$f.tmp.$$" "$f"
+		echo "$want" >"$f.args.tmp.$$" && mv -f "$f.args.tmp.$$" "$f.args"
 	fi
 	echo "$f"
 }

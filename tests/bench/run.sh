@@ -4,15 +4,17 @@
 # lib.sh, then a summary of every ratio.  BENCH names a subset
 # (BENCH="record zscore"); ROWS sets the data size where a fragment takes
 # one; RUNS the runs per measurement.  Output is Markdown on stdout;
-# results stay in $BENCH_OUT (default build/bench) as results.tsv and
-# ratios.tsv.
+# results stay in $BENCH_OUT/runs/<time>-<pid>/ (results.tsv and
+# ratios.tsv), the latest run's also in $BENCH_OUT.
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-build}
 BENCH_OUT=${BENCH_OUT:-$TOP/$BUILD/bench}
 export TOP BUILD BENCH_OUT
+BENCH_RESULTS=$BENCH_OUT/runs/$(date -u +%Y%m%dT%H%M%SZ)-$$
+export BENCH_RESULTS
 . "$TOP/tests/bench/lib.sh"
-: >"$BENCH_OUT/results.tsv"
-: >"$BENCH_OUT/ratios.tsv"
+: >"$BENCH_RESULTS/results.tsv"
+: >"$BENCH_RESULTS/ratios.tsv"
 
 echo "# asin-tools benchmarks, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
@@ -32,13 +34,14 @@ for f in "$TOP"/tests/bench/*.sh; do
 	fi
 done
 
-if [ -s "$BENCH_OUT/ratios.tsv" ]; then
+if [ -s "$BENCH_RESULTS/ratios.tsv" ]; then
 	echo
 	echo "## Summary: ratios (time of B / time of A)"
 	echo
 	echo "| A | B | wall | CPU |"
 	echo "|---|---|---:|---:|"
 	awk -F'\t' '{ printf "| %s | %s | %.2fx | %s |\n", $1, $2, $3, $4 }' \
-	    "$BENCH_OUT/ratios.tsv"
+	    "$BENCH_RESULTS/ratios.tsv"
 fi
+cp "$BENCH_RESULTS/results.tsv" "$BENCH_RESULTS/ratios.tsv" "$BENCH_OUT/"
 exit $status

@@ -320,4 +320,12 @@ EOF
 	command -v node >/dev/null || skip "node absent"
 	NODE_PATH="$TOP/build/gb-node/node_modules" node "$TOP/tests/growthbook/derive-vectors.js" |
 	    cmp - "$VEC"
+	# And the SDK's assignment of 20k IDs, line for line, both versions.
+	ids 20000 5 >"$BATS_TEST_TMPDIR/ids"
+	for v in 1 2; do
+		NODE_PATH="$TOP/build/gb-node/node_modules" node "$TOP/tests/growthbook/assign.js" \
+		    e-$v s-$v $v <"$BATS_TEST_TMPDIR/ids" >"$BATS_TEST_TMPDIR/sdk"
+		asin-split -e e-$v --seed s-$v --hash-version $v "$BATS_TEST_TMPDIR/ids" |
+		    cmp - "$BATS_TEST_TMPDIR/sdk"
+	done
 }

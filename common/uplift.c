@@ -121,7 +121,7 @@ xsum_add(struct xsum *x, double v)
 		x->special = 1;
 		return;
 	}
-	/* Non-overlapping doubles number at most ~40; keep the invariant. */
+	/* Non-overlapping doubles span 2098 bits: at most 41 partials. */
 	if (i >= XSUM_MAX)
 		i = XSUM_MAX - 1;
 	x->p[i++] = v;

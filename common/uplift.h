@@ -39,7 +39,7 @@ extern const char *const up_field_name[UF_NFIELDS];
  * as Python's math.fsum): the value is the exact sum rounded once, so
  * it does not depend on the order of the additions.
  */
-#define XSUM_MAX 40
+#define XSUM_MAX 48
 struct xsum {
 	double p[XSUM_MAX];
 	int n;

@@ -1,8 +1,11 @@
 /*
  * out.c - the buffered NDJSON writer.  A tool's new fields are spliced in
  * before the closing brace of the original line, so every byte the record
- * came with goes out unchanged; only when a tool replaces a field the
- * record already has is the record rebuilt, to keep keys unique.
+ * came with goes out unchanged.  When a tool replaces a field the record
+ * already has, the record's other members are copied by their spans from
+ * the scanner's index, without the replaced ones (every copy of a
+ * duplicated key), so keys stay unique; only the libjq backend rebuilds
+ * the record with a dump.
  */
 #include <errno.h>
 #include <math.h>
@@ -12,6 +15,7 @@
 
 #include "asin.h"
 #include "recint.h"
+#include "scan.h"
 
 #define OUT_BUFSZ (1u << 20)
 
@@ -28,6 +32,7 @@ struct out {
 	/* the line being built */
 	struct record *rec;	/* NULL for out_begin_empty() */
 	struct buf fields;	/* keys and JSON values of the new members */
+	struct buf line;	/* the new members as JSON text */
 	struct member *m;
 	size_t nm, capm;
 	int replaces;		/* a new member replaces one of rec's */
@@ -42,6 +47,7 @@ out_new(int fd, const char *name)
 	o->name = xstrdup(name);
 	o->buf = xmalloc(OUT_BUFSZ);
 	buf_init(&o->fields);
+	buf_init(&o->line);
 	return o;
 }
 
@@ -93,6 +99,7 @@ out_close(struct out *o)
 	if (o->fd > 2 && close(o->fd) != 0)
 		die("%s: write error:", o->name);
 	buf_free(&o->fields);
+	buf_free(&o->line);
 	free(o->m);
 	free(o->buf);
 	free(o->name);
@@ -184,10 +191,16 @@ out_set_num(struct out *o, const char *key, double v)
 void
 out_set_int(struct out *o, const char *key, long long v)
 {
-	char tmp[24];
-	int n = snprintf(tmp, sizeof(tmp), "%lld", v);
+	char tmp[24], *p = tmp + sizeof(tmp);
+	unsigned long long u = v < 0 ? 0 - (unsigned long long)v :
+	    (unsigned long long)v;
 
-	out_set_json(o, key, tmp, (size_t)n);
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	out_set_json(o, key, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 void
@@ -225,27 +238,72 @@ out_set_jv(struct out *o, const char *key, jv v)
 static void
 write_members(struct out *o, int lead)
 {
+	struct buf *b = &o->line;
+	const struct member *m;
 	size_t i;
-	struct buf b;
 
-	buf_init(&b);
+	b->len = 0;
 	for (i = 0; i < o->nm; i++) {
-		const struct member *m = &o->m[i];
-
+		m = &o->m[i];
 		if (lead || i > 0)
-			buf_addc(&b, ',');
-		buf_add_jstr(&b, o->fields.data + m->key_off, m->key_len);
-		buf_addc(&b, ':');
-		buf_add(&b, o->fields.data + m->val_off, m->val_len);
+			buf_addc(b, ',');
+		buf_add_jstr(b, o->fields.data + m->key_off, m->key_len);
+		buf_addc(b, ':');
+		buf_add(b, o->fields.data + m->val_off, m->val_len);
 	}
-	out_write(o, b.data, b.len);
-	buf_free(&b);
+	out_write(o, b->data, b->len);
+}
+
+/* Whether the record's member m is one the tool sets anew. */
+static int
+replaced(const struct out *o, const char *raw, const struct scan_member *m)
+{
+	size_t i;
+
+	for (i = 0; i < o->nm; i++)
+		if (m->key_esc ? scan_streq(raw + m->key, m->key_len,
+		    o->fields.data + o->m[i].key_off, o->m[i].key_len) :
+		    m->key_len == o->m[i].key_len && memcmp(raw + m->key,
+		    o->fields.data + o->m[i].key_off, m->key_len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Copy the record without the members being replaced, each kept member
+ * as its original bytes from key to value, then append the new ones.
+ * What came before the '{' and after the '}' is kept too.
+ */
+static void
+end_replacing_spans(struct out *o, const struct scan *sc)
+{
+	const char *raw;
+	const struct scan_member *m;
+	size_t len, i, end;
+	int any = 0;
+
+	raw = rec_raw(o->rec, &len);
+	out_write(o, raw, sc->val + 1);
+	for (i = 0; i < sc->n; i++) {
+		m = &sc->m[i];
+		if (replaced(o, raw, m))
+			continue;
+		if (any)
+			out_write(o, ",", 1);
+		/* From the key's opening quote to the value's last byte. */
+		out_write(o, raw + m->key - 1, m->val + m->val_len -
+		    (m->key - 1));
+		any = 1;
+	}
+	write_members(o, any);
+	end = sc->val + sc->val_len - 1;	/* the closing '}' */
+	out_write(o, raw + end, len - end);
+	out_write(o, "\n", 1);
 }
 
 /*
  * Rebuild the record without the members being replaced, then append the
- * new ones.  Slow (a full dump), and only taken when a tool overwrites a
- * field the record already has.
+ * new ones.  Slow (a full dump); the libjq backend's way.
  */
 static void
 end_replacing(struct out *o)
@@ -269,8 +327,9 @@ end_replacing(struct out *o)
 void
 out_end(struct out *o)
 {
+	const struct scan *sc;
 	const char *raw;
-	size_t len, end;
+	size_t len, end, i;
 	int empty;
 
 	if (o->rec == NULL) {
@@ -279,8 +338,12 @@ out_end(struct out *o)
 		out_write(o, "}\n", 2);
 		return;
 	}
+	sc = rec_scan(o->rec);
 	if (o->replaces) {
-		end_replacing(o);
+		if (sc != NULL)
+			end_replacing_spans(o, sc);
+		else
+			end_replacing(o);
 		return;
 	}
 	raw = rec_raw(o->rec, &len);
@@ -288,19 +351,25 @@ out_end(struct out *o)
 		out_line(o, raw, len);
 		return;
 	}
-	/* The record parsed as an object, so its last non-blank byte is '}'. */
-	end = len;
-	while (end > 0 && raw[end - 1] != '}')
+	if (sc != NULL) {
+		end = sc->val + sc->val_len - 1;
+		empty = sc->n == 0;
+	} else {
+		/* The record parsed as an object: its last non-blank byte is
+		 * '}'. */
+		end = len;
+		while (end > 0 && raw[end - 1] != '}')
+			end--;
 		end--;
-	end--;
-	empty = 1;
-	for (size_t i = (size_t)((const char *)memchr(raw, '{', len) - raw) + 1;
-	    i < end; i++)
-		if (raw[i] != ' ' && raw[i] != '\t' && raw[i] != '\r' &&
-		    raw[i] != '\n') {
-			empty = 0;
-			break;
-		}
+		empty = 1;
+		for (i = (size_t)((const char *)memchr(raw, '{', len) - raw) +
+		    1; i < end; i++)
+			if (raw[i] != ' ' && raw[i] != '\t' && raw[i] != '\r' &&
+			    raw[i] != '\n') {
+				empty = 0;
+				break;
+			}
+	}
 	out_write(o, raw, end);
 	write_members(o, !empty);
 	out_write(o, raw + end, len - end);

@@ -192,8 +192,7 @@ static void member_num(struct run *, const char *, double);
 static void pair_num(struct buf *, const char *, double, int);
 static struct level_cache *range_for(struct run *, struct group **, size_t,
     size_t, int);
-static int has_our_keys(struct run *, const struct nd_line *,
-    struct record *);
+static int has_our_keys(struct run *, struct record *);
 static int cmp_double(const void *, const void *);
 
 /*
@@ -561,7 +560,7 @@ read_row(struct run *r, struct group_set *gs, const struct nd_line *ln,
 	}
 	/* A line that already carries one of our fields (a second run over
 	 * our own output) is rebuilt on the way out, to keep keys unique. */
-	flags = has_our_keys(r, ln, rec) ? ROW_REPLACES : 0;
+	flags = has_our_keys(r, rec) ? ROW_REPLACES : 0;
 
 	row = group_add(gs, ln->buf, ln->len, ln->source, ln->lineno);
 	if (row == NULL)
@@ -939,37 +938,15 @@ write_item(struct run *r, const struct item *it, long long n, long long rank,
 }
 
 /*
- * Does the line already carry one of the fields we add?  A quick scan of
- * the bytes after each quote first; a key spelled with \u escapes defeats
- * it, so lines with one get the exact test on the parsed record too.
+ * Does the line already carry one of the fields we add?  Asked of the
+ * record itself (the scanner's index makes it a few compares), since a
+ * byte search cannot see keys spelled with \u escapes.
  */
 static int
-has_our_keys(struct run *r, const struct nd_line *ln, struct record *rec)
+has_our_keys(struct run *r, struct record *rec)
 {
-	const char *p = ln->buf, *end = ln->buf + ln->len;
-	size_t i, left;
-	int maybe = 0;
+	size_t i;
 
-	while (!maybe && (p = memchr(p, '"', end - p)) != NULL) {
-		left = end - ++p;
-		switch (left > 0 ? *p : 0) {
-		case 'z':
-			maybe = left > 1 && p[1] == '_';
-			break;
-		case 's':
-			maybe = left > 5 && memcmp(p, "score\"", 6) == 0;
-			break;
-		case 'g':
-			maybe = left > 5 && memcmp(p, "group_", 6) == 0;
-			break;
-		case 'e':
-			maybe = left > 7 && memcmp(p, "explain\"", 8) == 0;
-			break;
-		}
-	}
-	if (!maybe && (memchr(ln->buf, '\\', ln->len) == NULL ||
-	    memmem(ln->buf, ln->len, "\\u", 2) == NULL))
-		return 0;
 	for (i = 0; i < r->noutf; i++)
 		if (rec_kind(rec, r->outf[i]) != REC_MISSING)
 			return 1;

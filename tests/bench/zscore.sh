@@ -4,8 +4,8 @@
 # z of price and ln(bsr) appended to every row, in the same run:
 #   - by marketplace,category (T3) and by date,marketplace,category:
 #     asin-zscore (record scanner, and libjq via ASIN_PARSER=jq), DuckDB on
-#     one thread (median/mad by group, joined back; 2 threads for
-#     reference) and pandas groupby().transform('median');
+#     one thread (median/mad by group, joined back); for T3 also DuckDB
+#     on 2 threads and pandas groupby().transform('median');
 #   - asin-zscore with the default back-off (--min-group 8) and the full
 #     breakout output (score, rank) is the same pass: its rows say so;
 #   - memory of --sorted on the same rows in key order: one group held
@@ -13,6 +13,8 @@
 # The peers compute no score, rank or back-off: asin-zscore runs with
 # --min-group 1 to match them, and still ranks every group.
 # Peers come from tests/bench/setup-peers.sh (run here when missing).
+# The peers write their output to a file under $BENCH_OUT, as in
+# performance.md; asin-zscore writes to standard output (/dev/null).
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/bench/lib.sh"
 
@@ -48,9 +50,11 @@ COPY (
 ) TO '${OUT}' (FORMAT json);
 SQL
 
-# group_by KEYS TITLE: one table for one grouping.
+# group_by KEYS [full]: one table for one grouping; with full, also
+# DuckDB on 2 threads and pandas (slow: ~20 s and 6 GB a run), which
+# the T3 grouping gets.
 group_by() {
-	keys=$1
+	keys=$1 full=${2:-}
 	table_head "robust z of price and ln(bsr) by $keys: $rows rows, $((bytes / 1000000)) MB"
 	measure "asin-zscore -k $keys" "$rows" "$bytes" \
 	    asin-zscore -k "$keys" -f price,log:bsr --min-group 1 "$IN"
@@ -60,26 +64,29 @@ group_by() {
 	if [ $have_duckdb = 1 ]; then
 		measure "duckdb-1t by $keys" "$rows" "$bytes" \
 		    node "$TOP/tests/bench/zscore-duckdb.cjs" --threads 1 \
-		    "$B/zscore_duckdb.sql" IN="$IN" OUT=/dev/null KEYS="$keys"
-		measure "duckdb-2t by $keys" "$rows" "$bytes" \
+		    "$B/zscore_duckdb.sql" IN="$IN" OUT="$B/zscore_peer.json" KEYS="$keys"
+		[ -n "$full" ] && measure "duckdb-2t by $keys" "$rows" "$bytes" \
 		    node "$TOP/tests/bench/zscore-duckdb.cjs" --threads 2 \
-		    "$B/zscore_duckdb.sql" IN="$IN" OUT=/dev/null KEYS="$keys"
+		    "$B/zscore_duckdb.sql" IN="$IN" OUT="$B/zscore_peer.json" KEYS="$keys"
 	else
 		printf '| %-46s | skipped: DuckDB not installed |\n' duckdb
 	fi
-	if [ $have_pandas = 1 ]; then
+	if [ -z "$full" ]; then
+		:
+	elif [ $have_pandas = 1 ]; then
 		measure "pandas by $keys" "$rows" "$bytes" /usr/bin/python3 \
-		    "$TOP/tests/bench/zscore_pandas.py" "$keys" "$IN" /dev/null
+		    "$TOP/tests/bench/zscore_pandas.py" "$keys" "$IN" "$B/zscore_peer.json"
 	else
 		printf '| %-46s | skipped: pandas not installed |\n' pandas
 	fi
+	rm -f "$B/zscore_peer.json"
 	echo
 	ratio "asin-zscore -k $keys" "duckdb-1t by $keys"
 	ratio "asin-zscore -k $keys (libjq)" "duckdb-1t by $keys"
-	ratio "asin-zscore -k $keys" "pandas by $keys"
+	[ -n "$full" ] && ratio "asin-zscore -k $keys" "pandas by $keys"
 }
 
-group_by marketplace,category
+group_by marketplace,category full
 group_by date,marketplace,category
 
 # The same rows in key order: our own output without the fields it added

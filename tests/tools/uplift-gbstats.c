@@ -64,6 +64,7 @@ struct arm {
 	double n, mean, var;
 };
 
+/* Mean, per-unit variance and n of a gbstats statistic; consumes s. */
 static int
 stat_of(jv s, struct arm *a)
 {
@@ -100,6 +101,7 @@ stat_of(jv s, struct arm *a)
 	} else
 		ok = 0;
 	jv_free(t);
+	jv_free(s);
 	return ok;
 }
 

@@ -105,6 +105,7 @@ stat_of(jv s, struct arm *a)
 	return ok;
 }
 
+/* Run one frequentist case; consumes c. */
 static void
 run_case(jv c)
 {
@@ -200,6 +201,7 @@ run_case(jv c)
 		jv_free(ci);
 	}
 out:
+	jv_free(c);
 	jv_free(nm);
 	jv_free(test);
 	jv_free(cfg);

@@ -115,10 +115,14 @@ extract(struct run *r, struct batch *b, const char *body, size_t len,
 	v = jv_parse_sized(body, (int)len);
 	if (!jv_is_valid(v)) {
 		jv m = jv_invalid_get_msg(v);
+		const char *t = jv_get_kind(m) == JV_KIND_STRING ?
+		    jv_string_value(m) : "empty body";
 
-		*err = xasprintf("invalid JSON in response: %s",
-		    jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) :
-		    "empty body");
+		/* libjq quotes the body after "(while parsing": that may be
+		 * megabytes, and is in the archive anyway. */
+		*err = xasprintf("invalid JSON in response: %.*s",
+		    (int)(strstr(t, " (while parsing") ? (size_t)(strstr(t,
+		    " (while parsing") - t) : strlen(t)), t);
 		jv_free(m);
 		return -1;
 	}

@@ -144,7 +144,6 @@ start(struct run *r, CURLM *m, struct batch *b)
 	curl_easy_setopt(x->h, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->err);
 	curl_easy_setopt(x->h, CURLOPT_USERAGENT, "asin-fetch/" ASIN_VERSION);
-	curl_easy_setopt(x->h, CURLOPT_PIPEWAIT, 1L);
 	curl_multi_add_handle(m, x->h);
 	explicit_bzero(url, strlen(url));
 	free(url);
@@ -393,6 +392,7 @@ fetch_all(struct run *r)
 				continue;
 			if (r->max_time > 0 && now > r->started + r->max_time)
 				break;
+			now = mono_now();
 			w = thr_wait(&r->thr, b->cost, inflight, now);
 			if (w > 0) {
 				if (now + w < until)

@@ -79,14 +79,11 @@ secrets_load(struct secrets *s, const char *path, int required)
 	fclose(fp);
 }
 
-void
-secrets_add(struct secrets *s, const char *value)
+static void
+add_one(struct secrets *s, const char *value)
 {
 	size_t i;
 
-	/* Short values would scrub ordinary text and hide nothing. */
-	if (value == NULL || strlen(value) < 4)
-		return;
 	for (i = 0; i < s->nredact; i++)
 		if (strcmp(s->redact[i], value) == 0)
 			return;
@@ -99,14 +96,22 @@ secrets_add(struct secrets *s, const char *value)
 		s->redact[i] = s->redact[i - 1];
 		s->redact[i - 1] = t;
 	}
-	/* In a URL the value appears escaped. */
-	{
-		char *esc = curl_easy_escape(NULL, value, 0);
+}
 
-		if (esc != NULL && strcmp(esc, value) != 0)
-			secrets_add(s, esc);
-		curl_free(esc);
-	}
+void
+secrets_add(struct secrets *s, const char *value)
+{
+	char *esc;
+
+	/* Short values would scrub ordinary text and hide nothing. */
+	if (value == NULL || strlen(value) < 4)
+		return;
+	add_one(s, value);
+	/* In a URL the value appears escaped. */
+	esc = curl_easy_escape(NULL, value, 0);
+	if (esc != NULL && strcmp(esc, value) != 0)
+		add_one(s, esc);
+	curl_free(esc);
 }
 
 const char *

@@ -36,11 +36,13 @@ thr_init(struct throttle *t, int model, double per_min, double burst,
 static void
 refill(struct throttle *t, double now)
 {
-	if (now > t->last) {
-		t->tokens += (now - t->last) * t->rate;
-		if (t->tokens > t->cap)
-			t->tokens = t->cap;
-	}
+	/* Callers may pass a time read before a slow step; the clock of
+	 * the bucket never goes back, or the same interval refills twice. */
+	if (now <= t->last)
+		return;
+	t->tokens += (now - t->last) * t->rate;
+	if (t->tokens > t->cap)
+		t->tokens = t->cap;
 	t->last = now;
 }
 

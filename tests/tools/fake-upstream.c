@@ -647,7 +647,9 @@ handle_product(struct server *s, struct conn *c, const char *query,
 {
 	struct sbuf b = { 0 };
 	char *key = param(query, "key"), *dom = param(query, "domain");
-	char *days = param(query, "days");
+	char *days = param(query, "days"), *rating = param(query, "rating");
+	/* Keepa charges one token per product, one more with rating=1. */
+	int cost = rating != NULL && strcmp(rating, "1") == 0 ? 2 : 1;
 	int domain = dom ? atoi(dom) : 1, i, code = 200, first = 1;
 	double t = now_ms();
 
@@ -674,7 +676,7 @@ handle_product(struct server *s, struct conn *c, const char *query,
 			code = 429;
 			goto done;
 		}
-		s->kp_tokens -= nids;
+		s->kp_tokens -= (double)nids * cost;
 	}
 	if (s->nsamples > 0) {
 		struct sample *sm = find_sample(s, ids, nids);
@@ -689,7 +691,7 @@ handle_product(struct server *s, struct conn *c, const char *query,
 		goto done;
 	}
 	sb_puts(&b, "{");
-	keepa_status(s, &b, nids);
+	keepa_status(s, &b, (long)nids * cost);
 	sb_puts(&b, ",\"products\":[");
 	for (i = 0; i < nids; i++) {
 		if (strncmp(ids[i], "B0MISS", 6) == 0)
@@ -707,6 +709,7 @@ out:
 	free(key);
 	free(dom);
 	free(days);
+	free(rating);
 	return code;
 }
 
@@ -730,9 +733,10 @@ handle_catalog(struct server *s, struct conn *c, const char *head,
 	if (s->sp_rate > 0) {
 		refill(&s->sp_tokens, s->sp_burst, s->sp_rate / 1000,
 		    &s->sp_last, t);
-		/* 5% slack: arrival jitter must not turn a paced client into
-		 * a rate violation. */
-		if (s->sp_tokens < 0.95) {
+		/* 25 ms of slack: connection set-up delays the first requests
+		 * of a burst, which must not turn a paced client into a rate
+		 * violation. */
+		if (s->sp_tokens < 1 - s->sp_rate * 0.025) {
 			sb_puts(&b, "{\"errors\":[{\"code\":\"QuotaExceeded\","
 			    "\"message\":\"You exceeded your quota for the "
 			    "requested resource.\"}]}");
@@ -837,17 +841,23 @@ done:
 	return code;
 }
 
+/*
+ * One line per request: arrival time (epoch ms), request number, method,
+ * path, status (0: connection dropped), number of ids, the first id, the
+ * fault injected.  Query strings are not logged: they hold the key.
+ */
 static void
 log_request(struct server *s, double t, const char *method,
-    const char *path, int code, int nids, const char *fault)
+    const char *path, int code, char **ids, int nids, const char *fault)
 {
 	char line[512];
 	int n;
 
 	if (s->logfd < 0)
 		return;
-	n = snprintf(line, sizeof line, "%.3f %ld %s %s %d %d %s\n", t,
-	    s->reqno, method, path, code, nids, fault ? fault : "-");
+	n = snprintf(line, sizeof line, "%.3f %ld %s %s %d %d %s %s\n", t,
+	    s->reqno, method, path, code, nids, nids > 0 ? ids[0] : "-",
+	    fault ? fault : "-");
 	if (n > 0 && write(s->logfd, line, n) != n)
 		fatal("log: %s", strerror(errno));
 }
@@ -868,7 +878,7 @@ handle(struct server *s, struct conn *c, char *head, char *body)
 
 	s->reqno++;
 	if (sscanf(head, "%7s %8191s", method, target) != 2) {
-		log_request(s, t, "?", "?", 400, 0, NULL);
+		log_request(s, t, "?", "?", 400, NULL, 0, NULL);
 		respond(c, 400, NULL, "{}", 2);
 		c->close_after = 1;
 		return 0;
@@ -892,7 +902,7 @@ handle(struct server *s, struct conn *c, char *head, char *body)
 		const char *k = f->kind;
 
 		if (strcmp(k, "reset") == 0) {
-			log_request(s, t, method, target, 0, nids, k);
+			log_request(s, t, method, target, 0, ids, nids, k);
 			free(idlist);
 			return -1;
 		}
@@ -955,7 +965,8 @@ handle(struct server *s, struct conn *c, char *head, char *body)
 			}
 		}
 	}
-	log_request(s, t, method, target, code, nids, f ? f->kind : NULL);
+	log_request(s, t, method, target, code, ids, nids,
+	    f ? f->kind : NULL);
 	free(idlist);
 	return 0;
 }

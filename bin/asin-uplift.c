@@ -193,6 +193,13 @@ take(struct record *rec, const struct fields *fl, const struct opts *op,
 			    up_field_name[f]);
 			return msg->data;
 		}
+		/* squares and products of it must stay finite */
+		if (v[f] > 1e150) {
+			msg->len = 0;
+			buf_printf(msg, "field \"%s\": value %g above 1e150",
+			    up_field_name[f], v[f]);
+			return msg->data;
+		}
 		if (v[f] < 0) {
 			msg->len = 0;
 			buf_printf(msg, "field \"%s\": negative value %g",

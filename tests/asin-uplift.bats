@@ -191,6 +191,9 @@ two_arms() {
 	echo '{"variant":"control","impressions":3,"clicks":1,"conversions":0,"gmv":null,"spend":1}' \
 	    >"$BATS_TEST_TMPDIR/in"
 	err_is 'asin-uplift: <stdin>:1: field "gmv": expected number, got null' --unit asin
+	echo '{"variant":"control","impressions":3,"clicks":1,"conversions":0,"gmv":1e200,"spend":1}' \
+	    >"$BATS_TEST_TMPDIR/in"
+	err_is 'asin-uplift: <stdin>:1: field "gmv": value 1e+200 above 1e150' --unit asin
 }
 
 @test "a missing control, a single variant, no input, wrong weights" {

@@ -32,6 +32,8 @@ struct bn {
 	int n;
 };
 
+static int e10_estimate(double);
+
 static const double pow10d[] = {
 	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
@@ -270,8 +272,10 @@ shortest_fast(double v, char *dig, int *kout)
 	double x, back;
 	uint64_t m;
 
-	e10 = (int)floor(log10(v));
-	for (i = 0; i < 2; i++) {
+	if (v < 2.2250738585072014e-308)
+		return 0;
+	e10 = e10_estimate(v);
+	for (i = 0; i < 3; i++) {
 		j = 14 - e10;
 		if (j < -22 || j > 22)
 			return 0;
@@ -284,7 +288,7 @@ shortest_fast(double v, char *dig, int *kout)
 		else
 			break;
 	}
-	if (i == 2)
+	if (i == 3)
 		return 0;
 	back = j >= 0 ? (double)m / pow10d[j] : (double)m * pow10d[-j];
 	if (back != v)
@@ -342,7 +346,7 @@ shortest_128(double v, char *dig, int *kout)
 		return 0;
 	even = (f & 1) == 0;
 	closer = f == 1ull << 52;
-	e10 = (int)floor(log10(v));
+	e10 = e10_estimate(v);
 	for (p = 16; p <= 17; p++) {
 		for (tries = 0;; tries++) {
 			j = p - 1 - e10;
@@ -389,6 +393,20 @@ shortest_128(double v, char *dig, int *kout)
 		return n;
 	}
 	return 0;
+}
+
+/*
+ * floor(log10(v)) for a normal v > 0, or one less: from the binary
+ * exponent alone, cheaper than log10(); callers correct it upwards.
+ */
+static int
+e10_estimate(double v)
+{
+	uint64_t bits;
+
+	memcpy(&bits, &v, sizeof(bits));
+	return (int)floor((double)((int)(bits >> 52 & 0x7ff) - 1023) *
+	    0.30102999566398120);
 }
 
 /* Write an int >= 0 in decimal; returns the length. */

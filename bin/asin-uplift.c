@@ -511,14 +511,17 @@ static void
 parse_weights(struct opts *op, const char *arg, double **store)
 {
 	char **v = cli_split("--weights", arg, NULL);
+	double total = 0;
 	size_t n;
 
 	for (n = 0; v[n] != NULL; n++)
 		;
 	*store = xcalloc(n, sizeof(**store));
 	for (n = 0; v[n] != NULL; n++)
-		(*store)[n] = cli_double("--weights", v[n], 0, 1e300);
+		total += (*store)[n] = cli_double("--weights", v[n], 0, 1e300);
 	strv_free(v);
+	if (!(total > 0))
+		usage_error("option --weights: no weight is positive");
 	op->up.weights = *store;
 	op->up.nweights = n;
 }

@@ -222,6 +222,8 @@ Try 'asin-uplift --help' for more information." --correction bonf
 Try 'asin-uplift --help' for more information." --roas-n-field asins
 	run -2 --separate-stderr asin-uplift --alpha 2 "$BATS_TEST_TMPDIR/in"
 	[[ "$stderr" == "asin-uplift: option --alpha: "* ]]
+	ST=2 err_is "asin-uplift: option --weights: no weight is positive
+Try 'asin-uplift --help' for more information." --weights 0,0
 	run -2 --separate-stderr asin-uplift --weights 1,,2 "$BATS_TEST_TMPDIR/in"
 	[[ "$stderr" == "asin-uplift: option --weights: "* ]]
 }

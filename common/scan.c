@@ -569,8 +569,10 @@ scan_find(const struct scan *s, const char *buf, const char *key,
 	for (i = s->n; i-- > 0;) {
 		m = &s->m[i];
 		if (!m->key_esc) {
-			if (m->key_len == keylen &&
-			    memcmp(buf + m->key, key, keylen) == 0)
+			/* The first byte settles most mismatches of equal length. */
+			if (m->key_len == keylen && (keylen == 0 ||
+			    (buf[m->key] == key[0] &&
+			    memcmp(buf + m->key, key, keylen) == 0)))
 				return (long)i;
 		} else if (scan_streq(buf + m->key, m->key_len, key, keylen)) {
 			return (long)i;

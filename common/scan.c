@@ -4,8 +4,6 @@
  * member's key and value are.  Plain string bytes are skipped 16 at a
  * time with SSE2; everything else is a small hand-written state walk.
  */
-#include <errno.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -65,6 +65,9 @@ payloads() {
 	assert_eq "asin-fetch: 1 of 5 ASINs missing or failed" "$stderr" stderr
 	assert_eq "$(cat "$FX/basic.rejects")" "$(cat rej.ndjson)" rejects
 	assert_eq '{"in":10,"out":5,"rejected":3,"merged":2,"requested":5,"ok":3,"missing":1,"invalid":1,"failed":0,"batches":2,"requests":2,"retries":0,"archived":0,"unexpected":0}' "$(cat stats.json)" stats
+	# The envelopes keep their schema.
+	run -0 asin-validate -s "$SCHEMAS/fetch-envelope.schema.json" <<<"$output"
+	assert_eq 5 "${#lines[@]}"
 }
 
 @test "asin-fetch: a bad line without --rejects is a located error, exit 1" {
@@ -118,6 +121,7 @@ Try 'asin-fetch --help' for more information." "$stderr"
 	run -3 --separate-stderr asin-fetch -b "$BASE" --batch 4 -j 4 --retries 2 \
 	    --retry-base 0.05 --timeout 0.5 --stats stats.json in
 	assert_eq "asin-fetch: 12 of 48 ASINs missing or failed" "$stderr"
+	asin-validate -s "$SCHEMAS/fetch-envelope.schema.json" <<<"$output" >/dev/null
 	assert_eq "$(asins 48)" "$(jq -r .asin <<<"$output")" "one envelope per ASIN, in order"
 	assert_eq "$(printf 'failed\t12\nok\t36')" \
 	    "$(jq -r .status <<<"$output" | sort | uniq -c | awk '{ print $2 "\t" $1 }')"

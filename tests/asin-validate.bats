@@ -91,6 +91,17 @@ invalid JSON: Unfinished string ' "$(printf '%s\n' "$output" | sed 's/, missing$
 	EOF
 }
 
+@test "asin-validate: the fetch envelope schema" {
+	local s="$SCHEMAS/fetch-envelope.schema.json"
+	[ -f "$s" ] || skip "no schemas/fetch-envelope.schema.json"
+	run -0 --separate-stderr asin-validate -a -s "$s" \
+	    --rejects "$BATS_TEST_TMPDIR/rej" "$FX/envelopes.ndjson"
+	assert_eq "$(head -3 "$FX/envelopes.ndjson")" "$output"
+	run jq -r '[.line, .error] | @tsv' "$BATS_TEST_TMPDIR/rej"
+	assert_eq '4	.marketplace: enum ["US","GB","DE","FR","IT","ES","JP","CA","MX","IN","BR"], got "UK"; .status: enum ["ok","invalid","missing","failed"], got "done"; .http_status: maximum 599, got 700; .attempts: minimum 0, got -1; .batch: pattern ^[0-9a-f]{16}$, got "0123456789ABCDEF"; .payload: type object, got array; .token: additionalProperties false, got "x"
+5	.http_status: required, missing' "$output"
+}
+
 # --- hostile input (CONVENTIONS.md section 6) ------------------------
 
 @test "asin-validate: a line beyond --max-line is a located error" {

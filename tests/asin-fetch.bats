@@ -184,6 +184,21 @@ B000000033 2" "$(jq -r 'select(.status == "ok" and .attempts > 1) | "\(.asin) \(
 	run -0 awk '{ if ($7 in t) { d = $1 - t[$7]; if (d < 990 || d > 3000) { print $7, d; exit 1 } } else t[$7] = $1 }' "$UP_LOG"
 }
 
+@test "asin-fetch: a Retry-After beyond --max-wait and a spent --max-time fail batches" {
+	upstream --delay 250 --fault 429ra=100@B000000001
+	asins 8 >in
+	SECONDS=0
+	run -3 --separate-stderr asin-fetch -p "$SMALL" -b "$BASE" --batch 1 -j 1 --max-wait 5 \
+	    --max-time 1 in
+	[ "$SECONDS" -lt 4 ]
+	assert_eq "$(asins 8)" "$(jq -r .asin <<<"$output")"
+	assert_eq "HTTP 429 with Retry-After 100 s, beyond --max-wait" "$(jq -r 'select(.asin == "B000000001") | .reason' <<<"$output")"
+	# Some went through before the budget was spent, the rest failed.
+	jq -e -s '(map(select(.status == "ok")) | length) >= 1 and
+	    (map(select(.reason == "time budget (--max-time) exhausted")) | length) >= 1 and
+	    all(.status == "ok" or .status == "failed")' <<<"$output"
+}
+
 @test "asin-fetch: malformed bodies end as failed envelopes, never a crash" {
 	upstream --fault badjson@B000000001x0 --fault empty@B000000002x0 \
 	    --fault truncate@B000000003x0 --fault reset@B000000004x0
@@ -293,7 +308,8 @@ failed 8" "$(jq -r .status <<<"$output" | uniq -c | awk '{ print $2, $1 }')"
 @test "asin-fetch: a generic templated profile with a bearer token" {
 	upstream --bearer tok-5e6f7a8b
 	asins 3 >in
-	ASIN_API_TOKEN=tok-5e6f7a8b run -0 --separate-stderr asin-fetch -p reviews-template -b "$BASE" --date 2026-05-10 in
+	ASIN_FETCH_BASE_URL=$BASE ASIN_API_TOKEN=tok-5e6f7a8b run -0 --separate-stderr \
+	    asin-fetch -p reviews-template --date 2026-05-10 in
 	assert_eq '{"asin":"B000000001","marketplace":"US","provider":"reviews-template","endpoint":"reviews","date":"2026-05-10","fetched_at":"T","status":"ok","http_status":200,"attempts":1,"batch":"4cee26b2a26ef676","payload":{"asin":"B000000001","review_count":1239,"rating":4.3,"reviews_7d":20}}' "$(norm <<<"$output" | head -1)"
 	ASIN_API_TOKEN=wrong-token run -1 --separate-stderr asin-fetch -p reviews-template -b "$BASE" in
 	assert_eq "asin-fetch: HTTP 401 from reviews-template: unauthorized; stopping the run (check the account and its credentials)" "$stderr"
@@ -319,6 +335,12 @@ B0F7XPYCSJ ok" "$(jq -r '"\(.asin) \(.status)"' <<<"$output")"
 	run -0 --separate-stderr asin-fetch -b "$BASE" --batch 1 in
 	assert_eq "$(sed 's/^.*"products":\[//; s/\]}$//' "$K/product_B0D8W1YVBX.json")" "$(payloads <<<"$output" | sed -n 2p)"
 	assert_eq "$(jq -c '.products[0]' "$K/product_history_B001GZ6QEC.json")" "$(payloads <<<"$output" | sed -n 1p)"
+	# Alone, B0F7XPYCSJ comes back in the two-product file: the extra item
+	# is counted and dropped.
+	echo B0F7XPYCSJ >in
+	run -0 --separate-stderr asin-fetch -b "$BASE" --stats st.json in
+	assert_eq "B0F7XPYCSJ ok" "$(jq -r '"\(.asin) \(.status)"' <<<"$output")"
+	jq -e '.unexpected == 1 and .ok == 1' st.json
 	# An ASIN the samples lack is missing, not an error.
 	echo B000000001 >in
 	run -3 --separate-stderr asin-fetch -b "$BASE" in

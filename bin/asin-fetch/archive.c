@@ -166,15 +166,15 @@ archive_open(const char *dir, const char *date, const char *provider,
 	p = xasprintf("%s/.lock", a->dir);
 	a->lockfd = open(p, replay ? O_RDONLY : O_RDWR | O_CREAT | O_CLOEXEC,
 	    0644);
+	free(p);
 	if (a->lockfd < 0 && !(replay && errno == ENOENT))
-		die("%s:", p);
+		die("%s/.lock:", a->dir);
 	if (a->lockfd >= 0 && flock(a->lockfd, (replay ? LOCK_SH : LOCK_EX) |
 	    LOCK_NB) != 0) {
 		if (errno == EWOULDBLOCK)
 			die("%s: archive in use by another run", a->dir);
-		die("%s: lock:", p);
+		die("%s/.lock: lock:", a->dir);
 	}
-	free(p);
 	if (!replay)
 		sweep(a->dir, 0);
 	p = xasprintf("%s/journal.ndjson", a->dir);

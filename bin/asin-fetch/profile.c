@@ -193,6 +193,12 @@ jq_errcb(void *data, jv msg)
 	jv_free(msg);
 }
 
+static void
+jq_quiet(void *data, jv msg)
+{
+	jv_free(msg);
+}
+
 static jq_state *
 compile(const struct pctx *c, const char *member, const char *prog)
 {
@@ -209,7 +215,9 @@ compile(const struct pctx *c, const char *member, const char *prog)
 		perr(c, member, m);
 	}
 	/* Errors at run time come back from jq_next(); keep them quiet. */
+	jq_set_error_cb(jq, jq_quiet, NULL);
 	buf_free(&e->msg);
+	free(e);
 	return jq;
 }
 

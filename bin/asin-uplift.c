@@ -87,6 +87,32 @@ struct fields {
 	struct rec_field *f[UF_NFIELDS];
 };
 
+static const char *short_error(const char *, struct buf *);
+static const char *label(struct record *, const struct rec_field *, int,
+    struct buf *);
+static const char *take(struct record *, const struct fields *,
+    const struct opts *, struct up_table *, struct buf *, struct buf *,
+    struct buf *, int *);
+static void add_num(struct buf *, double);
+static void set_pair(struct out *, const char *, const double *,
+    struct buf *);
+static void set_str_or_null(struct out *, const char *, const char *);
+static void write_srm(struct out *, const struct up_srm *,
+    const struct opts *, struct buf *);
+static void write_metric(struct out *, const struct up_metric *,
+    const struct opts *, struct buf *);
+static const char *g6(char *, size_t, double);
+static const char *pct(char *, size_t, double);
+static const char *decision(const struct up_metric *);
+static void write_table(struct out *, const struct up_run *,
+    const struct opts *, struct buf *);
+static void write_markdown(struct out *, const struct up_run *,
+    const struct opts *, struct buf *);
+static void parse_weights(struct opts *, const char *, double **);
+static enum up_field field_by_name(const char *, const char *);
+static int run(struct nd_reader *, const struct opts *,
+    const struct cli_common *);
+
 /*
  * libjq ends a parse error with " (while parsing '<the line>')"; the
  * line is in the reject record already, so the message stops there.

@@ -74,7 +74,14 @@ static const char M_ROAS_UNIT[] = "two-sample z on the mean of per-unit ROAS "
 static uint64_t hash_key(const char *, size_t, const char *, size_t);
 static struct up_arm *find_arm(struct up_table *, const char *, size_t,
     const char *, size_t);
+static int bytecmp(const char *, size_t, const char *, size_t);
 static int cmp_arm(const void *, const void *);
+static double sample_cov(double, double, double, double);
+static int cmp_pidx(const void *, const void *);
+static int bad_sq(double, double, double);
+static int ratio_units(const struct up_arm *, size_t, double[4], char *,
+    size_t);
+static int unit_moments(const struct up_arm *, size_t);
 static void metric_init(struct up_metric *);
 static double p_of(double, double);
 static void compare(struct up_metric *, const struct up_opts *, double,

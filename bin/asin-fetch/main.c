@@ -355,214 +355,285 @@ check_base_url(const char *u)
 		    "profile keeps its path");
 }
 
-int
-main(int argc, char *argv[])
-{
-	struct cli_common co;
-	struct acct ac;
-	struct run r;
-	const char *provider = "keepa", *base = getenv("ASIN_FETCH_BASE_URL");
-	const char *archive = NULL, *replay = NULL, *env_file = NULL;
+/* What the command line chose beyond the run's own settings. */
+struct opts {
+	const char *provider, *base, *archive, *replay, *env_file;
 	const struct mkt *defmkt;
-	const char *seed;
-	char datebuf[16], (*ids)[11];
-	struct want *w;
-	size_t n, i;
-	double qpm = -1, burst = -1;
-	int ch, bsize = 0, status;
-	char *extra;
+	double qpm, burst;
+	int bsize;
+	char datebuf[16];
+};
 
-	diag_init(argv[0]);
-	cli_init(&co, usage_text);
-	memset(&r, 0, sizeof r);
-	defmkt = mkt_find("US", 2);
-	r.parallel = 4;
-	r.retries = 5;
-	r.retry_base = 1;
-	r.retry_cap = 60;
-	r.max_wait = 900;
-	r.timeout = 60;
-	r.connect_timeout = 10;
-	r.max_body = 256u << 20;
-	r.date = today(datebuf, sizeof datebuf);
+static void
+parse_args(int argc, char *argv[], struct cli_common *co, struct run *r,
+    struct opts *o)
+{
+	int ch;
+
+	o->provider = "keepa";
+	o->base = getenv("ASIN_FETCH_BASE_URL");
+	o->defmkt = mkt_find("US", 2);
+	o->qpm = o->burst = -1;
+	r->parallel = 4;
+	r->retries = 5;
+	r->retry_base = 1;
+	r->retry_cap = 60;
+	r->max_wait = 900;
+	r->timeout = 60;
+	r->connect_timeout = 10;
+	r->max_body = 256u << 20;
+	r->date = today(o->datebuf, sizeof o->datebuf);
 	while ((ch = getopt_long(argc, argv, "hVqvp:m:b:j:", longopts,
 	    NULL)) != -1) {
-		if (cli_common_opt(&co, ch, optarg))
+		if (cli_common_opt(co, ch, optarg))
 			continue;
 		switch (ch) {
-		case 'p': provider = optarg; break;
+		case 'p': o->provider = optarg; break;
 		case 'm':
-			if ((defmkt = mkt_find(optarg, strlen(optarg))) == NULL)
+			if ((o->defmkt = mkt_find(optarg, strlen(optarg))) ==
+			    NULL)
 				usage_error("option --marketplace: unknown "
 				    "marketplace '%s'", optarg);
 			break;
-		case 'b': base = optarg; break;
+		case 'b': o->base = optarg; break;
 		case 'j':
-			r.parallel = (int)cli_int("--parallel", optarg, 1, 256);
+			r->parallel = (int)cli_int("--parallel", optarg, 1, 256);
 			break;
 		case OPT_BATCH:
-			bsize = (int)cli_int("--batch", optarg, 1, 1000);
+			o->bsize = (int)cli_int("--batch", optarg, 1, 1000);
 			break;
-		case OPT_ARCHIVE: archive = optarg; break;
-		case OPT_REPLAY: replay = optarg; break;
-		case OPT_FORCE: r.force = 1; break;
+		case OPT_ARCHIVE: o->archive = optarg; break;
+		case OPT_REPLAY: o->replay = optarg; break;
+		case OPT_FORCE: r->force = 1; break;
 		case OPT_DATE:
 			if (!valid_date(optarg))
 				usage_error("option --date: expected YYYY-MM-DD, "
 				    "got '%s'", optarg);
-			r.date = optarg;
+			r->date = optarg;
 			break;
-		case OPT_ENV_FILE: env_file = optarg; break;
-		case OPT_QPM: qpm = cli_double("--qpm", optarg, 0, 1e9); break;
+		case OPT_ENV_FILE: o->env_file = optarg; break;
+		case OPT_QPM:
+			o->qpm = cli_double("--qpm", optarg, 0, 1e9);
+			break;
 		case OPT_BURST:
-			burst = cli_double("--burst", optarg, 1, 1e9);
+			o->burst = cli_double("--burst", optarg, 1, 1e9);
 			break;
 		case OPT_RETRIES:
-			r.retries = (int)cli_int("--retries", optarg, 0, 100);
+			r->retries = (int)cli_int("--retries", optarg, 0, 100);
 			break;
 		case OPT_RETRY_BASE:
-			r.retry_base = cli_double("--retry-base", optarg, 0, 3600);
+			r->retry_base = cli_double("--retry-base", optarg, 0,
+			    3600);
 			break;
 		case OPT_RETRY_CAP:
-			r.retry_cap = cli_double("--retry-cap", optarg, 0, 86400);
+			r->retry_cap = cli_double("--retry-cap", optarg, 0,
+			    86400);
 			break;
 		case OPT_MAX_WAIT:
-			r.max_wait = cli_double("--max-wait", optarg, 0, 86400);
+			r->max_wait = cli_double("--max-wait", optarg, 0, 86400);
 			break;
 		case OPT_TIMEOUT:
-			r.timeout = cli_double("--timeout", optarg, 0.001, 86400);
+			r->timeout = cli_double("--timeout", optarg, 0.001,
+			    86400);
 			break;
 		case OPT_CONNECT_TIMEOUT:
-			r.connect_timeout = cli_double("--connect-timeout",
+			r->connect_timeout = cli_double("--connect-timeout",
 			    optarg, 0.001, 3600);
 			break;
 		case OPT_MAX_TIME:
-			r.max_time = cli_double("--max-time", optarg, 0, 1e7);
+			r->max_time = cli_double("--max-time", optarg, 0, 1e7);
 			break;
 		case OPT_MAX_BODY:
-			r.max_body = (size_t)cli_int("--max-body", optarg, 1024,
+			r->max_body = (size_t)cli_int("--max-body", optarg, 1024,
 			    (long long)1 << 40);
 			break;
 		default:
 			usage_error("unknown option");
 		}
 	}
-	if (archive != NULL && replay != NULL)
+	if (o->archive != NULL && o->replay != NULL)
 		usage_error("--archive and --replay exclude each other");
-	if (base != NULL && *base != '\0')
-		check_base_url(base);
+	if (o->base != NULL && *o->base != '\0')
+		check_base_url(o->base);
 	else
-		base = NULL;
-	r.verbose = co.verbose;
-	r.replay = replay != NULL;
+		o->base = NULL;
+	if (o->env_file == NULL && (o->env_file = getenv("ASIN_ENV_FILE")) !=
+	    NULL && *o->env_file == '\0')
+		o->env_file = NULL;
+	r->verbose = co->verbose;
+	r->replay = o->replay != NULL;
+}
 
-	if (env_file == NULL && (env_file = getenv("ASIN_ENV_FILE")) != NULL &&
-	    *env_file == '\0')
-		env_file = NULL;
-	secrets_load(&r.sec, env_file ? env_file : ".env", env_file != NULL);
-	r.prof = profile_load(provider, base, &r.sec);
-	if (bsize == 0)
-		bsize = r.prof->batch_max;
-	else if (bsize > r.prof->batch_max)
+/* Mark the batches the archive has; in replay, fail the others. */
+static void
+match_archive(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nb; i++) {
+		struct batch *b = &r->b[i];
+
+		if (r->arc != NULL && !r->force && archive_find(r->arc, b->bid))
+			b->state = B_ARCHIVED;
+		else if (r->replay) {
+			b->reason = xstrdup("not in the archive");
+			render_failed(r, b);
+			b->state = B_DONE;
+		}
+	}
+}
+
+/* An unset secret is fatal before the first request, not after some. */
+static void
+check_secrets(struct run *r, const struct mkt *m)
+{
+	char one[1][11] = { "B000000000" };
+	struct tvars tv = { one, 1, ",", m, r->date };
+	char *err, *u;
+	size_t i;
+
+	for (i = 0; i < r->nb && r->b[i].state != B_PENDING; i++)
+		;
+	if (i == r->nb)
+		return;
+	if ((u = tmpl_expand(r->prof->url, &tv, 1, &r->sec, &err)) == NULL)
+		die("provider %s: %s", r->prof->name, err);
+	free(u);
+	for (i = 0; i < r->prof->nheaders; i++) {
+		if ((u = tmpl_expand(r->prof->hvals[i], &tv, 0, &r->sec,
+		    &err)) == NULL)
+			die("provider %s: %s", r->prof->name, err);
+		free(u);
+	}
+}
+
+static void
+fetch(struct run *r, const struct opts *o)
+{
+	const char *seed = getenv("ASIN_FETCH_SEED");
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		die("cannot start libcurl");
+	rng_seed(&r->rng, seed != NULL ? strtoull(seed, NULL, 10) :
+	    (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32));
+	r->started = mono_now();
+	thr_init(&r->thr, r->prof->throttle, o->qpm >= 0 ? o->qpm :
+	    r->prof->qpm, o->burst >= 0 ? o->burst : r->prof->burst,
+	    r->started);
+	if (o->qpm == 0)
+		r->thr.model = THR_NONE;
+	r->prog = progress_new("fetch", r->total_ids);
+	fetch_all(r);
+	progress_end(r->prog);
+	curl_global_cleanup();
+}
+
+/* The count check, --stats, the exit status. */
+static int
+report(struct run *r, const struct cli_common *co, struct acct *ac)
+{
+	char *extra;
+	int status;
+
+	ac->out = r->c.ok + r->c.missing + r->c.invalid + r->c.failed;
+	if (co->verbose)
+		note("requested %lld = ok %lld + missing %lld + invalid %lld + "
+		    "failed %lld; %lld requests, %lld retries, %lld from the "
+		    "archive", r->total_ids, r->c.ok, r->c.missing,
+		    r->c.invalid, r->c.failed, r->c.requests, r->c.retries,
+		    r->c.archived);
+	extra = xasprintf("\"requested\":%lld,\"ok\":%lld,\"missing\":%lld,"
+	    "\"invalid\":%lld,\"failed\":%lld,\"batches\":%zu,\"requests\":%lld,"
+	    "\"retries\":%lld,\"archived\":%lld,\"unexpected\":%lld",
+	    r->total_ids, r->c.ok, r->c.missing, r->c.invalid, r->c.failed,
+	    r->nb, r->c.requests, r->c.retries, r->c.archived,
+	    r->c.unexpected);
+	status = acct_finish(ac, extra);
+	free(extra);
+	if (r->fatal != NULL)
+		return EXIT_FAIL;
+	if (status == EXIT_OK && (r->c.missing > 0 || r->c.failed > 0)) {
+		if (!co->quiet)
+			warn("%lld of %lld ASINs missing or failed",
+			    r->c.missing + r->c.failed, r->total_ids);
+		status = EXIT_PARTIAL;
+	}
+	return status;
+}
+
+static void
+run_free(struct run *r)
+{
+	size_t i;
+
+	archive_close(r->arc);
+	profile_free(r->prof);
+	secrets_free(&r->sec);
+	free(r->access_token);
+	free(r->fatal);
+	for (i = 0; i < r->nb; i++) {
+		free(r->b[i].reason);
+		buf_free(&r->b[i].body);
+		buf_free(&r->b[i].env);
+	}
+	free(r->b);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct cli_common co;
+	struct acct ac;
+	struct run r;
+	struct opts o;
+	char (*ids)[11], fatal[1024] = "";
+	struct want *w;
+	size_t n;
+	int status;
+
+	diag_init(argv[0]);
+	cli_init(&co, usage_text);
+	memset(&r, 0, sizeof r);
+	memset(&o, 0, sizeof o);
+	parse_args(argc, argv, &co, &r, &o);
+
+	secrets_load(&r.sec, o.env_file ? o.env_file : ".env",
+	    o.env_file != NULL);
+	r.prof = profile_load(o.provider, o.base, &r.sec);
+	if (o.bsize == 0)
+		o.bsize = r.prof->batch_max;
+	else if (o.bsize > r.prof->batch_max)
 		usage_error("option --batch: %s takes at most %d ASINs per "
 		    "request", r.prof->name, r.prof->batch_max);
 
 	acct_init(&ac, &co);
-	w = read_input(argv + optind, argc - optind, &co, &ac, defmkt, &n);
+	w = read_input(argv + optind, argc - optind, &co, &ac, o.defmkt, &n);
 	ids = xcalloc(n + 1, sizeof *ids);
-	plan(&r, w, n, ids, bsize);
+	plan(&r, w, n, ids, o.bsize);
 	free(w);
 	r.total_ids = (long long)n;
-
-	if (archive != NULL || replay != NULL)
-		r.arc = archive_open(archive ? archive : replay, r.date,
+	if (o.archive != NULL || o.replay != NULL)
+		r.arc = archive_open(o.archive ? o.archive : o.replay, r.date,
 		    r.prof->name, r.replay);
-	for (i = 0; i < r.nb; i++) {
-		struct batch *b = &r.b[i];
+	match_archive(&r);
 
-		if (r.arc != NULL && !r.force && archive_find(r.arc, b->bid))
-			b->state = B_ARCHIVED;
-		else if (r.replay) {
-			b->reason = xstrdup("not in the archive");
-			render_failed(&r, b);
-			b->state = B_DONE;
-		}
-	}
 	r.out = out_new(1, "<stdout>");
 	if (!r.replay) {
-		struct tvars tv = { ids, 1, ",", defmkt, r.date };
-		char *err, *u;
-
-		/* Unset secrets are fatal before the first request. */
-		for (i = 0; i < r.nb && r.b[i].state != B_PENDING; i++)
-			;
-		if (i < r.nb) {
-			if ((u = tmpl_expand(r.prof->url, &tv, 1, &r.sec,
-			    &err)) == NULL)
-				die("provider %s: %s", r.prof->name, err);
-			free(u);
-			for (size_t k = 0; k < r.prof->nheaders; k++) {
-				if ((u = tmpl_expand(r.prof->hvals[k], &tv, 0,
-				    &r.sec, &err)) == NULL)
-					die("provider %s: %s", r.prof->name, err);
-				free(u);
-			}
-		}
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-			die("cannot start libcurl");
-		seed = getenv("ASIN_FETCH_SEED");
-		rng_seed(&r.rng, seed != NULL ? strtoull(seed, NULL, 10) :
-		    (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32));
-		r.started = mono_now();
-		thr_init(&r.thr, r.prof->throttle, qpm >= 0 ? qpm : r.prof->qpm,
-		    burst >= 0 ? burst : r.prof->burst, r.started);
-		if (qpm == 0)
-			r.thr.model = THR_NONE;
-		r.prog = progress_new("fetch", r.total_ids);
-		fetch_all(&r);
-		progress_end(r.prog);
-	} else
-		emit_ready(&r);
+		check_secrets(&r, o.defmkt);
+		fetch(&r, &o);
+	}
 	emit_ready(&r);
 	out_close(r.out);
-	ac.out = r.c.ok + r.c.missing + r.c.invalid + r.c.failed;
-
-	if (co.verbose)
-		note("requested %lld = ok %lld + missing %lld + invalid %lld + "
-		    "failed %lld; %lld requests, %lld retries, %lld from the "
-		    "archive", r.total_ids, r.c.ok, r.c.missing, r.c.invalid,
-		    r.c.failed, r.c.requests, r.c.retries, r.c.archived);
-	extra = xasprintf("\"requested\":%lld,\"ok\":%lld,\"missing\":%lld,"
-	    "\"invalid\":%lld,\"failed\":%lld,\"batches\":%zu,\"requests\":%lld,"
-	    "\"retries\":%lld,\"archived\":%lld,\"unexpected\":%lld",
-	    r.total_ids, r.c.ok, r.c.missing, r.c.invalid, r.c.failed, r.nb,
-	    r.c.requests, r.c.retries, r.c.archived, r.c.unexpected);
-	status = acct_finish(&ac, extra);
-	free(extra);
+	status = report(&r, &co, &ac);
 	if (r.fatal != NULL) {
 		char *m = redact(&r.sec, r.fatal);
 
-		warn("%s", m);
+		snprintf(fatal, sizeof fatal, "%s", m);
 		free(m);
-		status = EXIT_FAIL;
-	} else if (status == EXIT_OK && (r.c.missing > 0 || r.c.failed > 0))
-		status = EXIT_PARTIAL;
-	if (!co.quiet && status == EXIT_PARTIAL)
-		warn("%lld of %lld ASINs missing or failed", r.c.missing +
-		    r.c.failed, r.total_ids);
-	archive_close(r.arc);
-	profile_free(r.prof);
-	secrets_free(&r.sec);
-	free(r.access_token);
-	free(r.fatal);
-	for (i = 0; i < r.nb; i++) {
-		free(r.b[i].reason);
-		buf_free(&r.b[i].body);
-		buf_free(&r.b[i].env);
 	}
-	free(r.b);
+	run_free(&r);
 	free(ids);
-	if (!r.replay)
-		curl_global_cleanup();
+	if (fatal[0] != '\0')
+		die("%s", fatal);
 	return status;
 }

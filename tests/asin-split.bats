@@ -94,6 +94,27 @@ asin-split: 1000 in, 1000 out, 0 rejected, 0 merged' "$stderr"
 	assert_eq "" "$stderr" stderr
 }
 
+@test "asin-split: --rules reads a weights table, one rule a line" {
+	# Comments, blank lines and blanks around a rule are fine.
+	printf '# category weights and coverage\nBooks=20,80@0.5\n\n  Toys=50,50\t\n*=90,10@0.3\n' >"$BATS_TEST_TMPDIR/rules"
+	ids 300 9 | awk '{ c = NR % 3 ? (NR % 3 == 1 ? "Books" : "Toys") : "Garden"
+	    printf "{\"asin\":\"%s\",\"category\":\"%s\"}\n", $1, c }' >"$BATS_TEST_TMPDIR/in"
+	asin-split -e bycat --by category --rule 'Books=20,80@0.5' --rule 'Toys=50,50' \
+	    --rule '*=90,10@0.3' "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/flags"
+	run -0 --separate-stderr asin-split -e bycat --by category --rules "$BATS_TEST_TMPDIR/rules" "$BATS_TEST_TMPDIR/in"
+	assert_eq "$(cat "$BATS_TEST_TMPDIR/flags")" "$output"
+	printf 'Books=20,80\n\nToys=1,2,3\n' >"$BATS_TEST_TMPDIR/rules"
+	run -2 --separate-stderr asin-split -e bycat --by category --rules "$BATS_TEST_TMPDIR/rules" </dev/null
+	assert_eq "asin-split: $BATS_TEST_TMPDIR/rules:3: expected 2 weights, got 'Toys=1,2,3'
+Try 'asin-split --help' for more information." "$stderr"
+	printf 'Books@2\n' >"$BATS_TEST_TMPDIR/rules"
+	run -2 --separate-stderr asin-split -e bycat --by category --rules "$BATS_TEST_TMPDIR/rules" </dev/null
+	assert_eq "asin-split: $BATS_TEST_TMPDIR/rules:1: expected a coverage from 0 to 1, got '2'
+Try 'asin-split --help' for more information." "$stderr"
+	run -1 --separate-stderr asin-split -e bycat --by category --rules "$BATS_TEST_TMPDIR/none" </dev/null
+	assert_eq "asin-split: $BATS_TEST_TMPDIR/none: No such file or directory" "$stderr"
+}
+
 @test "asin-split: --log appends one audit line per assignment" {
 	printf 'B0C1O7F8T2\n{"asin":"B0NIAGQY8F","category":"Books"}\n' >"$BATS_TEST_TMPDIR/in"
 	for i in 1 2; do
@@ -160,8 +181,8 @@ $try" "$stderr" "stderr of: $args"
 |expected -e KEY or -f FILE
 -e x -f y|options -f and -e are exclusive
 -f y --coverage 1|options --variants, --coverage, --seed, --namespace, --ranges and --by go with -e, not -f
--e x --rule a|option --rule needs --by FIELD
--e x --by c|option --by needs at least one --rule
+-e x --rule a|options --rule and --rules need --by FIELD
+-e x --by c|option --by needs --rule or --rules
 -e x --hash-version 3|option --hash-version: expected an integer from 1 to 2, got '3'
 -e x --coverage 1.5|option --coverage: expected a number from 0 to 1, got '1.5'
 -e x --variants a|option --variants: expected at least 2 variants, got 'a'

@@ -21,7 +21,7 @@ static const char usage_text[] =
     "                  [--seed S] [--hash-version 1|2] [--id-field NAME]\n"
     "                  [--namespace NS:LO-HI] [--ranges LIST]\n"
     "                  [--by FIELD --rule VALUE[=WEIGHTS][@COVERAGE] ...]\n"
-    "                  [-f FILE] [--only-in] [--log FILE]\n"
+    "                  [--rules FILE] [-f FILE] [--only-in] [--log FILE]\n"
     "                  [--unicode utf16|utf8|codepoint] [FILE ...]\n"
     "       asin-split --check FILE ...\n"
     "\n"
@@ -43,6 +43,7 @@ static const char usage_text[] =
     "      --rule VALUE[=WEIGHTS][@COVERAGE]\n"
     "                        weights and coverage where FIELD is VALUE;\n"
     "                        VALUE * is every other value\n"
+    "      --rules FILE      a table of rules, one --rule value a line\n"
     "  -f, --file FILE       read experiments from a JSON file\n"
     "\n"
     "Output:\n"
@@ -63,6 +64,7 @@ enum {
 	OPT_RANGES,
 	OPT_BY,
 	OPT_RULE,
+	OPT_RULES,
 	OPT_ONLY_IN,
 	OPT_LOG,
 	OPT_UNICODE,
@@ -82,6 +84,7 @@ static const struct option longopts[] = {
 	{ "ranges", required_argument, NULL, OPT_RANGES },
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "rule", required_argument, NULL, OPT_RULE },
+	{ "rules", required_argument, NULL, OPT_RULES },
 	{ "only-in", no_argument, NULL, OPT_ONLY_IN },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "unicode", required_argument, NULL, OPT_UNICODE },
@@ -101,8 +104,11 @@ struct opts {
 	const char *namespace;
 	const char *ranges;
 	const char *by;
-	const char **rules;
+	const char **rules;	/* VALUE[=WEIGHTS][@COVERAGE] specs */
+	const char **rule_where;	/* "option --rule" or "FILE:LINE" */
 	int nrules;
+	char **owned;		/* what --rules files added, to free */
+	int nowned;
 	const char *file;
 	int only_in;
 	const char *log;
@@ -160,10 +166,11 @@ parse_span(const char *flag, const char *s, size_t n, double *lo, double *hi)
 
 /*
  * A comma list of numbers (weights), normalised to sum 1; usage error
- * naming flag when one is not a number >= 0 or they sum to 0.
+ * naming where ("option --rule", "FILE:LINE") when one is not a number
+ * >= 0 or they sum to 0.
  */
 static jv
-weights_jv(const char *flag, char **items, size_t n)
+weights_jv(const char *where, char **items, size_t n)
 {
 	double *w = xcalloc(n, sizeof(*w)), sum = 0;
 	jv arr = jv_array();
@@ -172,12 +179,12 @@ weights_jv(const char *flag, char **items, size_t n)
 	for (i = 0; i < n; i++) {
 		if (!parse_double(items[i], strlen(items[i]), &w[i]) ||
 		    w[i] < 0)
-			usage_error("option %s: expected a weight >= 0, got "
-			    "'%s'", flag, items[i]);
+			usage_error("%s: expected a weight >= 0, got '%s'",
+			    where, items[i]);
 		sum += w[i];
 	}
 	if (!(sum > 0))
-		usage_error("option %s: the weights sum to 0", flag);
+		usage_error("%s: the weights sum to 0", where);
 	for (i = 0; i < n; i++)
 		arr = jv_array_append(arr, jv_number(w[i] / sum));
 	free(w);
@@ -211,7 +218,7 @@ variants_jv(const char *list, jv *names, jv *weights)
 	if (withw != 0 && withw != n)
 		usage_error("option --variants: give a weight to every variant "
 		    "or to none, got '%s'", list);
-	*weights = withw ? weights_jv("--variants", ws, n) : jv_null();
+	*weights = withw ? weights_jv("option --variants", ws, n) : jv_null();
 	free(ws);
 	strv_free(items);
 }
@@ -277,37 +284,41 @@ flags_definition(const struct opts *o)
  * key and seed with the rule's weights, coverage and condition.
  */
 static jv
-rule_definition(const struct opts *o, jv base, const char *spec, size_t nvar)
+rule_definition(const struct opts *o, jv base, int ri, size_t nvar)
 {
+	const char *spec = o->rules[ri], *where = o->rule_where[ri];
 	char *s = xstrdup(spec), *at, *eq;
 	char **items;
 	size_t n;
+	double cov;
 	jv def = base;
 
 	at = strrchr(s, '@');
 	if (at != NULL) {
 		*at++ = '\0';
-		def = jv_object_set(def, jv_string("coverage"),
-		    jv_number(cli_double("--rule", at, 0, 1)));
+		if (!parse_double(at, strlen(at), &cov) || cov < 0 || cov > 1)
+			usage_error("%s: expected a coverage from 0 to 1, got "
+			    "'%s'", where, at);
+		def = jv_object_set(def, jv_string("coverage"), jv_number(cov));
 	}
 	eq = strchr(s, '=');
 	if (eq != NULL) {
 		*eq++ = '\0';
-		items = cli_split("--rule", eq, &n);
+		items = cli_split(where[0] == 'o' ? "--rule" : "--rules", eq, &n);
 		if (n != nvar) {
 			strv_free(items);
 			free(s);
 			jv_free(def);
-			usage_error("option --rule: expected %zu weights, got "
-			    "'%s'", nvar, spec);
+			usage_error("%s: expected %zu weights, got '%s'", where,
+			    nvar, spec);
 		}
 		def = jv_object_set(def, jv_string("weights"),
-		    weights_jv("--rule", items, n));
+		    weights_jv(where, items, n));
 		strv_free(items);
 	}
 	if (s[0] == '\0')
-		usage_error("option --rule: expected VALUE[=WEIGHTS]"
-		    "[@COVERAGE], got '%s'", spec);
+		usage_error("%s: expected VALUE[=WEIGHTS][@COVERAGE], got '%s'",
+		    where, spec);
 	if (strcmp(s, "*") != 0)
 		def = jv_object_set(def, jv_string("condition"),
 		    jv_object_set(jv_object(), jv_string(o->by),
@@ -333,16 +344,17 @@ flags_definitions(const struct opts *o)
 		if (strncmp(o->rules[i], "*", 1) == 0 && (o->rules[i][1] ==
 		    '\0' || o->rules[i][1] == '=' || o->rules[i][1] == '@')) {
 			if (star >= 0)
-				usage_error("option --rule: '*' given twice");
+				usage_error("%s: '*' given twice",
+				    o->rule_where[i]);
 			star = i;
 			continue;
 		}
 		all = jv_array_append(all, rule_definition(o, jv_copy(base),
-		    o->rules[i], nvar));
+		    i, nvar));
 	}
 	if (star >= 0)
 		all = jv_array_append(all, rule_definition(o, jv_copy(base),
-		    o->rules[star], nvar));
+		    star, nvar));
 	jv_free(base);
 	return all;
 }
@@ -1038,6 +1050,62 @@ free_groups(struct group *g, int ng)
 	free(g);
 }
 
+/* Add one rule spec (borrowed) with the place it came from (borrowed). */
+static void
+add_rule(struct opts *o, const char *spec, const char *where)
+{
+	o->rules = xreallocarray(o->rules, (size_t)o->nrules + 1,
+	    sizeof(*o->rules));
+	o->rule_where = xreallocarray(o->rule_where, (size_t)o->nrules + 1,
+	    sizeof(*o->rule_where));
+	o->rules[o->nrules] = spec;
+	o->rule_where[o->nrules++] = where;
+}
+
+static char *
+keep(struct opts *o, char *s)
+{
+	o->owned = xreallocarray(o->owned, (size_t)o->nowned + 1,
+	    sizeof(*o->owned));
+	return o->owned[o->nowned++] = s;
+}
+
+/*
+ * --rules FILE: a weights table, one VALUE[=WEIGHTS][@COVERAGE] a line,
+ * as --rule takes; blank lines and lines starting with # are skipped.
+ */
+static void
+read_rules(struct opts *o, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL, *p, *e;
+	size_t cap = 0;
+	ssize_t len;
+	long lineno = 0;
+
+	if (f == NULL)
+		die("%s:", path);
+	while ((len = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		p = line;
+		e = line + len;
+		while (e > p && (e[-1] == '\n' || e[-1] == '\r' ||
+		    e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		*e = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		add_rule(o, keep(o, xstrdup(p)),
+		    keep(o, xasprintf("%s:%ld", path, lineno)));
+	}
+	if (ferror(f))
+		die("%s: read error:", path);
+	fclose(f);
+	free(line);
+}
+
 /* Flag combinations, before any input is read. */
 static void
 validate(const struct opts *o)
@@ -1053,9 +1121,9 @@ validate(const struct opts *o)
 		usage_error("options --variants, --coverage, --seed, "
 		    "--namespace, --ranges and --by go with -e, not -f");
 	if (o->nrules > 0 && o->by == NULL)
-		usage_error("option --rule needs --by FIELD");
+		usage_error("options --rule and --rules need --by FIELD");
 	if (o->by != NULL && o->nrules == 0)
-		usage_error("option --by needs at least one --rule");
+		usage_error("option --by needs --rule or --rules");
 	if (o->ranges != NULL && o->by != NULL)
 		usage_error("options --ranges and --by are exclusive");
 }
@@ -1110,9 +1178,10 @@ parse_args(struct opts *o, int argc, char **argv)
 			o->by = optarg;
 			break;
 		case OPT_RULE:
-			o->rules = xreallocarray(o->rules, (size_t)o->nrules + 1,
-			    sizeof(*o->rules));
-			o->rules[o->nrules++] = optarg;
+			add_rule(o, optarg, "option --rule");
+			break;
+		case OPT_RULES:
+			read_rules(o, optarg);
 			break;
 		case OPT_ONLY_IN:
 			o->only_in = 1;
@@ -1217,5 +1286,9 @@ main(int argc, char *argv[])
 	free(r.attrs.names);
 	free(r.attrs.fields);
 	free(o.rules);
+	free(o.rule_where);
+	for (fd = 0; fd < o.nowned; fd++)
+		free(o.owned[fd]);
+	free(o.owned);
 	return status;
 }

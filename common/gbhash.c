@@ -69,11 +69,17 @@ gb_fnv_update(uint32_t h, const char *s, size_t n, enum gb_unicode mode)
 	size_t i = 0, used;
 	uint32_t cp;
 
+	if (mode == GB_UTF8) {
+		for (; i < n; i++)
+			h = fnv_unit(h, p[i]);
+		return h;
+	}
 	while (i < n) {
-		if (p[i] < 0x80 || mode == GB_UTF8) {
+		/* ASCII, all an ASIN holds, is the same unit in every mode. */
+		while (i < n && p[i] < 0x80)
 			h = fnv_unit(h, p[i++]);
-			continue;
-		}
+		if (i == n)
+			break;
 		used = utf8_decode(p + i, n - i, &cp);
 		i += used;
 		if (mode == GB_UTF16 && cp > 0xffff) {
@@ -103,14 +109,16 @@ u32_decimal(char *dst, uint32_t v)
 }
 
 static double
-hash_v2_finish(uint32_t inner, enum gb_unicode mode)
+hash_v2_finish(uint32_t inner)
 {
 	char dec[10];
-	size_t n = u32_decimal(dec, inner);
+	size_t n = u32_decimal(dec, inner), i;
+	uint32_t h = GB_FNV_OFFSET;
 
 	/* The decimal is ASCII, so every unicode mode hashes it alike. */
-	return (double)(gb_fnv_update(GB_FNV_OFFSET, dec, n, mode) % 10000) /
-	    10000;
+	for (i = 0; i < n; i++)
+		h = fnv_unit(h, (unsigned char)dec[i]);
+	return (double)(h % 10000) / 10000;
 }
 
 double
@@ -147,7 +155,7 @@ gb_hasher_hash(const struct gb_hasher *hs, const char *value, size_t vlen)
 		return (double)(h % 1000) / 1000;
 	case 2:
 		h = gb_fnv_update(hs->seed_state, value, vlen, hs->mode);
-		return hash_v2_finish(h, hs->mode);
+		return hash_v2_finish(h);
 	default:
 		return -1;
 	}

@@ -107,6 +107,8 @@ xsum_add(struct xsum *x, double v)
 	double y, hi, lo, t;
 	int i = 0, j;
 
+	if (v == 0)	/* common in sparse metrics; changes no sum */
+		return;
 	if (!isfinite(v)) {
 		x->special = 1;
 		return;

@@ -14,6 +14,14 @@
  *   range become +-infinity and tiny ones round to zero (as in libjq);
  * - "\u0000" unescapes to a NUL byte;
  * - a byte order mark is not white space: it is rejected.
+ *
+ * Where libjq 1.6 (jv_parse_sized) accepts what JSON does not, found by
+ * the differential fuzzer and pinned in tests/unit/scan.c, the scanner
+ * rejects: bad UTF-8 and lone surrogate escapes (libjq puts U+FFFD),
+ * numbers strtod reads (01, 1., .5, +1, -nan), the literals nan, NaN and
+ * infinity, a BOM and \f or \v as white space, raw NUL and 0x1f bytes in
+ * strings (its control check is off by one), text after a NUL byte, and
+ * an unfinished second value after the first ("1 [2").
  */
 #ifndef SCAN_H
 #define SCAN_H

@@ -127,6 +127,26 @@ finish_line(struct nd_line *l)
 	return 1;
 }
 
+/*
+ * Fill *l with the next physical line p[0..n); 1 if it is to be handed
+ * out, 0 if it is blank and skipped.
+ */
+static int
+emit(struct nd_reader *r, struct nd_line *l, const char *p, size_t n)
+{
+	l->buf = p;
+	l->len = n;
+	l->source = r->name;
+	l->lineno = ++r->lineno;
+	l->error = NULL;
+	if (l->len > r->max_line) {
+		l->len = r->max_line;
+		l->error = "line too long (see --max-line)";
+		return 1;
+	}
+	return !finish_line(l);
+}
+
 static int
 next_mapped(struct nd_reader *r, struct nd_line *l)
 {
@@ -147,19 +167,9 @@ next_mapped(struct nd_reader *r, struct nd_line *l)
 			continue;
 		}
 		nl = memchr(r->mp, '\n', (size_t)(r->mend - r->mp));
-		l->buf = r->mp;
-		l->len = (size_t)((nl ? nl : r->mend) - r->mp);
+		if (emit(r, l, r->mp, (size_t)((nl ? nl : r->mend) - r->mp)))
+			return 1;
 		r->mp = nl ? nl + 1 : r->mend;
-		l->source = r->name;
-		l->lineno = ++r->lineno;
-		l->error = NULL;
-		if (l->len > r->max_line) {
-			l->len = r->max_line;
-			l->error = "line too long (see --max-line)";
-			return 1;
-		}
-		if (!finish_line(l))
-			return 1;
 	}
 }
 
@@ -253,19 +263,14 @@ nd_next(struct nd_reader *r, struct nd_line *l)
 			r->fd = -1;
 			continue;
 		}
-		l->buf = r->buf + r->start;
-		l->len = nl ? (size_t)(nl - l->buf) : r->end - r->start;
-		r->start = nl ? (size_t)(nl - r->buf) + 1 : r->end;
-		l->source = r->name;
-		l->lineno = ++r->lineno;
-		l->error = NULL;
-		if (l->len > r->max_line) {
-			l->len = r->max_line;
-			l->error = "line too long (see --max-line)";
-			return 1;
+		{
+			size_t at = r->start;
+
+			r->start = nl ? (size_t)(nl - r->buf) + 1 : r->end;
+			if (emit(r, l, r->buf + at, nl ? (size_t)(nl - r->buf) -
+			    at : r->end - at))
+				return 1;
 		}
-		if (!finish_line(l))
-			return 1;
 	}
 }
 

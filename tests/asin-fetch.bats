@@ -64,7 +64,7 @@ payloads() {
 	assert_eq "$(cat "$FX/basic.out")" "$(norm <<<"$output")"
 	assert_eq "asin-fetch: 1 of 5 ASINs missing or failed" "$stderr" stderr
 	assert_eq "$(cat "$FX/basic.rejects")" "$(cat rej.ndjson)" rejects
-	assert_eq '{"in":10,"out":5,"rejected":3,"merged":2,"requested":5,"ok":3,"missing":1,"invalid":1,"failed":0,"batches":2,"requests":2,"retries":0,"archived":0,"unexpected":0}' "$(cat stats.json)" stats
+	assert_eq '{"in":10,"out":5,"rejected":3,"merged":2,"dropped":0,"requested":5,"ok":3,"missing":1,"invalid":1,"failed":0,"batches":2,"requests":2,"retries":0,"archived":0,"unexpected":0}' "$(cat stats.json)" stats
 	# The envelopes keep their schema.
 	run -0 asin-validate -s "$SCHEMAS/fetch-envelope.schema.json" <<<"$output"
 	assert_eq 5 "${#lines[@]}"
@@ -82,6 +82,12 @@ payloads() {
 	[[ "$stderr" == *"Try 'asin-fetch --help' for more information."* ]]
 	run -2 --separate-stderr asin-fetch -b http://127.0.0.1:1/v1 /dev/null
 	assert_eq "asin-fetch: option --base-url: only scheme, host and port; the profile keeps its path
+Try 'asin-fetch --help' for more information." "$stderr"
+	run -2 --separate-stderr asin-fetch -b http://127.0.0.1: /dev/null
+	assert_eq "asin-fetch: option --base-url: bad port in 'http://127.0.0.1:'
+Try 'asin-fetch --help' for more information." "$stderr"
+	run -2 --separate-stderr asin-fetch -b ftp://x /dev/null
+	assert_eq "asin-fetch: option --base-url: expected http://host[:port] or https://host[:port], got 'ftp://x'
 Try 'asin-fetch --help' for more information." "$stderr"
 	run -2 --separate-stderr asin-fetch --batch 101 /dev/null
 	assert_eq "asin-fetch: option --batch: keepa takes at most 100 ASINs per request

@@ -236,8 +236,10 @@ value(struct scan *sc, size_t step)
 	} else {
 		const char *p = sc->p;
 
-		while (p < sc->end && (strchr("+-.0123456789eE", *p) ||
-		    (*p >= 'a' && *p <= 'z')))
+		/* Numbers and literals; libjq has judged their spelling. */
+		while (p < sc->end && ((*p >= '0' && *p <= '9') ||
+		    (*p >= 'a' && *p <= 'z') || *p == '-' || *p == '+' ||
+		    *p == '.' || *p == 'E'))
 			p++;
 		if (p == sc->p)
 			return 0;

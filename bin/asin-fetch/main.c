@@ -349,7 +349,21 @@ check_base_url(const char *u)
 	else
 		usage_error("option --base-url: expected http://host[:port] or "
 		    "https://host[:port], got '%s'", u);
-	h += strcspn(h, "/?#");
+	{
+		size_t n = strcspn(h, "/?#");
+		const char *colon = h[0] == '[' ? strchr(h, ']') : h;
+
+		/* A host, and a port of digits if there is a colon. */
+		if (n == 0 || colon == NULL || colon >= h + n)
+			usage_error("option --base-url: no host in '%s'", u);
+		colon = memchr(colon, ':', h + n - colon);
+		if (colon == h)
+			usage_error("option --base-url: no host in '%s'", u);
+		if (colon != NULL && (colon + 1 == h + n ||
+		    strspn(colon + 1, "0123456789") != (size_t)(h + n - colon - 1)))
+			usage_error("option --base-url: bad port in '%s'", u);
+		h += n;
+	}
 	if (*h != '\0' && strcmp(h, "/") != 0)
 		usage_error("option --base-url: only scheme, host and port; the "
 		    "profile keeps its path");

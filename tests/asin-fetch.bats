@@ -109,6 +109,9 @@ Try 'asin-fetch --help' for more information." "$stderr"
 	jq '.items_path = ".products[[["' "$SMALL" >bad.json
 	run -1 --separate-stderr asin-fetch -p ./bad.json /dev/null
 	[[ "$stderr" == "asin-fetch: ./bad.json: member \"items_path\": invalid jq program: "* ]]
+	jq '.throttle.bursts = 2' "$SMALL" >typo.json
+	run -1 --separate-stderr asin-fetch -p typo.json /dev/null
+	assert_eq 'asin-fetch: typo.json: member "throttle.bursts": unknown member' "$stderr"
 	echo B000000001 >one
 	unset KEEPA_API_KEY
 	run -1 --separate-stderr asin-fetch -b http://127.0.0.1:9 one

@@ -179,6 +179,27 @@ pnum(const struct pctx *c, jv obj, const char *member, double def,
 	return d;
 }
 
+/* A misspelt member would silently take its default: refuse it. */
+static void
+check_members(const struct pctx *c, jv obj, const char *where,
+    const char *const *known)
+{
+	jv_object_foreach(jv_copy(obj), k, v) {
+		const char *const *p;
+
+		for (p = known; *p != NULL; p++)
+			if (strcmp(*p, jv_string_value(k)) == 0)
+				break;
+		if (*p == NULL) {
+			char *m = xasprintf("%s%s", where, jv_string_value(k));
+
+			perr(c, m, "unknown member");
+		}
+		jv_free(k);
+		jv_free(v);
+	}
+}
+
 struct jqerr {
 	struct buf msg;
 };
@@ -267,6 +288,31 @@ profile_load(const char *name, const char *base_url, struct secrets *sec)
 		die("%s: expected a JSON object", path);
 	c.path = path;
 	c.obj = v;
+	{
+		static const char *const top[] = { "name", "endpoint",
+		    "description", "method", "url", "batch_max", "id_join",
+		    "headers", "auth", "items_path", "id_path", "invalid_if",
+		    "throttle", "redact", "fatal_status", "$comment", NULL };
+		static const char *const auth[] = { "type", "token_url",
+		    "client_id", "client_secret", "refresh_token", "header",
+		    NULL };
+		static const char *const thr[] = { "model", "qpm", "burst",
+		    "cost_per_request", "cost_per_item", "rate_header", NULL };
+
+		check_members(&c, v, "", top);
+		o = jv_object_get(jv_copy(v), jv_string("auth"));
+		if (jv_get_kind(o) == JV_KIND_OBJECT)
+			check_members(&c, o, "auth.", auth);
+		else if (jv_is_valid(o) && jv_get_kind(o) != JV_KIND_NULL)
+			perr(&c, "auth", "expected an object");
+		jv_free(o);
+		o = jv_object_get(jv_copy(v), jv_string("throttle"));
+		if (jv_get_kind(o) == JV_KIND_OBJECT)
+			check_members(&c, o, "throttle.", thr);
+		else if (jv_is_valid(o) && jv_get_kind(o) != JV_KIND_NULL)
+			perr(&c, "throttle", "expected an object");
+		jv_free(o);
+	}
 	p->name = pstr(&c, v, "name", NULL);
 	p->endpoint = pstr(&c, v, "endpoint", NULL);
 	p->method = pstr(&c, v, "method", "GET");

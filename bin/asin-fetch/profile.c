@@ -184,7 +184,7 @@ static void
 check_members(const struct pctx *c, jv obj, const char *where,
     const char *const *known)
 {
-	jv_object_foreach(jv_copy(obj), k, v) {
+	jv_object_foreach(obj, k, v) {
 		const char *const *p;
 
 		for (p = known; *p != NULL; p++)

@@ -275,6 +275,16 @@ failed 8" "$(jq -r .status <<<"$output" | uniq -c | awk '{ print $2, $1 }')"
 	cmp direct "arc/2026-05-10/keepa-small/$f"
 	jq -e '.http_status == 200 and .attempts == 1 and (.ids | length) == 3 and
 	    (.url | test("key=REDACTED&"))' arc/2026-05-10/keepa-small/journal.ndjson
+	# --force fetches again (one more request after ours and curl's); the
+	# journal keeps both lines, the later wins.
+	run -0 asin-fetch -p "$SMALL" -b "$BASE" --archive arc --date 2026-05-10 --force in
+	assert_eq 3 "$(wc -l <"$UP_LOG" | tr -d ' ')"
+	assert_eq 2 "$(wc -l <arc/2026-05-10/keepa-small/journal.ndjson | tr -d ' ')"
+	# A damaged archive file is a failed envelope on replay, not a crash.
+	printf '{"products":[' >"arc/2026-05-10/keepa-small/$f"
+	run -3 --separate-stderr asin-fetch -p "$SMALL" --replay arc --date 2026-05-10 in
+	assert_eq "archive: invalid JSON in response: Unfinished JSON term at EOF at line 1, column 13" \
+	    "$(jq -r .reason <<<"$output" | sort -u)"
 }
 
 @test "asin-fetch: the archive lock stops a second run; replay of nothing" {

@@ -32,20 +32,6 @@ static const struct option longopts[] = {
 };
 
 /*
- * Reject a line.  When the reject ends the run, the records that passed
- * before it are flushed first, so the output is the valid prefix.
- */
-static void
-reject(struct acct *ac, struct out *o, const struct nd_line *ln,
-    const char *why)
-{
-	if (ac->rejects == NULL || (ac->opt->max_rejects >= 0 &&
-	    ac->rejected + 1 > ac->opt->max_rejects))
-		out_flush(o);
-	acct_reject(ac, ln->source, ln->lineno, ln->buf, ln->len, why);
-}
-
-/*
  * libjq 1.6 ends a parse error with " (while parsing '<the whole
  * line>')": up to --max-line bytes in one diagnostic.  The line is in the
  * reject record already, so the message stops before it.
@@ -77,16 +63,19 @@ validate(struct nd_reader *rd, const struct schema *sc, int all,
 
 	buf_init(&msg);
 	acct_init(&ac, co);
+	ac.sink = o;
 	while (nd_next(rd, &ln)) {
 		ac.in++;
 		if (ln.error != NULL || !rec_parse(rec, &ln, &err)) {
-			reject(&ac, o, &ln, ln.error != NULL ? ln.error :
+			acct_reject(&ac, ln.source, ln.lineno, ln.buf, ln.len,
+			    ln.error != NULL ? ln.error :
 			    short_parse_error(err, &msg));
 			continue;
 		}
 		msg.len = 0;
 		if (schema_check_record(sc, rec, all, &msg) > 0) {
-			reject(&ac, o, &ln, msg.data);
+			acct_reject(&ac, ln.source, ln.lineno, ln.buf, ln.len,
+			    msg.data);
 			continue;
 		}
 		out_line(o, ln.buf, ln.len);

@@ -170,18 +170,26 @@ char **cli_split(const char *flag, const char *list, size_t *n);
 void strv_free(char **);
 
 /*
- * Record accounting: records in = out + rejected + merged.  A rejected
+ * Record accounting: records in = out + rejected + merged + dropped.  A rejected
  * record either stops the run (no --rejects: a located error, exit 1) or
  * goes to the rejects file as {"source","line","error","raw"} and the run
  * goes on until --max-rejects is passed.
  */
+struct out;
 struct acct {
 	const struct cli_common *opt;
 	FILE *rejects;
+	/*
+	 * The tool's record writer, if it has one: flushed before a fatal
+	 * reject so the records that passed before the bad one are not lost.
+	 * Borrowed; set it after acct_init().
+	 */
+	struct out *sink;
 	long long in;
 	long long out;
 	long long rejected;
-	long long merged;
+	long long merged;	/* folded into another record (dedupe, sums) */
+	long long dropped;	/* left out on purpose (--top, --only-in) */
 };
 /* Open the rejects file named by opt (if any).  Borrows opt. */
 void acct_init(struct acct *, const struct cli_common *opt);
@@ -194,14 +202,19 @@ void acct_reject(struct acct *, const char *src, long line, const char *raw,
     size_t len, const char *error);
 /*
  * Finish: close the rejects file, check a percentage --max-rejects,
- * write --stats atomically as {"in","out","rejected","merged"} plus the
+ * write --stats atomically as {"in","out","rejected","merged","dropped"}
+ * plus the
  * tool's own members (extra: a JSON object's members without braces, or
  * NULL), print the -v summary.  Returns EXIT_OK or EXIT_FAIL.
  */
 int acct_finish(struct acct *, const char *extra);
 
-/* Write len bytes to path atomically: temp file, fsync, rename, fsync dir.
- * Returns 0, or -1 with errno set (the temp file is removed). */
+/*
+ * Write len bytes to path atomically: temp file, fsync, rename, fsync dir.
+ * A path that exists and is not a regular file (/dev/stdout, a FIFO) is
+ * written in place instead: renaming over it would replace the device.
+ * Returns 0, or -1 with errno set (the temp file is removed).
+ */
 int write_atomic(const char *path, const void *data, size_t len);
 
 /* ------------------------------------------------------------------ */

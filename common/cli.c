@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "asin.h"
@@ -323,8 +324,11 @@ acct_reject(struct acct *ac, const char *src, long line, const char *raw,
 	struct buf b;
 
 	ac->rejected++;
-	if (ac->rejects == NULL)
+	if (ac->rejects == NULL) {
+		if (ac->sink != NULL)
+			out_flush(ac->sink);
 		die_at(src, line, "%s", error);
+	}
 	buf_init(&b);
 	buf_adds(&b, "{\"source\":");
 	buf_add_jstr(&b, src, strlen(src));
@@ -346,6 +350,8 @@ acct_reject(struct acct *ac, const char *src, long line, const char *raw,
 		warn_at(src, line, "rejected: %s", error);
 	if (ac->opt->max_rejects >= 0 && ac->rejected > ac->opt->max_rejects) {
 		fflush(ac->rejects);
+		if (ac->sink != NULL)
+			out_flush(ac->sink);
 		die_at(src, line, "too many rejects: %lld (--max-rejects %lld)",
 		    ac->rejected, ac->opt->max_rejects);
 	}
@@ -371,18 +377,45 @@ acct_finish(struct acct *ac, const char *extra)
 	}
 	if (ac->opt->stats_path != NULL) {
 		char *s = xasprintf("{\"in\":%lld,\"out\":%lld,\"rejected\":%lld,"
-		    "\"merged\":%lld%s%s}\n", ac->in, ac->out, ac->rejected,
-		    ac->merged, extra && *extra ? "," : "",
-		    extra ? extra : "");
+		    "\"merged\":%lld,\"dropped\":%lld%s%s}\n", ac->in, ac->out,
+		    ac->rejected, ac->merged, ac->dropped,
+		    extra && *extra ? "," : "", extra ? extra : "");
 
 		if (write_atomic(ac->opt->stats_path, s, strlen(s)) != 0)
 			die("%s: cannot write stats:", ac->opt->stats_path);
 		free(s);
 	}
 	if (ac->opt->verbose)
-		note("%lld in, %lld out, %lld rejected, %lld merged", ac->in,
-		    ac->out, ac->rejected, ac->merged);
+		note("%lld in, %lld out, %lld rejected, %lld merged, %lld "
+		    "dropped", ac->in, ac->out, ac->rejected, ac->merged,
+		    ac->dropped);
 	return status;
+}
+
+/* Write to a device, FIFO or other special file as it is. */
+static int
+write_in_place(const char *path, const void *data, size_t len)
+{
+	const char *p = data;
+	int fd = open(path, O_WRONLY | O_CLOEXEC), saved;
+	ssize_t w;
+
+	if (fd < 0)
+		return -1;
+	while (len > 0) {
+		w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			saved = w < 0 ? errno : EIO;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return close(fd);
 }
 
 int
@@ -390,9 +423,12 @@ write_atomic(const char *path, const void *data, size_t len)
 {
 	char *tmp, *dir, *slash;
 	const char *p = data;
+	struct stat st;
 	int fd, dfd, saved;
 	ssize_t w;
 
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return write_in_place(path, data, len);
 	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {

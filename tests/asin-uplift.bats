@@ -135,7 +135,7 @@ two_arms() {
 	two_arms
 	echo '{"variant":null,"in_experiment":false,"impressions":5}' >>"$BATS_TEST_TMPDIR/in"
 	run -0 asin-uplift --stats "$BATS_TEST_TMPDIR/st" "$BATS_TEST_TMPDIR/in"
-	assert_eq '{"in":3,"out":0,"rejected":0,"merged":3,"records_written":5,"excluded":1}' \
+	assert_eq '{"in":3,"out":0,"rejected":0,"merged":3,"dropped":0,"records_written":5,"excluded":1}' \
 	    "$(cat "$BATS_TEST_TMPDIR/st")"
 }
 

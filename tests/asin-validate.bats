@@ -50,7 +50,7 @@ v() {
 	assert_eq "$GOOD"$'\n''{"asin":"B000000011","marketplace":"US","date":"2024-01-01"}' "$output"
 	assert_eq "" "$stderr" stderr
 	diff -u "$FX/bad.rejects" "$BATS_TEST_TMPDIR/rej"
-	assert_eq '{"in":11,"out":2,"rejected":9,"merged":0}' "$(cat "$BATS_TEST_TMPDIR/stats")"
+	assert_eq '{"in":11,"out":2,"rejected":9,"merged":0,"dropped":0}' "$(cat "$BATS_TEST_TMPDIR/stats")"
 }
 
 @test "asin-validate: --max-rejects stops past the limit" {

@@ -147,7 +147,7 @@ acct_input() {
 	    --rejects "$BATS_TEST_TMPDIR/rej" --stats "$BATS_TEST_TMPDIR/st" "$BATS_TEST_TMPDIR/in.ndjson"
 	assert_status 0
 	assert_eq $'{"a":1}\n{"b":2}' "$output"
-	assert_eq '{"in":5,"out":2,"rejected":3,"merged":0}' "$(cat "$BATS_TEST_TMPDIR/st")" stats
+	assert_eq '{"in":5,"out":2,"rejected":3,"merged":0,"dropped":0}' "$(cat "$BATS_TEST_TMPDIR/st")" stats
 	run jq -c '[.line, (.raw // .raw_base64)]' "$BATS_TEST_TMPDIR/rej"
 	assert_eq $'[2,"{\\"a\\":"]\n[4,"[1]"]\n[6,"/w=="]' "$output" rejects
 	run jq -r .error "$BATS_TEST_TMPDIR/rej"
@@ -187,7 +187,7 @@ Try 'asin-validate --help' for more information." "$stderr"
 	printf '{"a":1}\n' >"$BATS_TEST_TMPDIR/in.ndjson"
 	run --separate-stderr asin-validate -v --schema "$FIXTURES/conventions/any.schema.json" "$BATS_TEST_TMPDIR/in.ndjson"
 	assert_status 0
-	assert_eq "asin-validate: 1 in, 1 out, 0 rejected, 0 merged" "$stderr"
+	assert_eq "asin-validate: 1 in, 1 out, 0 rejected, 0 merged, 0 dropped" "$stderr"
 	run --separate-stderr asin-validate --schema "$FIXTURES/conventions/any.schema.json" "$BATS_TEST_TMPDIR/in.ndjson"
 	assert_eq "" "$stderr"
 }

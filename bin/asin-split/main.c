@@ -730,7 +730,6 @@ struct run {
 	time_t stamp_at;
 	char stamp[32];
 	long long lines_out;
-	long long dropped;
 	/* the bare-ID fast path: {"asin": and the line being built */
 	struct buf head;
 	struct buf line;
@@ -933,7 +932,7 @@ assign_line(struct run *r, struct record *rec, const struct nd_line *ln,
 	if (wrote)
 		ac->out++;
 	else
-		r->dropped++;
+		ac->dropped++;
 }
 
 /*
@@ -952,8 +951,7 @@ report(const struct run *r)
 	int gi, v, ri, df;
 
 	buf_init(&b);
-	buf_printf(&b, "\"lines_out\":%lld,\"dropped\":%lld,\"experiments\":[",
-	    r->lines_out, r->dropped);
+	buf_printf(&b, "\"lines_out\":%lld,\"experiments\":[", r->lines_out);
 	for (gi = 0; gi < r->ng; gi++) {
 		const struct group *g = &r->g[gi];
 
@@ -1255,6 +1253,7 @@ main(int argc, char *argv[])
 	rec = rec_new();
 	r.out = out_new(1, "<stdout>");
 	acct_init(&ac, &o.co);
+	ac.sink = r.out;
 	while (nd_next(rd, &ln)) {
 		ac.in++;
 		if (ln.error != NULL) {

@@ -200,3 +200,20 @@ Try 'asin-validate --help' for more information." "$stderr"
 	run --separate-stderr asin-validate --max-line 1Q --schema "$FIXTURES/conventions/any.schema.json"
 	assert_status 2
 }
+
+@test "--stats into a FIFO writes through it and leaves it a FIFO" {
+	local fifo="$BATS_TEST_TMPDIR/fifo"
+	mkfifo "$fifo"
+	cat "$fifo" >"$BATS_TEST_TMPDIR/got" &
+	printf '{"a":1}\n' | asin-validate --schema "$FIXTURES/conventions/any.schema.json" --stats "$fifo" >/dev/null
+	wait
+	[ -p "$fifo" ]
+	assert_eq '{"in":1,"out":1,"rejected":0,"merged":0,"dropped":0}' "$(cat "$BATS_TEST_TMPDIR/got")"
+}
+
+@test "a fatal reject keeps the records that passed before it" {
+	printf '{"a":1}\n{"a":2}\n{bad\n{"a":3}\n' >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr asin-validate --schema "$FIXTURES/conventions/any.schema.json" "$BATS_TEST_TMPDIR/in"
+	assert_status 1
+	assert_eq $'{"a":1}\n{"a":2}' "$output"
+}

@@ -79,6 +79,7 @@ struct conn {
 	double ready_at;	/* do not write before (slow responses) */
 	size_t cut;		/* > 0: close after this many bytes */
 	int close_after;
+	double rx_ms;		/* kernel arrival time of the request's start */
 };
 
 struct server {
@@ -591,6 +592,9 @@ respond(struct conn *c, int code, const char *extra_headers,
 static void
 refill(double *tokens, double cap, double per_ms, double *last, double t)
 {
+	/* Requests on other connections may be handled out of arrival order. */
+	if (t <= *last)
+		return;
 	*tokens += (t - *last) * per_ms;
 	if (*tokens > cap)
 		*tokens = cap;
@@ -651,7 +655,7 @@ handle_product(struct server *s, struct conn *c, const char *query,
 	/* Keepa charges one token per product, one more with rating=1. */
 	int cost = rating != NULL && strcmp(rating, "1") == 0 ? 2 : 1;
 	int domain = dom ? atoi(dom) : 1, i, code = 200, first = 1;
-	double t = now_ms();
+	double t = c->rx_ms > 0 ? c->rx_ms : now_ms();
 
 	if (s->key != NULL && (key == NULL || strcmp(key, s->key) != 0)) {
 		sb_puts(&b, "{\"error\":{\"type\":\"invalidAccessKey\"}}");
@@ -721,7 +725,7 @@ handle_catalog(struct server *s, struct conn *c, const char *head,
 	char *tok = header(head, "x-amz-access-token");
 	char *mkt = param(query, "marketplaceIds");
 	int i, code = 200, first = 1;
-	double t = now_ms();
+	double t = c->rx_ms > 0 ? c->rx_ms : now_ms();
 
 	if (s->lwa_id != NULL && (tok == NULL ||
 	    strncmp(tok, "Atza|fake-", 10) != 0)) {
@@ -872,7 +876,7 @@ handle(struct server *s, struct conn *c, char *head, char *body)
 	char method[8], target[8192], *query, *idlist = NULL;
 	char *ids[MAX_IDS];
 	int nids = 0, code = 0;
-	double t = now_ms();
+	double t = c->rx_ms > 0 ? c->rx_ms : now_ms();
 	struct fault *f;
 	char ra[160];
 
@@ -1098,6 +1102,42 @@ serve_input(struct server *s, struct conn *c)
 	}
 }
 
+/*
+ * read(2) that also returns when the kernel received the data
+ * (SO_TIMESTAMPNS), so the request log and the rate limiter see arrival
+ * times even when this process was not scheduled at that moment.
+ */
+static ssize_t
+read_stamped(int fd, char *buf, size_t len, double *when)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { buf, len };
+	struct msghdr msg;
+	struct cmsghdr *cm;
+	ssize_t r;
+
+	memset(&msg, 0, sizeof msg);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof ctl.buf;
+	r = recvmsg(fd, &msg, 0);
+	*when = now_ms();
+	for (cm = CMSG_FIRSTHDR(&msg); r > 0 && cm != NULL;
+	    cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+			*when = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+		}
+	return r;
+}
+
 static void
 on_signal(int sig)
 {
@@ -1140,12 +1180,16 @@ run(struct server *s, int lfd)
 
 			if (re & POLLIN) {
 				char tmp[65536];
-				ssize_t r = read(c->fd, tmp, sizeof tmp);
+				double when;
+				ssize_t r = read_stamped(c->fd, tmp, sizeof tmp,
+				    &when);
 
 				if (r <= 0) {
 					drop(s, i);
 					continue;
 				}
+				if (c->in.len == 0)
+					c->rx_ms = when;
 				sb_add(&c->in, tmp, r);
 			}
 			if (serve_input(s, c) < 0) {
@@ -1187,6 +1231,8 @@ run(struct server *s, int lfd)
 
 				fcntl(fd, F_SETFL, O_NONBLOCK);
 				setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+				    sizeof one);
+				setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one,
 				    sizeof one);
 				memset(c, 0, sizeof *c);
 				c->fd = fd;

@@ -109,6 +109,11 @@ Try 'asin-fetch --help' for more information." "$stderr"
 	jq '.items_path = ".products[[["' "$SMALL" >bad.json
 	run -1 --separate-stderr asin-fetch -p ./bad.json /dev/null
 	[[ "$stderr" == "asin-fetch: ./bad.json: member \"items_path\": invalid jq program: "* ]]
+	printf 'KEEPA_API_KEY=ok-value-1\nnot a line with secret-9z\n' >bad.env
+	run -1 --separate-stderr asin-fetch --env-file bad.env /dev/null
+	assert_eq "asin-fetch: bad.env:2: expected NAME=VALUE" "$stderr"
+	run -1 --separate-stderr asin-fetch --env-file missing.env /dev/null
+	assert_eq "asin-fetch: missing.env: No such file or directory" "$stderr"
 	jq '.throttle.bursts = 2' "$SMALL" >typo.json
 	run -1 --separate-stderr asin-fetch -p typo.json /dev/null
 	assert_eq 'asin-fetch: typo.json: member "throttle.bursts": unknown member' "$stderr"

@@ -153,7 +153,7 @@ next_mapped(struct nd_reader *r, struct nd_line *l)
 	int n = r->npaths > 0 ? r->npaths : 1;
 
 	for (;;) {
-		const char *nl;
+		const char *nl, *line;
 
 		if (r->mp == NULL || r->mp >= r->mend) {
 			if (r->next >= n)
@@ -166,10 +166,12 @@ next_mapped(struct nd_reader *r, struct nd_line *l)
 			r->lineno = 0;
 			continue;
 		}
+		line = r->mp;
 		nl = memchr(r->mp, '\n', (size_t)(r->mend - r->mp));
-		if (emit(r, l, r->mp, (size_t)((nl ? nl : r->mend) - r->mp)))
-			return 1;
+		/* Step past the line before handing it out, or it repeats. */
 		r->mp = nl ? nl + 1 : r->mend;
+		if (emit(r, l, line, (size_t)((nl ? nl : r->mend) - line)))
+			return 1;
 	}
 }
 

@@ -1077,6 +1077,7 @@ main(int argc, char *argv[])
 	r.outf[i++] = rec_field("z_flat");
 	r.outf[i++] = rec_field("explain");
 	acct_init(&ac, &co);
+	ac.sink = r.o;
 	/* Back-off needs the parent's rows: batches are the root key's. */
 	root = o.min_group > 1 ? 1 : (int)o.nkey;
 	gs = group_set_new((int)o.nkey, root, o.nfeat, o.sorted, stable,
@@ -1088,10 +1089,9 @@ main(int argc, char *argv[])
 	}
 	group_set_finish(gs);
 	out_close(r.o);
-	ac.merged += r.dropped;
-	snprintf(extra, sizeof(extra), "\"top_dropped\":%lld,"
-	    "\"backed_off\":%lld,\"flat\":%lld,\"peak_rows\":%zu",
-	    r.dropped, r.backed_off, r.flat, group_set_peak(gs));
+	ac.dropped += r.dropped;
+	snprintf(extra, sizeof(extra), "\"backed_off\":%lld,\"flat\":%lld,"
+	    "\"peak_rows\":%zu", r.backed_off, r.flat, group_set_peak(gs));
 	if (co.verbose)
 		note("%lld rows backed off, %lld flat, at most %zu rows held",
 		    r.backed_off, r.flat, group_set_peak(gs));

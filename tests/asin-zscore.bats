@@ -72,7 +72,7 @@ Try 'asin-zscore --help' for more information." "$stderr" stderr
 
 @test "asin-zscore: --top keeps the best N of each group, ties included" {
 	zs ties-top ties -f price --top 1 --stats "$BATS_TEST_TMPDIR/st"
-	assert_eq '{"in":6,"out":3,"rejected":0,"merged":3,"top_dropped":3,"backed_off":6,"flat":0,"peak_rows":6}' \
+	assert_eq '{"in":6,"out":3,"rejected":0,"merged":0,"dropped":3,"backed_off":6,"flat":0,"peak_rows":6}' \
 	    "$(cat "$BATS_TEST_TMPDIR/st")"
 	zs basic-top basic --top 2
 }

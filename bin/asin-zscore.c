@@ -4,7 +4,8 @@
  * rank of each row in its group.  z = (x - median) / (1.4826 * MAD), with
  * exact medians; small groups back off to their parent key.  Results are a
  * function of each group's rows as a set, and groups come out in byte
- * order of their key, so a run over hash partitions equals a single run.
+ * order of their key, so runs over partitions by the first key field (the
+ * back-off root) give, together, the records of a single run.
  */
 #include <getopt.h>
 #include <math.h>

@@ -122,10 +122,17 @@ fuzz:
 demo: all unit
 	BUILD=$(BUILD) sh pipelines/demo.sh
 
+# asin-fetch finds its provider profiles in ../share/asin-tools/providers
+# beside its binary.
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
-	    $(DESTDIR)$(MANPREFIX)/man7
+	    $(DESTDIR)$(MANPREFIX)/man7 \
+	    $(DESTDIR)$(PREFIX)/share/asin-tools/providers \
+	    $(DESTDIR)$(PREFIX)/share/asin-tools/schemas
 	for t in $(TOOLS); do cp -f $$t $(DESTDIR)$(PREFIX)/bin/; done
+	cp -f schemas/providers/*.json \
+	    $(DESTDIR)$(PREFIX)/share/asin-tools/providers/
+	cp -f schemas/*.json $(DESTDIR)$(PREFIX)/share/asin-tools/schemas/
 	for m in $(filter %.1,$(MANS)); do \
 	    cp -f $$m $(DESTDIR)$(MANPREFIX)/man1/; done
 	for m in $(filter %.7,$(MANS)); do \
@@ -133,6 +140,7 @@ install: all
 
 uninstall:
 	for t in $(notdir $(TOOLS)); do rm -f $(DESTDIR)$(PREFIX)/bin/$$t; done
+	rm -rf $(DESTDIR)$(PREFIX)/share/asin-tools
 	for m in $(notdir $(MANS)); do \
 	    rm -f $(DESTDIR)$(MANPREFIX)/man1/$$m $(DESTDIR)$(MANPREFIX)/man7/$$m; \
 	done

@@ -102,7 +102,8 @@ nd_stable(struct nd_reader *r)
 
 			if (m == MAP_FAILED)
 				die("%s: cannot map:", operand_name(p));
-			madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+			/* Two-pass callers read every line again: not SEQUENTIAL. */
+			madvise(m, (size_t)st.st_size, MADV_WILLNEED);
 			r->maps[i] = m;
 			r->maplens[i] = (size_t)st.st_size;
 		}

@@ -14,10 +14,10 @@
 #include "uplift.h"
 
 static const char usage_text[] =
-    "usage: asin-uplift [-hqVv] [-c NAME] [-u variant|asin] [-b FIELD]\n"
-    "           [-a ALPHA] [--power P] [-w W1,W2,...] [--srm-threshold P]\n"
+    "usage: asin-uplift [-hqVv] [-c NAME] [-u variant|asin] [--by FIELD]\n"
+    "           [--alpha A] [--power P] [-w W1,W2,...] [--srm-threshold P]\n"
     "           [--correction none|holm|bh] [--t-test] [--roas-n-field F]\n"
-    "           [-f ndjson|table|markdown] [--rejects FILE] "
+    "           [--format ndjson|table|markdown] [--rejects FILE] "
     "[--max-rejects N]\n"
     "           [--stats FILE] [--max-line SIZE] [FILE ...]\n"
     "Evaluate an A/B test: every variant against the control on ctr, cr,\n"
@@ -28,8 +28,8 @@ static const char usage_text[] =
     "(default);\n"
     "                          asin: one row per ASIN, the randomisation "
     "unit\n"
-    "  -b, --by FIELD          evaluate each value of FIELD as a segment\n"
-    "  -a, --alpha A           two-sided level, CI 1-A (default 0.05)\n"
+    "      --by FIELD          evaluate each value of FIELD as a segment\n"
+    "      --alpha A           two-sided level, CI 1-A (default 0.05)\n"
     "      --power P           power of the minimum detectable effect "
     "(0.8)\n"
     "  -w, --weights LIST      expected traffic shares in variant name "
@@ -42,7 +42,7 @@ static const char usage_text[] =
     "normal\n"
     "      --roas-n-field F    count field that is n for roas/roas_sq "
     "(units)\n"
-    "  -f, --format KIND       ndjson (default), table or markdown\n"
+    "      --format KIND       ndjson (default), table or markdown\n"
     "\n";
 
 enum {
@@ -53,6 +53,10 @@ enum {
 	OPT_ROAS_N
 };
 
+/*
+ * --by, --alpha and --format have no short form: -b, -a and -f mean
+ * --base-url, --all-errors and --features in the other tools.
+ */
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
 	{ "control", required_argument, NULL, 'c' },
@@ -658,7 +662,7 @@ main(int argc, char *argv[])
 	op.up.power = 0.8;
 	op.up.srm_threshold = 0.001;
 	op.up.roas_n = UF_UNITS;
-	while ((ch = getopt_long(argc, argv, "a:b:c:f:hqu:Vvw:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:hqu:Vvw:", longopts,
 	    NULL)) != -1) {
 		if (cli_common_opt(&co, ch, optarg))
 			continue;

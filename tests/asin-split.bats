@@ -37,7 +37,7 @@ chi2_buckets() {
 @test "asin-split: --help and --version" {
 	run -0 --separate-stderr asin-split --help
 	assert_eq "usage: asin-split [-hqVv] [-e KEY] [--variants LIST] [--coverage F]" "${lines[0]}"
-	[[ "$output" == *"  -f, --file FILE       read experiments from a JSON file"* ]]
+	[[ "$output" == *"      --config FILE     read experiments from a JSON file"* ]]
 	[[ "$output" == *"--max-line SIZE"* ]]
 	run -0 asin-split -V
 	[[ "$output" =~ ^asin-split\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
@@ -51,13 +51,13 @@ chi2_buckets() {
 
 @test "asin-split: same assignment from flags and from a JSON file" {
 	asin-split "${PRICE[@]}" <"$FX/mixed.in" >"$BATS_TEST_TMPDIR/flags"
-	asin-split -f "$FX/experiments.json" <"$FX/mixed.in" |
+	asin-split --config "$FX/experiments.json" <"$FX/mixed.in" |
 	    grep '"experiment":"price-test"' >"$BATS_TEST_TMPDIR/file"
 	cmp "$BATS_TEST_TMPDIR/flags" "$BATS_TEST_TMPDIR/file"
 }
 
 @test "asin-split: a file of experiments gives one line per experiment" {
-	run -0 --separate-stderr asin-split -f "$FX/experiments.json" "$FX/mixed.in"
+	run -0 --separate-stderr asin-split --config "$FX/experiments.json" "$FX/mixed.in"
 	assert_eq 24 "${#lines[@]}" lines
 	assert_eq '{"asin":"B0ZWOC3PGZ","category":"Toys","price":9.5,"variant":null,"variation_id":null,"in_experiment":false,"bucket":0.5768,"experiment":"bycat","hash_version":2}' "${lines[4]}"
 	assert_eq '{"asin":"B0C1O7F8T2","variant":null,"variation_id":null,"in_experiment":false,"bucket":null,"experiment":"legacy","hash_version":1}' "${lines[2]}"
@@ -178,9 +178,9 @@ Try 'asin-split --help' for more information." "$stderr"
 $try" "$stderr" "stderr of: $args"
 		assert_eq "" "$output"
 	done <<'EOF'
-|expected -e KEY or -f FILE
--e x -f y|options -f and -e are exclusive
--f y --coverage 1|options --variants, --coverage, --seed, --namespace, --ranges and --by go with -e, not -f
+|expected -e KEY or --config FILE
+-e x --config y|options --config and -e are exclusive
+--config y --coverage 1|options --variants, --coverage, --seed, --namespace, --ranges and --by go with -e, not --config
 -e x --rule a|options --rule and --rules need --by FIELD
 -e x --by c|option --by needs --rule or --rules
 -e x --hash-version 3|option --hash-version: expected an integer from 1 to 2, got '3'
@@ -203,7 +203,7 @@ EOF
 @test "asin-split: bad definition files fail with the file and experiment named" {
 	while IFS='|' read -r json msg; do
 		printf '%s\n' "$json" >"$BATS_TEST_TMPDIR/e.json"
-		run -1 --separate-stderr asin-split -f "$BATS_TEST_TMPDIR/e.json" </dev/null
+		run -1 --separate-stderr asin-split --config "$BATS_TEST_TMPDIR/e.json" </dev/null
 		assert_eq "asin-split: $BATS_TEST_TMPDIR/e.json: $msg" "$stderr" "for $json"
 	done <<'EOF'
 {"key":"k","variations":[0,1],"weights":[0.7,0.6]}|experiment "k": weights sum to 1.3, not 1 (the SDK would use equal weights)
@@ -213,15 +213,15 @@ EOF
 []|expected an experiment object or a non-empty array of them
 EOF
 	printf '[{"key":"a","variations":[0,1]},{"key":"b","variations":[0,1]},{"key":"a","variations":[0,1]}]\n' >"$BATS_TEST_TMPDIR/e.json"
-	run -1 --separate-stderr asin-split -f "$BATS_TEST_TMPDIR/e.json" </dev/null
+	run -1 --separate-stderr asin-split --config "$BATS_TEST_TMPDIR/e.json" </dev/null
 	assert_eq "asin-split: $BATS_TEST_TMPDIR/e.json: experiment \"a\": defined twice; rules of one experiment must be adjacent" "$stderr"
 	printf '[{"key":"a","variations":[0,1]},{"key":"a","variations":[0,2]}]\n' >"$BATS_TEST_TMPDIR/e.json"
-	run -1 --separate-stderr asin-split -f "$BATS_TEST_TMPDIR/e.json" </dev/null
+	run -1 --separate-stderr asin-split --config "$BATS_TEST_TMPDIR/e.json" </dev/null
 	assert_eq "asin-split: $BATS_TEST_TMPDIR/e.json: experiment \"a\": its rules must share the variations and the hash attribute" "$stderr"
 	printf '{"key":' >"$BATS_TEST_TMPDIR/e.json"
-	run -1 --separate-stderr asin-split -f "$BATS_TEST_TMPDIR/e.json" </dev/null
+	run -1 --separate-stderr asin-split --config "$BATS_TEST_TMPDIR/e.json" </dev/null
 	assert_eq "asin-split: $BATS_TEST_TMPDIR/e.json: Unfinished JSON term at EOF at line 1, column 7" "$stderr"
-	run -1 --separate-stderr asin-split -f "$BATS_TEST_TMPDIR/nonexistent.json" </dev/null
+	run -1 --separate-stderr asin-split --config "$BATS_TEST_TMPDIR/nonexistent.json" </dev/null
 	assert_eq "asin-split: $BATS_TEST_TMPDIR/nonexistent.json: No such file or directory" "$stderr"
 }
 
@@ -256,7 +256,7 @@ EOF
 	for f in "$d"/*.in; do
 		k=${f%.in}
 		head -1 "$k.json" >"$k.def"
-		asin-split -f "$k.def" "$f" |
+		asin-split --config "$k.def" "$f" |
 		    sed 's/.*"variant":\("\{0,1\}\)\([^",]*\)\1,.*"in_experiment":\([a-z]*\),.*/\2 \3/; s/.* false$/out/; s/ true$//' |
 		    diff "$k.want" - || { echo "experiment $k"; false; }
 		n=$((n + 1))
@@ -287,7 +287,7 @@ EOF
 		# The feature's own rules, conditions and all, through -f.
 		jq -c --arg k "$key" '[.feature[] | select(.[2] == $k)][0][1].features[$k].rules |
 		    map(del(.id) | .hashAttribute = "asin")' "$VEC" >"$BATS_TEST_TMPDIR/e.json"
-		asin-split -f "$BATS_TEST_TMPDIR/e.json" "$BATS_TEST_TMPDIR/in" |
+		asin-split --config "$BATS_TEST_TMPDIR/e.json" "$BATS_TEST_TMPDIR/in" |
 		    jq -r 'if .in_experiment then "\(.variant) \(.bucket)" else "out" end' |
 		    diff "$BATS_TEST_TMPDIR/want" -
 	done
@@ -326,7 +326,7 @@ EOF
 	ids 100000 7 >"$BATS_TEST_TMPDIR/ids"
 	for v in 1 2; do
 		printf '[{"key":"price-test-a","hashVersion":%d,"variations":[0,1]},{"key":"price-test-b","hashVersion":%d,"variations":[0,1]}]\n' $v $v >"$BATS_TEST_TMPDIR/e.json"
-		agree=$(asin-split -f "$BATS_TEST_TMPDIR/e.json" "$BATS_TEST_TMPDIR/ids" |
+		agree=$(asin-split --config "$BATS_TEST_TMPDIR/e.json" "$BATS_TEST_TMPDIR/ids" |
 		    grep -o '"variation_id":[01]' | paste - - | awk '$1 == $2 { s++ } END { printf "%.4f", s / NR }')
 		eval "agree_v$v=$agree"
 	done

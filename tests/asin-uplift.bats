@@ -59,7 +59,7 @@ two_arms() {
 
 @test "help and version" {
 	run -0 asin-uplift --help
-	[[ "${lines[0]}" == "usage: asin-uplift [-hqVv] [-c NAME] [-u variant|asin] [-b FIELD]" ]]
+	[[ "${lines[0]}" == "usage: asin-uplift [-hqVv] [-c NAME] [-u variant|asin] [--by FIELD]" ]]
 	[[ "$output" == *"--t-test "* ]]
 	run -0 asin-uplift -V
 	[[ "$output" =~ ^asin-uplift\ [0-9]+\.[0-9]+\.[0-9]+$ ]]

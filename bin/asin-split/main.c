@@ -21,7 +21,7 @@ static const char usage_text[] =
     "                  [--seed S] [--hash-version 1|2] [--id-field NAME]\n"
     "                  [--namespace NS:LO-HI] [--ranges LIST]\n"
     "                  [--by FIELD --rule VALUE[=WEIGHTS][@COVERAGE] ...]\n"
-    "                  [--rules FILE] [-f FILE] [--only-in] [--log FILE]\n"
+    "                  [--rules FILE] [--config FILE] [--only-in] [--log FILE]\n"
     "                  [--unicode utf16|utf8|codepoint] [FILE ...]\n"
     "       asin-split --check FILE ...\n"
     "\n"
@@ -44,7 +44,7 @@ static const char usage_text[] =
     "                        weights and coverage where FIELD is VALUE;\n"
     "                        VALUE * is every other value\n"
     "      --rules FILE      a table of rules, one --rule value a line\n"
-    "  -f, --file FILE       read experiments from a JSON file\n"
+    "      --config FILE     read experiments from a JSON file\n"
     "\n"
     "Output:\n"
     "      --only-in         drop records outside the experiment\n"
@@ -74,7 +74,7 @@ enum {
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
 	{ "experiment", required_argument, NULL, 'e' },
-	{ "file", required_argument, NULL, 'f' },
+	{ "config", required_argument, NULL, 'f' },
 	{ "variants", required_argument, NULL, OPT_VARIANTS },
 	{ "coverage", required_argument, NULL, OPT_COVERAGE },
 	{ "seed", required_argument, NULL, OPT_SEED },
@@ -359,7 +359,7 @@ flags_definitions(const struct opts *o)
 	return all;
 }
 
-/* The experiments of a -f file: an object, an array of them, or
+/* The experiments of a --config file: an object, an array of them, or
  * {"experiments": [...]}. */
 static jv
 file_definitions(const char *path)
@@ -1111,13 +1111,13 @@ validate(const struct opts *o)
 	if (o->check)
 		return;
 	if (o->file != NULL && o->key != NULL)
-		usage_error("options -f and -e are exclusive");
+		usage_error("options --config and -e are exclusive");
 	if (o->file == NULL && o->key == NULL)
-		usage_error("expected -e KEY or -f FILE");
+		usage_error("expected -e KEY or --config FILE");
 	if (o->file != NULL && (o->variants || o->coverage || o->seed ||
 	    o->namespace || o->ranges || o->by))
 		usage_error("options --variants, --coverage, --seed, "
-		    "--namespace, --ranges and --by go with -e, not -f");
+		    "--namespace, --ranges and --by go with -e, not --config");
 	if (o->nrules > 0 && o->by == NULL)
 		usage_error("options --rule and --rules need --by FIELD");
 	if (o->by != NULL && o->nrules == 0)
@@ -1135,7 +1135,7 @@ parse_args(struct opts *o, int argc, char **argv)
 	o->hash_version = 2;
 	o->id_field = "asin";
 	o->mode = GB_UTF16;
-	while ((ch = getopt_long(argc, argv, "hVqve:f:", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "hVqve:", longopts, NULL)) !=
 	    -1) {
 		if (cli_common_opt(&o->co, ch, optarg))
 			continue;

@@ -217,3 +217,20 @@ Try 'asin-validate --help' for more information." "$stderr"
 	assert_status 1
 	assert_eq $'{"a":1}\n{"a":2}' "$output"
 }
+
+@test "a short flag means the same long flag in every tool" {
+	local t pair letter long seen=""
+	for t in $(tools); do
+		while read -r pair; do
+			letter=${pair%%,*}
+			long=${pair#*, }
+			case "$seen" in
+			*"|$letter=$long|"*) ;;
+			*"|$letter="*)
+				echo "$t: $letter is $long here but ${seen#*|$letter=}" | cut -d'|' -f1
+				return 1 ;;
+			*) seen="$seen|$letter=$long|" ;;
+			esac
+		done < <("$t" --help | grep -oE -- '^ +-[a-zA-Z], --[a-z][a-z0-9-]*' | sed 's/^ *//')
+	done
+}

@@ -3,10 +3,9 @@
  * same value, in JSON syntax, without printf.
  *
  * Four ways, cheapest first.  Integers below 2^53 are written digit by
- * digit.  A value with at most 15 significant digits is found with one
- * multiply and checked exactly.  One of 16 or 17 digits between 1e-5 and
- * 2^53 is picked from the few candidates around a long double product and
- * checked against its rounding interval exactly in 128-bit integers.
+ * digit.  Between 1e-5 and 2^53 the digits are computed exactly in
+ * 128-bit integers.  Elsewhere, a value with at most 15 significant
+ * digits is found with one multiply and checked exactly.
  * Anything else goes through the free-format digit generation of Steele &
  * White as refined by Burger & Dybvig, on exact big integers.  Each way
  * gives the shortest digit string inside the value's rounding interval,
@@ -304,38 +303,36 @@ shortest_fast(double v, char *dig, int *kout)
 	return n;
 }
 
-/* 10^j as a 128-bit integer, j <= 38. */
-static unsigned __int128
-pow10_128(int j)
-{
-	unsigned __int128 p = 1;
-
-	while (j-- > 0)
-		p *= 10;
-	return p;
-}
+/* 10^j for j <= 21 as 128-bit integers (10^19 is the last below 2^64). */
+#define E19 10000000000000000000ull
+static const unsigned __int128 p10_128[] = {
+	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+	10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+	100000000000ull, 1000000000000ull, 10000000000000ull,
+	100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+	100000000000000000ull, 1000000000000000000ull, E19,
+	(unsigned __int128)E19 * 10, (unsigned __int128)E19 * 100
+};
 
 /*
- * 16 or 17 digits for 1e-5 <= v < 2^53 (the range where every product
- * below fits 128 bits).  Scaled by 2^(2-e) * 10^j, v is 4f * 10^j and its
- * rounding interval runs from (4f - 2, or 4f - 1 at a power of two) to
- * (4f + 2) times 10^j, ends included when f is even (ties go to even); a
- * p-digit candidate c is c * 2^(2-e).  The long double product v * 10^j
- * is within 0.01 of the exact one and the interval at most 2.3 units wide
- * each way, so the candidates worth trying are within 3 of it.  Returns
- * the digit count, or 0 when v is outside the range.
+ * 15, 16 or 17 digits for 1e-5 <= v < 2^53, exactly, in 128-bit integers.
+ * With v = f * 2^e and sh = 2 - e, v * 10^j is mid / 2^sh where mid =
+ * 4f * 10^j, and v's rounding interval is lo..hi = (4f - 2, or 4f - 1 at
+ * a power of two) * 10^j .. (4f + 2) * 10^j over 2^sh, ends included when
+ * f is even (ties go to even).  The p-digit decimals c * 10^-j inside it
+ * are the integers cmin..cmax; the closest to v is the integer nearest
+ * mid / 2^sh, clamped to that range.  In this range of v, 4f * 10^j
+ * (j <= 21) and c * 2^sh (sh <= 70) fit 128 bits.  At 15 digits or
+ * fewer at most one decimal fits (see shortest_fast), so the first p with
+ * a candidate gives the shortest.  Returns the digit count, or 0 when v
+ * is outside the range.
  */
 static int
 shortest_128(double v, char *dig, int *kout)
 {
-	static const long double p10l[] = {
-		1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L,
-		1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L,
-		1e19L, 1e20L, 1e21L, 1e22L
-	};
-	unsigned __int128 lo, hi, mid, t, dist, bestdist = 0, pj;
-	uint64_t bits, f, c, best = 0, m0, top;
-	int be, e, e10, p, j, closer, even, found, n, tries;
+	unsigned __int128 lo, hi, mid, pj, c, cmin, cmax, rem, half;
+	uint64_t bits, f, best;
+	int be, e, sh, e10, p, j, closer, even, tie, n, tries;
 	char tmp[24];
 
 	memcpy(&bits, &v, sizeof(bits));
@@ -344,47 +341,56 @@ shortest_128(double v, char *dig, int *kout)
 	e = be - 1075;
 	if (be == 0 || e >= 0 || e < -68 || v < 1e-5)
 		return 0;
+	sh = 2 - e;
 	even = (f & 1) == 0;
 	closer = f == 1ull << 52;
+	half = (unsigned __int128)1 << (sh - 1);
 	e10 = e10_estimate(v);
-	for (p = 16; p <= 17; p++) {
+	for (p = 15; p <= 17; p++) {
 		for (tries = 0;; tries++) {
 			j = p - 1 - e10;
-			if (j < 0 || j > 22)
+			if (j > 21)
 				return 0;
-			m0 = (uint64_t)llrintl((long double)v * p10l[j]);
-			top = (uint64_t)pow10_128(p);
-			if (m0 + 3 >= top && tries == 0) {
+			if (j < 0)
+				break;
+			pj = p10_128[j];
+			mid = (unsigned __int128)(4 * f) * pj;
+			c = (mid + half) >> sh;
+			/* The estimate was one low: p + 1 digits. */
+			if (c >= p10_128[p] && tries == 0) {
 				e10++;
 				continue;
 			}
 			break;
 		}
-		pj = pow10_128(j);
+		/* No fraction at 10^15 and up: such a v needs 16 digits. */
+		if (j < 0)
+			continue;
+		rem = mid & ((half << 1) - 1);
+		tie = rem == half;
 		lo = (unsigned __int128)(4 * f - (closer ? 1 : 2)) * pj;
 		hi = (unsigned __int128)(4 * f + 2) * pj;
-		mid = (unsigned __int128)(4 * f) * pj;
-		found = 0;
-		for (c = m0 >= 3 ? m0 - 3 : 0; c <= m0 + 3; c++) {
-			t = (unsigned __int128)c << (2 - e);
-			if (even ? t < lo || t > hi : t <= lo || t >= hi)
-				continue;
-			dist = t > mid ? t - mid : mid - t;
-			if (!found || dist < bestdist ||
-			    (dist == bestdist && (c & 1) == 0)) {
-				best = c;
-				bestdist = dist;
-				found = 1;
-			}
-		}
-		if (!found)
+		cmin = lo >> sh;
+		if ((cmin << sh) < lo || (!even && (cmin << sh) == lo))
+			cmin++;
+		cmax = hi >> sh;
+		if (!even && (cmax << sh) == hi)
+			cmax--;
+		if (cmin > cmax)
 			continue;
+		if (tie && (c & 1) && c > cmin)
+			c--;
+		if (c < cmin)
+			c = cmin;
+		else if (c > cmax)
+			c = cmax;
+		best = (uint64_t)c;
 		n = 0;
 		do {
 			tmp[n++] = (char)('0' + best % 10);
 			best /= 10;
 		} while (best != 0);
-		/* v ~ best * 10^-j: the point sits n - j digits in. */
+		/* v ~ c * 10^-j: the point sits n - j digits in. */
 		*kout = n - j;
 		for (p = 0; p < n; p++)
 			dig[p] = tmp[n - 1 - p];
@@ -449,8 +455,8 @@ fmt_double(char *dst, double v)
 		dst[n] = '\0';
 		return n;
 	}
-	if ((nd = shortest_fast(v, dig, &k)) == 0 &&
-	    (nd = shortest_128(v, dig, &k)) == 0)
+	if ((nd = shortest_128(v, dig, &k)) == 0 &&
+	    (nd = shortest_fast(v, dig, &k)) == 0)
 		nd = shortest_exact(v, dig, &k);
 	/* v = 0.DIG * 10^k; scientific exponent x = k - 1. */
 	x = k - 1;

@@ -315,6 +315,39 @@ static const unsigned __int128 p10_128[] = {
 };
 
 /*
+ * The decimal digits of u (no leading zeros; "0" for 0) into dst, two at
+ * a time from a table: half the dependent divisions of one at a time.
+ * Returns the length.
+ */
+static int
+put_digits(char *dst, uint64_t u)
+{
+	static const char pairs[] =
+	    "00010203040506070809101112131415161718192021222324252627282930"
+	    "31323334353637383940414243444546474849505152535455565758596061"
+	    "62636465666768697071727374757677787980818283848586878889909192"
+	    "93949596979899";
+	int n = 1, i;
+
+	while (n < 20 && u >= (uint64_t)p10_128[n])
+		n++;
+	i = n;
+	while (u >= 100) {
+		i -= 2;
+		memcpy(dst + i, pairs + 2 * (u % 100), 2);
+		u /= 100;
+	}
+	if (u >= 10) {
+		i -= 2;
+		memcpy(dst + i, pairs + 2 * u, 2);
+	} else {
+		dst[--i] = (char)('0' + u);
+	}
+	return n;
+}
+
+
+/*
  * 15, 16 or 17 digits for 1e-5 <= v < 2^53, exactly, in 128-bit integers.
  * With v = f * 2^e and sh = 2 - e, v * 10^j is mid / 2^sh where mid =
  * 4f * 10^j, and v's rounding interval is lo..hi = (4f - 2, or 4f - 1 at
@@ -331,9 +364,8 @@ static int
 shortest_128(double v, char *dig, int *kout)
 {
 	unsigned __int128 lo, hi, mid, pj, c, cmin, cmax, rem, half;
-	uint64_t bits, f, best;
+	uint64_t bits, f;
 	int be, e, sh, e10, p, j, closer, even, tie, n, tries;
-	char tmp[24];
 
 	memcpy(&bits, &v, sizeof(bits));
 	be = (int)(bits >> 52 & 0x7ff);
@@ -384,16 +416,9 @@ shortest_128(double v, char *dig, int *kout)
 			c = cmin;
 		else if (c > cmax)
 			c = cmax;
-		best = (uint64_t)c;
-		n = 0;
-		do {
-			tmp[n++] = (char)('0' + best % 10);
-			best /= 10;
-		} while (best != 0);
+		n = put_digits(dig, (uint64_t)c);
 		/* v ~ c * 10^-j: the point sits n - j digits in. */
 		*kout = n - j;
-		for (p = 0; p < n; p++)
-			dig[p] = tmp[n - 1 - p];
 		while (n > 1 && dig[n - 1] == '0')
 			n--;
 		return n;
@@ -413,22 +438,6 @@ e10_estimate(double v)
 	memcpy(&bits, &v, sizeof(bits));
 	return (int)floor((double)((int)(bits >> 52 & 0x7ff) - 1023) *
 	    0.30102999566398120);
-}
-
-/* Write an int >= 0 in decimal; returns the length. */
-static size_t
-put_uint(char *dst, unsigned long long u)
-{
-	char tmp[24];
-	size_t k = 0, n;
-
-	do {
-		tmp[k++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	for (n = 0; k > 0; n++)
-		dst[n] = tmp[--k];
-	return n;
 }
 
 size_t
@@ -451,7 +460,7 @@ fmt_double(char *dst, double v)
 	}
 	/* Integers are the common case (ranks, counts). */
 	if (v < 9007199254740992.0 && v == (double)(uint64_t)v) {
-		n += put_uint(dst + n, (uint64_t)v);
+		n += (size_t)put_digits(dst + n, (uint64_t)v);
 		dst[n] = '\0';
 		return n;
 	}
@@ -491,7 +500,7 @@ fmt_double(char *dst, double v)
 		dst[n++] = x < 0 ? '-' : '+';
 		if (x > -10 && x < 10)
 			dst[n++] = '0';
-		n += put_uint(dst + n, (unsigned long long)(x < 0 ? -x : x));
+		n += (size_t)put_digits(dst + n, (uint64_t)(x < 0 ? -x : x));
 	}
 	dst[n] = '\0';
 	return n;

@@ -46,6 +46,7 @@ static int hexval(int);
 static unsigned hex4(const unsigned char *);
 static const char *skip_string(const char *, const char *);
 static size_t put_utf8(char *, unsigned long);
+static unsigned key_bit(const char *, size_t);
 
 /*
  * Bytes that end a run of plain string bytes: '"', '\\', controls and
@@ -127,6 +128,8 @@ scan_text(struct scan *s, const char *buf, size_t len)
 	c.errp = NULL;
 	s->n = 0;
 	s->kind = SCAN_NONE;
+	s->keys = 0;
+	s->keys_ok = 1;
 	p = ws(c.base, c.end);
 	if (p == c.end) {
 		p = fail(&c, p, SCAN_E_EMPTY);
@@ -464,6 +467,10 @@ add_member(struct scan *s, const unsigned char *base,
 		s->cap = s->cap ? s->cap * 2 : 32;
 		s->m = xreallocarray(s->m, s->cap, sizeof(*s->m));
 	}
+	if (kesc)
+		s->keys_ok = 0;
+	else
+		s->keys |= 1ull << key_bit((const char *)key, keyend - key);
 	m = &s->m[s->n++];
 	m->key = key - base;
 	m->key_len = keyend - key;
@@ -556,12 +563,25 @@ array(struct sc *c, const unsigned char *p, int depth)
 	}
 }
 
+/* The Bloom filter bit of a member name: its length and end bytes. */
+static unsigned
+key_bit(const char *k, size_t n)
+{
+	if (n == 0)
+		return 0;
+	return ((unsigned)n * 37u + (unsigned char)k[0] * 11u +
+	    (unsigned char)k[n - 1]) & 63u;
+}
+
 long
 scan_find(const struct scan *s, const char *buf, const char *key,
     size_t keylen)
 {
 	size_t i;
 	const struct scan_member *m;
+
+	if (s->keys_ok && !(s->keys >> key_bit(key, keylen) & 1))
+		return -1;
 
 	/* Backwards, so that the last of duplicate keys wins. */
 	for (i = s->n; i-- > 0;) {

@@ -93,6 +93,14 @@ struct scan {
 	size_t val_len;
 	enum scan_err err;	/* SCAN_OK after a successful scan */
 	size_t err_off;		/* byte offset of the error (0-based) */
+	/*
+	 * A one-word Bloom filter of the member names, so that asking for
+	 * a key the record lacks (a tool checking for its own output
+	 * fields) is one test instead of a walk; unusable (keys_ok 0) when
+	 * a name holds escapes.
+	 */
+	unsigned long long keys;
+	int keys_ok;
 };
 
 void scan_init(struct scan *);

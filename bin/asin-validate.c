@@ -31,23 +31,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/*
- * libjq 1.6 ends a parse error with " (while parsing '<the whole
- * line>')": up to --max-line bytes in one diagnostic.  The line is in the
- * reject record already, so the message stops before it.
- */
-static const char *
-short_parse_error(const char *err, struct buf *tmp)
-{
-	const char *cut = strstr(err, " (while parsing '");
-
-	if (cut == NULL)
-		return err;
-	tmp->len = 0;
-	buf_add(tmp, err, (size_t)(cut - err));
-	return tmp->data;
-}
-
 /* Check every record of rd; returns the exit status. */
 static int
 validate(struct nd_reader *rd, const struct schema *sc, int all,
@@ -68,8 +51,7 @@ validate(struct nd_reader *rd, const struct schema *sc, int all,
 		ac.in++;
 		if (ln.error != NULL || !rec_parse(rec, &ln, &err)) {
 			acct_reject(&ac, ln.source, ln.lineno, ln.buf, ln.len,
-			    ln.error != NULL ? ln.error :
-			    short_parse_error(err, &msg));
+			    ln.error != NULL ? ln.error : err);
 			continue;
 		}
 		msg.len = 0;

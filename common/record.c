@@ -316,10 +316,16 @@ parse_jq(struct record *r, const char *p, size_t n)
 	if (!jv_is_valid(v)) {
 		msg = jv_invalid_get_msg(v);
 		buf_adds(&r->err, "invalid JSON: ");
-		if (jv_get_kind(msg) == JV_KIND_STRING)
-			buf_adds(&r->err, jv_string_value(msg));
-		else
+		if (jv_get_kind(msg) == JV_KIND_STRING) {
+			const char *m = jv_string_value(msg);
+			/* libjq 1.6 quotes the whole line after this. */
+			const char *cut = strstr(m, " (while parsing '");
+
+			buf_add(&r->err, m, cut ? (size_t)(cut - m) :
+			    strlen(m));
+		} else {
 			buf_adds(&r->err, "parse error");
+		}
 		jv_free(msg);
 		return jv_invalid();
 	}
@@ -327,24 +333,18 @@ parse_jq(struct record *r, const char *p, size_t n)
 }
 
 /*
- * A line the scanner rejected.  Where libjq rejects it too its words are
- * kept, so messages do not change with the backend; where libjq 1.6 is
- * lax (leading zeros, nan, lone surrogates, ...) the scanner's located
- * reason is given.
+ * A line the scanner rejected: its located reason.  libjq is not asked,
+ * so a bad line costs no second parse (and libjq 1.6 leaks on some parse
+ * errors), and every message has the same "at column N" form.
  */
 static void
-scan_failed(struct record *r, const struct nd_line *line)
+scan_failed(struct record *r)
 {
 	char msg[128];
-	jv v;
 
-	v = parse_jq(r, line->buf, line->len);
-	if (jv_is_valid(v)) {
-		r->err.len = 0;
-		scan_errmsg(&r->sc, msg, sizeof(msg));
-		buf_adds(&r->err, msg);
-	}
-	jv_free(v);
+	r->err.len = 0;
+	scan_errmsg(&r->sc, msg, sizeof(msg));
+	buf_adds(&r->err, msg);
 }
 
 int
@@ -389,7 +389,7 @@ rec_parse(struct record *r, const struct nd_line *line, const char **err)
 		return 0;
 	}
 	if (!r->use_jq) {
-		scan_failed(r, line);
+		scan_failed(r);
 		*err = r->err.data;
 		return 0;
 	}

@@ -140,7 +140,7 @@ Try 'asin-split --help' for more information." "$stderr"
 	assert_eq '"line":2,"error":"field \"asin\": missing"
 "line":3,"error":"field \"asin\": expected string, got array"
 "line":4,"error":"bare ID: control character"
-"line":5,"error":"invalid JSON: Unfinished JSON term at EOF at line 1, column 20 (while parsing '\''{\"asin\":\"B0ZWOC3PGZ\"'\'')"' "$output"
+"line":5,"error":"invalid JSON at column 21: unexpected end of input"' "$output"
 }
 
 @test "asin-split: invalid UTF-8 in a bare ID is a located error" {

@@ -176,7 +176,7 @@ two_arms() {
 	run -0 jq -c '[.line, .error]' "$BATS_TEST_TMPDIR/rej"
 	assert_eq '[3,"field \"impressions\": expected number, got string"]' "${lines[0]}"
 	# the parser's own wording after the prefix is the record layer's
-	[[ "${lines[1]}" == '[4,"invalid JSON: '* ]]
+	[[ "${lines[1]}" == '[4,"invalid JSON at column '* ]]
 	assert_eq '[5,"field \"gmv\": negative value -5"]
 [6,"field \"variant\": expected string, got array"]
 [7,"field \"variant\": missing"]' "$(printf '%s\n' "${lines[@]:2}")"

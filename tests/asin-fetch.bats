@@ -27,6 +27,11 @@ teardown() {
 
 # upstream ARGS...: start the fake upstream, set BASE and UP_LOG.
 upstream() {
+	# A test that starts a second upstream stops the first.
+	if [ -n "$UP_PID" ]; then
+		kill "$UP_PID" 2>/dev/null || true
+		wait "$UP_PID" 2>/dev/null || true
+	fi
 	UP_LOG="$BATS_TEST_TMPDIR/requests.log"
 	rm -f "$BATS_TEST_TMPDIR/port"
 	: >"$UP_LOG"

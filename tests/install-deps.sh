@@ -2,7 +2,8 @@
 # install-deps.sh: `make deps`.  Installs from Debian exactly the packages
 # that are missing; a no-op (no apt-get at all) when everything is there.
 pkgs="gcc make pkg-config libjq-dev jq libcurl4-openssl-dev libsqlite3-dev
-sqlite3 bats bats-assert bats-support mandoc python3 ca-certificates"
+sqlite3 bats bats-assert bats-support mandoc python3 ca-certificates
+python3-scipy python3-statsmodels"
 missing=
 for p in $pkgs; do
 	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)

@@ -384,6 +384,17 @@ void out_write(struct out *, const void *buf, size_t len);
 size_t fmt_double(char *dst, double v);
 
 /* ------------------------------------------------------------------ */
+/* utf8.c                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Offset of the first byte of s[0..n) that is not well-formed UTF-8
+ * (overlong forms, UTF-16 surrogates and code points above U+10FFFF are
+ * not), or -1 when all of it is.
+ */
+long utf8_invalid_at(const unsigned char *s, size_t n);
+
+/* ------------------------------------------------------------------ */
 /* stats.c: numerics, pure functions                                   */
 /* ------------------------------------------------------------------ */
 

@@ -252,43 +252,6 @@ acct_init(struct acct *ac, const struct cli_common *opt)
 	}
 }
 
-/* 1 if s[0..n) is well-formed UTF-8 (no overlongs, surrogates, > U+10FFFF). */
-static int
-utf8_ok(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned c = s[i];
-
-		if (c < 0x80) {
-			i++;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			if (i + 1 >= n || (s[i + 1] & 0xc0) != 0x80)
-				return 0;
-			i += 2;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			if (i + 2 >= n || (s[i + 1] & 0xc0) != 0x80 ||
-			    (s[i + 2] & 0xc0) != 0x80 ||
-			    (c == 0xe0 && s[i + 1] < 0xa0) ||
-			    (c == 0xed && s[i + 1] > 0x9f))
-				return 0;
-			i += 3;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			if (i + 3 >= n || (s[i + 1] & 0xc0) != 0x80 ||
-			    (s[i + 2] & 0xc0) != 0x80 ||
-			    (s[i + 3] & 0xc0) != 0x80 ||
-			    (c == 0xf0 && s[i + 1] < 0x90) ||
-			    (c == 0xf4 && s[i + 1] > 0x8f))
-				return 0;
-			i += 4;
-		} else {
-			return 0;
-		}
-	}
-	return 1;
-}
-
 static void
 add_base64(struct buf *b, const unsigned char *p, size_t n)
 {
@@ -335,7 +298,7 @@ acct_reject(struct acct *ac, const char *src, long line, const char *raw,
 	buf_printf(&b, ",\"line\":%ld,\"error\":", line);
 	buf_add_jstr(&b, error, strlen(error));
 	/* JSON cannot carry bytes that are not UTF-8: keep them in base64. */
-	if (utf8_ok((const unsigned char *)raw, len)) {
+	if (utf8_invalid_at((const unsigned char *)raw, len) < 0) {
 		buf_adds(&b, ",\"raw\":");
 		buf_add_jstr(&b, raw, len);
 	} else {

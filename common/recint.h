@@ -20,7 +20,4 @@ int rec_has_key(struct record *, const char *key, size_t keylen);
  */
 const struct scan *rec_scan(const struct record *);
 
-/* Offset of the first byte of s[0..n) that is not UTF-8, or -1. */
-long utf8_invalid_at(const unsigned char *s, size_t n);
-
 #endif

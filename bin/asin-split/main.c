@@ -648,41 +648,6 @@ record_id(struct attrs *a, const struct rec_field *f, const char **id,
 	}
 }
 
-/* 1 when s[0..n-1] is well-formed UTF-8 (no surrogates, no overlongs). */
-static int
-utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0, len, k;
-	uint32_t c, min;
-
-	while (i < n) {
-		c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2, c &= 0x1f, min = 0x80;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3, c &= 0x0f, min = 0x800;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4, c &= 0x07, min = 0x10000;
-		else
-			return 0;
-		if (len > n - i)
-			return 0;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			c = c << 6 | (s[i + k] & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return 0;
-		i += len;
-	}
-	return 1;
-}
-
 /*
  * A bare ID line: trimmed of blanks; NULL, or the reason it is bad.
  */
@@ -704,7 +669,7 @@ bare_id(const char *p, size_t n, const char **id, size_t *len)
 		if (s[i] >= 0x80)
 			ascii = 0;
 	}
-	if (!ascii && !utf8_valid(s, n))
+	if (!ascii && utf8_invalid_at(s, n) >= 0)
 		return "bare ID: invalid UTF-8";
 	*id = p;
 	*len = n;

@@ -29,6 +29,7 @@ struct seg {
 	enum seg_kind kind;
 	char *key;
 	size_t keylen;
+	jv jkey;		/* key as a libjq string, hashed once */
 	long long index;
 };
 
@@ -43,6 +44,7 @@ struct record {
 	struct scan sc;		/* the scanner's index of the line */
 	int scanned;		/* sc indexes the current line */
 	jv obj;			/* libjq's tree of the line, or jv_invalid() */
+	struct jv_parser *jp;	/* reused for every line: no set-up per line */
 	int have_obj;		/* obj is built (always, with use_jq) */
 	const char *raw;
 	size_t rawlen;
@@ -76,6 +78,7 @@ field_add(struct rec_field *f, enum seg_kind kind, const char *key,
 	s->kind = kind;
 	s->key = key ? xstrndup(key, keylen) : NULL;
 	s->keylen = keylen;
+	s->jkey = key ? jv_string_sized(key, (int)keylen) : jv_null();
 	s->index = index;
 }
 
@@ -205,8 +208,10 @@ rec_field_free(struct rec_field *f)
 
 	if (f == NULL)
 		return;
-	for (i = 0; i < f->nsegs; i++)
+	for (i = 0; i < f->nsegs; i++) {
 		free(f->segs[i].key);
+		jv_free(f->segs[i].jkey);
+	}
 	free(f->segs);
 	free(f->expr);
 	free(f);
@@ -233,6 +238,8 @@ rec_free(struct record *r)
 	if (r == NULL)
 		return;
 	jv_free(r->obj);
+	if (r->jp != NULL)
+		jv_parser_free(r->jp);
 	scan_free(&r->sc);
 	buf_free(&r->err);
 	for (i = 0; i < r->nscratch; i++)
@@ -258,6 +265,36 @@ kind_of(jv v)
 }
 
 /*
+ * What jv_parse_sized() returns for p[0..n), from one parser kept for the
+ * whole run instead of one set up and torn down per line.  A parser that
+ * failed is dropped: its state is mid-value.  Its error message would
+ * count columns from the first line of the run, so errors come from
+ * jv_parse_sized() itself, which costs nothing on good lines.
+ */
+static jv
+parse_one(struct record *r, const char *p, int n)
+{
+	jv v, next;
+
+	if (r->jp == NULL)
+		r->jp = jv_parser_new(0);
+	jv_parser_set_buf(r->jp, p, n, 0);
+	v = jv_parser_next(r->jp);
+	if (jv_is_valid(v)) {
+		next = jv_parser_next(r->jp);
+		if (!jv_is_valid(next) && !jv_invalid_has_msg(jv_copy(next))) {
+			jv_free(next);
+			return v;
+		}
+		jv_free(next);
+	}
+	jv_free(v);
+	jv_parser_free(r->jp);
+	r->jp = NULL;
+	return jv_parse_sized(p, n);
+}
+
+/*
  * The libjq reading of a line the UTF-8 check passed: its tree, or its
  * error message in r->err.
  */
@@ -270,7 +307,7 @@ parse_jq(struct record *r, const char *p, size_t n)
 		buf_adds(&r->err, "line too long for the parser");
 		return jv_invalid();
 	}
-	v = jv_parse_sized(p, (int)n);
+	v = parse_one(r, p, (int)n);
 	if (!jv_is_valid(v)) {
 		msg = jv_invalid_get_msg(v);
 		buf_adds(&r->err, "invalid JSON: ");
@@ -392,7 +429,7 @@ static jv
 tree(struct record *r)
 {
 	if (!r->have_obj && r->raw != NULL && r->rawlen <= (size_t)INT32_MAX) {
-		r->obj = jv_parse_sized(r->raw, (int)r->rawlen);
+		r->obj = parse_one(r, r->raw, (int)r->rawlen);
 		r->have_obj = 1;
 	}
 	return r->obj;
@@ -413,8 +450,7 @@ lookup(struct record *r, const struct rec_field *f)
 				jv_free(cur);
 				return jv_invalid();
 			}
-			cur = jv_object_get(cur,
-			    jv_string_sized(s->key, (int)s->keylen));
+			cur = jv_object_get(cur, jv_copy(s->jkey));
 		} else {
 			int len;
 			long long idx = s->index;

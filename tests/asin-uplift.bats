@@ -13,31 +13,12 @@ REF="$SHARED_DATA/../tools/uplift_reference.py"
 # the exit status with NAME.out, NAME.err and NAME.status.
 # UPDATE_GOLDEN=1 rewrites them.
 up() {
-	local name=$1 in=$2 st=0 want=0 src
+	local name=$1 in=$2 st=0 src
 	shift 2
 	if [ "$in" = - ]; then src=$BATS_TEST_TMPDIR/in; else src=$F/$in.in; fi
 	asin-uplift "$@" <"$src" >"$BATS_TEST_TMPDIR/out" \
 	    2>"$BATS_TEST_TMPDIR/err" || st=$?
-	if [ -n "${UPDATE_GOLDEN:-}" ]; then
-		cp "$BATS_TEST_TMPDIR/out" "$F/$name.out"
-		if [ -s "$BATS_TEST_TMPDIR/err" ]; then
-			cp "$BATS_TEST_TMPDIR/err" "$F/$name.err"
-		else
-			rm -f "$F/$name.err"
-		fi
-		if [ $st -ne 0 ]; then echo $st >"$F/$name.status"
-		else rm -f "$F/$name.status"; fi
-		return 0
-	fi
-	[ -f "$F/$name.status" ] && want=$(cat "$F/$name.status")
-	diff -u "$F/$name.out" "$BATS_TEST_TMPDIR/out" >&2
-	if [ -f "$F/$name.err" ]; then
-		diff -u "$F/$name.err" "$BATS_TEST_TMPDIR/err" >&2
-	else
-		[ ! -s "$BATS_TEST_TMPDIR/err" ] ||
-		    { cat "$BATS_TEST_TMPDIR/err" >&2; return 1; }
-	fi
-	[ "$st" -eq "$want" ] || { echo "exit $st, want $want" >&2; return 1; }
+	golden_files "$F/$name" "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" "$st"
 }
 
 # err_is WANT ARGS...: asin-uplift ARGS on $BATS_TEST_TMPDIR/in fails

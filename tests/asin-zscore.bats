@@ -12,30 +12,11 @@ F="$FIXTURES/asin-zscore"
 # and the exit status with NAME.status (0 when absent).
 # UPDATE_GOLDEN=1 rewrites them.
 zs() {
-	local name=$1 in=$2 st=0 want=0
+	local name=$1 in=$2 st=0
 	shift 2
 	(cd "$F" && asin-zscore "$@" <"$in.in") >"$BATS_TEST_TMPDIR/out" \
 	    2>"$BATS_TEST_TMPDIR/err" || st=$?
-	if [ -n "${UPDATE_GOLDEN:-}" ]; then
-		cp "$BATS_TEST_TMPDIR/out" "$F/$name.out"
-		if [ -s "$BATS_TEST_TMPDIR/err" ]; then
-			cp "$BATS_TEST_TMPDIR/err" "$F/$name.err"
-		else
-			rm -f "$F/$name.err"
-		fi
-		if [ $st -ne 0 ]; then echo $st >"$F/$name.status"
-		else rm -f "$F/$name.status"; fi
-		return 0
-	fi
-	[ -f "$F/$name.status" ] && want=$(cat "$F/$name.status")
-	diff -u "$F/$name.out" "$BATS_TEST_TMPDIR/out" >&2
-	if [ -f "$F/$name.err" ]; then
-		diff -u "$F/$name.err" "$BATS_TEST_TMPDIR/err" >&2
-	else
-		[ ! -s "$BATS_TEST_TMPDIR/err" ] ||
-		    { cat "$BATS_TEST_TMPDIR/err" >&2; return 1; }
-	fi
-	[ "$st" -eq "$want" ] || { echo "exit $st, want $want" >&2; return 1; }
+	golden_files "$F/$name" "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" "$st"
 }
 
 # usage_is MSG ARGS...: asin-zscore ARGS is a usage error saying MSG.

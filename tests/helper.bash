@@ -30,16 +30,12 @@ assert_status() {
 	fi
 }
 
-# golden NAME CMD...: run CMD with tests/fixtures/NAME.in on stdin and
-# compare stdout, stderr and exit status with NAME.out, NAME.err and
-# NAME.status (0 when absent).  UPDATE_GOLDEN=1 rewrites the files.
-golden() {
-	local name="$1"; shift
-	local base="$FIXTURES/$name" out err st want=0
-	out="$BATS_TEST_TMPDIR/golden.out"
-	err="$BATS_TEST_TMPDIR/golden.err"
-	st=0
-	"$@" <"$base.in" >"$out" 2>"$err" || st=$?
+# golden_files BASE OUT ERR STATUS: compare a run's stdout file OUT, its
+# stderr file ERR and its exit STATUS with BASE.out, BASE.err (none: stderr
+# must be empty) and BASE.status (none: 0).  UPDATE_GOLDEN=1 rewrites the
+# BASE files instead; review the change with git diff.
+golden_files() {
+	local base=$1 out=$2 err=$3 st=$4 want=0
 	if [ -n "${UPDATE_GOLDEN:-}" ]; then
 		cp "$out" "$base.out"
 		if [ -s "$err" ]; then cp "$err" "$base.err"; else rm -f "$base.err"; fi
@@ -52,6 +48,17 @@ golden() {
 	else [ ! -s "$err" ] || { echo "unexpected stderr:" >&2; cat "$err" >&2; return 1; }
 	fi
 	[ "$st" -eq "$want" ] || { echo "exit $st, want $want" >&2; return 1; }
+}
+
+# golden NAME CMD...: run CMD with tests/fixtures/NAME.in on stdin and
+# check it with golden_files against tests/fixtures/NAME.
+golden() {
+	local name="$1" st=0
+	shift
+	"$@" <"$FIXTURES/$name.in" >"$BATS_TEST_TMPDIR/golden.out" \
+	    2>"$BATS_TEST_TMPDIR/golden.err" || st=$?
+	golden_files "$FIXTURES/$name" "$BATS_TEST_TMPDIR/golden.out" \
+	    "$BATS_TEST_TMPDIR/golden.err" "$st"
 }
 
 # need_shared DIR: skip unless ../shared/data/DIR exists.

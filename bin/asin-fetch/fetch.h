@@ -170,10 +170,10 @@ double mono_now(void);
 struct jspan *jspan_compile(const char *path);
 void jspan_free(struct jspan *);
 /*
- * Find the values the path selects in body, in document order.  Appends
- * (offset, length) pairs to *spans (grown with xreallocarray) and
- * returns their count, or -1 if body is not a single valid JSON value
- * or nests deeper than 512.
+ * Find the values the path selects in body, in document order (of a key
+ * that appears twice, the last, as jq).  Appends (offset, length) pairs
+ * to *spans (grown with xreallocarray) and returns their count, or -1 if
+ * body is not one valid JSON text (nesting deeper than 256 is not).
  */
 long jspan_find(const struct jspan *, const char *body, size_t len,
     size_t **spans, size_t *cap);

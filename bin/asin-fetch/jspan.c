@@ -2,15 +2,15 @@
  * jspan.c - the byte spans of the items a simple jq path selects, so an
  * envelope's payload is the upstream's own bytes (only the white space
  * between tokens removed) rather than libjq's re-encoding, which would
- * round big integers and rewrite 1.0 as 1.  A small validating scanner;
- * libjq still parses every body, this only finds where items are.
+ * round big integers and rewrite 1.0 as 1.  The record scanner validates
+ * the body and walks it; libjq still parses every body, this only finds
+ * where the items are.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fetch.h"
-
-#define MAX_DEPTH 512
+#include "scan.h"
 
 enum { STEP_KEY, STEP_ALL, STEP_INDEX };
 
@@ -24,16 +24,6 @@ struct step {
 struct jspan {
 	struct step *s;
 	size_t n;
-};
-
-struct scan {
-	const char *p, *end;
-	const struct jspan *path;
-	size_t **spans;
-	size_t *cap;
-	long count;
-	const char *base;
-	int depth;
 };
 
 struct jspan *
@@ -113,158 +103,128 @@ jspan_free(struct jspan *j)
 	free(j);
 }
 
-static void
-ws(struct scan *sc)
-{
-	while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t' ||
-	    *sc->p == '\n' || *sc->p == '\r'))
-		sc->p++;
-}
-
-/* Skip a string; sc->p at the opening quote.  0 on error. */
 static int
-skip_string(struct scan *sc)
+is_ws(char c)
 {
-	const char *p = sc->p + 1;
-
-	for (; p < sc->end; p++) {
-		if (*p == '"') {
-			sc->p = p + 1;
-			return 1;
-		}
-		if (*p == '\\') {
-			p++;
-			if (p >= sc->end)
-				return 0;
-		} else if ((unsigned char)*p < 0x20)
-			return 0;
-	}
-	return 0;
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static int value(struct scan *, size_t step);
+struct found {
+	const char *base;
+	size_t **spans;
+	size_t *cap;
+	long count;
+};
 
 static void
-add_span(struct scan *sc, const char *from, const char *to)
+add_span(struct found *f, const char *v, size_t n)
 {
-	size_t i = (size_t)sc->count * 2;
+	size_t i = (size_t)f->count * 2;
 
-	if (i + 2 > *sc->cap) {
-		*sc->cap = *sc->cap ? *sc->cap * 2 : 64;
-		*sc->spans = xreallocarray(*sc->spans, *sc->cap,
-		    sizeof **sc->spans);
+	if (i + 2 > *f->cap) {
+		*f->cap = *f->cap ? *f->cap * 2 : 64;
+		*f->spans = xreallocarray(*f->spans, *f->cap,
+		    sizeof **f->spans);
 	}
-	(*sc->spans)[i] = from - sc->base;
-	(*sc->spans)[i + 1] = to - from;
-	sc->count++;
+	(*f->spans)[i] = (size_t)(v - f->base);
+	(*f->spans)[i + 1] = n;
+	f->count++;
 }
+
+static void pick(const struct jspan *, size_t, const char *, size_t,
+    struct found *);
 
 /*
- * Scan one value.  step is the index of the path step to apply to it;
- * step == n means the value is selected; step > n means just skip.
+ * Apply step to every element of the valid array or object text v[0..n)
+ * (the values of an object, as jq's .[] gives them), in document order.
  */
-static int
-value(struct scan *sc, size_t step)
+static void
+pick_all(const struct jspan *j, size_t step, const char *v, size_t n,
+    struct found *f)
 {
-	const struct jspan *j = sc->path;
-	const char *start;
-	size_t skip = j->n + 1;
-	long idx = 0;
+	int obj = *v == '{';
+	size_t p = 1, l;
 
-	ws(sc);
-	if (sc->p >= sc->end)
-		return 0;
-	start = sc->p;
-	if (*sc->p == '{' || *sc->p == '[') {
-		int obj = *sc->p == '{';
-		char close = obj ? '}' : ']';
-
-		if (++sc->depth > MAX_DEPTH)
-			return 0;
-		sc->p++;
-		ws(sc);
-		if (sc->p < sc->end && *sc->p == close)
-			sc->p++;
-		else
-			for (;;) {
-				size_t next = skip;
-
-				if (obj) {
-					const char *k;
-
-					ws(sc);
-					if (sc->p >= sc->end || *sc->p != '"')
-						return 0;
-					k = sc->p + 1;
-					if (!skip_string(sc))
-						return 0;
-					if (step < j->n &&
-					    j->s[step].kind == STEP_KEY &&
-					    (size_t)(sc->p - 1 - k) ==
-					    j->s[step].keylen &&
-					    memcmp(k, j->s[step].key,
-					    j->s[step].keylen) == 0)
-						next = step + 1;
-					ws(sc);
-					if (sc->p >= sc->end || *sc->p != ':')
-						return 0;
-					sc->p++;
-				} else if (step < j->n &&
-				    (j->s[step].kind == STEP_ALL ||
-				    (j->s[step].kind == STEP_INDEX &&
-				    j->s[step].index == idx)))
-					next = step + 1;
-				if (!value(sc, next))
-					return 0;
-				idx++;
-				ws(sc);
-				if (sc->p >= sc->end)
-					return 0;
-				if (*sc->p == ',') {
-					sc->p++;
-					continue;
-				}
-				if (*sc->p != close)
-					return 0;
-				sc->p++;
-				break;
-			}
-		sc->depth--;
-	} else if (*sc->p == '"') {
-		if (!skip_string(sc))
-			return 0;
-	} else {
-		const char *p = sc->p;
-
-		/* Numbers and literals; libjq has judged their spelling. */
-		while (p < sc->end && ((*p >= '0' && *p <= '9') ||
-		    (*p >= 'a' && *p <= 'z') || *p == '-' || *p == '+' ||
-		    *p == '.' || *p == 'E'))
+	for (;;) {
+		while (is_ws(v[p]))
 			p++;
-		if (p == sc->p)
-			return 0;
-		sc->p = p;
+		if (v[p] == ']' || v[p] == '}')
+			return;
+		if (obj) {
+			p += scan_skip(v + p, n - p);
+			while (is_ws(v[p]))
+				p++;
+			p++;			/* the ':' */
+			while (is_ws(v[p]))
+				p++;
+		}
+		l = scan_skip(v + p, n - p);
+		pick(j, step, v + p, l, f);
+		p += l;
+		while (is_ws(v[p]))
+			p++;
+		if (v[p] != ',')
+			return;
+		p++;
 	}
-	if (step == j->n)
-		add_span(sc, start, sc->p);
-	return 1;
+}
+
+/* Apply the path from step on to the valid value text v[0..n). */
+static void
+pick(const struct jspan *j, size_t step, const char *v, size_t n,
+    struct found *f)
+{
+	const struct step *st;
+	size_t off, len;
+
+	if (step == j->n) {
+		add_span(f, v, n);
+		return;
+	}
+	st = &j->s[step];
+	switch (st->kind) {
+	case STEP_KEY:
+		if (*v == '{' && scan_obj_get(v, n, st->key, st->keylen,
+		    &off, &len))
+			pick(j, step + 1, v + off, len, f);
+		break;
+	case STEP_INDEX:
+		if (*v == '[' && scan_arr_get(v, n, st->index, &off, &len))
+			pick(j, step + 1, v + off, len, f);
+		break;
+	case STEP_ALL:
+		if (*v == '[' || *v == '{')
+			pick_all(j, step + 1, v, n, f);
+		break;
+	}
 }
 
 long
 jspan_find(const struct jspan *j, const char *body, size_t len,
     size_t **spans, size_t *cap)
 {
-	struct scan sc = { 0 };
+	struct found f = { body, spans, cap, 0 };
+	struct scan sc;
+	long k;
 
-	sc.p = sc.base = body;
-	sc.end = body + len;
-	sc.path = j;
-	sc.spans = spans;
-	sc.cap = cap;
-	if (!value(&sc, 0))
+	scan_init(&sc);
+	if (!scan_text(&sc, body, len)) {
+		scan_free(&sc);
 		return -1;
-	ws(&sc);
-	return sc.p == sc.end ? sc.count : -1;
+	}
+	/*
+	 * The scan indexed the top-level members: a first .key step takes
+	 * its span from there instead of walking the body again.
+	 */
+	if (j->n > 0 && j->s[0].kind == STEP_KEY && sc.kind == SCAN_OBJECT) {
+		k = scan_find(&sc, body, j->s[0].key, j->s[0].keylen);
+		if (k >= 0)
+			pick(j, 1, body + sc.m[k].val, sc.m[k].val_len, &f);
+	} else {
+		pick(j, 0, body + sc.val, sc.val_len, &f);
+	}
+	scan_free(&sc);
+	return f.count;
 }
 
 void

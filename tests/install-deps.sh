@@ -3,7 +3,7 @@
 # that are missing; a no-op (no apt-get at all) when everything is there.
 pkgs="gcc make pkg-config libjq-dev jq libcurl4-openssl-dev libsqlite3-dev
 sqlite3 bats bats-assert bats-support mandoc python3 ca-certificates
-python3-scipy python3-statsmodels"
+python3-scipy python3-statsmodels curl bsdextrautils"
 missing=
 for p in $pkgs; do
 	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)

@@ -76,28 +76,6 @@ count_values(jv v)
 	return n;
 }
 
-/* Whether libjq 1.6 is known to accept what the scanner rejected so. */
-static int
-jq_lax(const struct scan *s, const char *t, size_t n)
-{
-	if (memchr(t, 0, n) != NULL)
-		return 1;
-	switch (s->err) {
-	case SCAN_E_UTF8:
-	case SCAN_E_SURROGATE:
-	case SCAN_E_NUMBER:
-	case SCAN_E_LEADING_ZERO:
-	case SCAN_E_LITERAL:
-	case SCAN_E_VALUE:
-	case SCAN_E_EXTRA:
-		return 1;
-	case SCAN_E_CONTROL:
-		return s->err_off < n && t[s->err_off] == 0x1f;
-	default:
-		return 0;
-	}
-}
-
 /* Check one text; 0 and a message on stderr when they disagree. */
 static int
 check(struct scan *s, struct tally *ty, const char *where, const char *t,

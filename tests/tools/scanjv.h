@@ -132,4 +132,35 @@ index_agrees(const struct scan *s, const char *buf, jv obj)
 	return ok;
 }
 
+/*
+ * Whether libjq 1.6 is known to accept the text t[0..n) that the scanner
+ * rejected as s->err.  libjq is lax here, by design or by bug: it
+ * replaces bad UTF-8 and lone surrogates with U+FFFD, reads numbers with
+ * strtod (01, 1., .5, +1, -nan), takes nan and infinity literals, a byte
+ * order mark and \f or \v as white space, raw 0x1f inside strings (its
+ * control check is off by one), with a NUL byte anywhere it may stop
+ * reading, and jv_parse_sized ignores an unfinished second value after
+ * the first ("1 [2", "{} {").
+ */
+static int
+jq_lax(const struct scan *s, const char *t, size_t n)
+{
+	if (memchr(t, 0, n) != NULL)
+		return 1;
+	switch (s->err) {
+	case SCAN_E_UTF8:
+	case SCAN_E_SURROGATE:
+	case SCAN_E_NUMBER:
+	case SCAN_E_LEADING_ZERO:
+	case SCAN_E_LITERAL:
+	case SCAN_E_VALUE:
+	case SCAN_E_EXTRA:
+		return 1;
+	case SCAN_E_CONTROL:
+		return s->err_off < n && t[s->err_off] == 0x1f;
+	default:
+		return 0;
+	}
+}
+
 #endif

@@ -202,6 +202,24 @@ bench_facts() {
 	echo "$f"
 }
 
+# facts_input [nodup]: the shared fact-row input of the fragments, $ROWS
+# rows (default 1M), seed 42, 100 days, 2% re-fetches (none with nodup:
+# data that stands for deduped facts).  Generated once and reused; sets
+# IN, name (facts_1m, facts_1m_nodup, facts_N...), rows and bytes.
+facts_input() {
+	ROWS=${ROWS:-1000000}
+	case $ROWS in 1000000) name=facts_1m ;; *) name=facts_$ROWS ;; esac
+	dup=0.02
+	if [ "${1:-}" = nodup ]; then
+		name=${name}_nodup
+		dup=0
+	fi
+	IN=$(bench_facts "$name" --seed 42 --rows "$ROWS" --days 100 \
+	    --dup-rate "$dup") || return 1
+	rows=$(file_rows "$IN")
+	bytes=$(file_bytes "$IN")
+}
+
 machine_line() {
 	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null |
 	    head -1)

@@ -12,12 +12,7 @@
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/bench/lib.sh"
 
-ROWS=${ROWS:-1000000}
-case $ROWS in 1000000) name=facts_1m ;; *) name=facts_$ROWS ;; esac
-IN=$(bench_facts "$name" --seed 42 --rows "$ROWS" --days 100 \
-    --dup-rate 0.02) || exit 1
-rows=$(file_rows "$IN")
-bytes=$(file_bytes "$IN")
+facts_input || exit 1
 
 table_head "record scanner: $rows rows, $((bytes / 1000000)) MB ($name)"
 measure "cat" "$rows" "$bytes" cat "$IN"

@@ -12,15 +12,10 @@
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/bench/lib.sh"
 
-ROWS=${ROWS:-1000000}
-case $ROWS in 1000000) name=facts_1m ;; *) name=facts_$ROWS ;; esac
-IN=$(bench_facts "$name" --seed 42 --rows "$ROWS" --days 100 \
-    --dup-rate 0.02) || exit 1
+facts_input || exit 1
 BAD=$(bench_facts "${name}_bad5" --seed 42 --rows "$ROWS" --days 100 \
     --dup-rate 0.02 --bad-rate 0.05) || exit 1
 SCHEMA=$TOP/schemas/fact.schema.json
-rows=$(file_rows "$IN")
-bytes=$(file_bytes "$IN")
 
 JQ_RULES='select(
     (.asin | type == "string" and test("^[A-Z0-9]{10}$")) and

@@ -18,12 +18,7 @@
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/bench/lib.sh"
 
-ROWS=${ROWS:-1000000}
-case $ROWS in 1000000) name=facts_1m_nodup ;; *) name=facts_${ROWS}_nodup ;; esac
-IN=$(bench_facts "$name" --seed 42 --rows "$ROWS" --days 100 \
-    --dup-rate 0) || exit 1
-rows=$(file_rows "$IN")
-bytes=$(file_bytes "$IN")
+facts_input nodup || exit 1
 B=$BENCH_OUT
 
 sh "$TOP/tests/bench/setup-peers.sh" >&2 || echo "bench: peers incomplete" >&2

@@ -10,20 +10,9 @@ FX="$FIXTURES/asin-split"
 VEC="$FX/sdk-vectors.json"
 PRICE=(-e price-test --seed price-test-2024 --variants a:20,b:30,c:50 --coverage 0.8)
 
-# ids N SEED: N synthetic ASINs "B0" + 8 of [0-9A-Z] from a Lehmer
-# generator (integer arithmetic, so every awk makes the same ones).
+# ids N SEED: N synthetic ASINs (tests/growthbook/ids.awk).
 ids() {
-	awk -v n="$1" -v s="$2" 'BEGIN {
-		a = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		for (i = 0; i < n; i++) {
-			id = "B0"
-			for (j = 0; j < 8; j++) {
-				s = (s * 48271) % 2147483647
-				id = id substr(a, s % 36 + 1, 1)
-			}
-			print id
-		}
-	}'
+	awk -v n="$1" -v s="$2" -f "$TOP/tests/growthbook/ids.awk"
 }
 
 # chi2_buckets: Pearson chi-square of the "bucket" values over 10 bins,

@@ -12,19 +12,10 @@ ids="$BENCH_OUT/split-ids-$ROWS.txt"
 recs="$BENCH_OUT/split-recs-1000000.ndjson"
 gbnode="$TOP/${BUILD:-build}/gb-node"
 
-# Synthetic ASINs, "B0" + 8 of [0-9A-Z], from a Lehmer generator.
+# Synthetic ASINs, "B0" + 8 of [0-9A-Z] (tests/growthbook/ids.awk).
 if [ ! -s "$ids" ]; then
-	awk -v n="$ROWS" 'BEGIN {
-		a = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"; s = 12345
-		for (i = 0; i < n; i++) {
-			id = "B0"
-			for (j = 0; j < 8; j++) {
-				s = (s * 48271) % 2147483647
-				id = id substr(a, s % 36 + 1, 1)
-			}
-			print id
-		}
-	}' >"$ids.tmp.$$" && mv "$ids.tmp.$$" "$ids"
+	awk -v n="$ROWS" -v s=12345 -f "$TOP/tests/growthbook/ids.awk" \
+	    >"$ids.tmp.$$" && mv "$ids.tmp.$$" "$ids"
 fi
 if [ ! -s "$recs" ]; then
 	head -1000000 "$ids" | awk '{ c = NR % 3 == 0 ? "Books" : NR % 3 == 1 ? "Toys" : "Garden"

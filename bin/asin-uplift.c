@@ -91,7 +91,6 @@ struct fields {
 	struct rec_field *f[UF_NFIELDS];
 };
 
-static const char *short_error(const char *, struct buf *);
 static const char *label(struct record *, const struct rec_field *, int,
     struct buf *);
 static const char *take(struct record *, const struct fields *,
@@ -116,22 +115,6 @@ static void parse_weights(struct opts *, const char *, double **);
 static enum up_field field_by_name(const char *, const char *);
 static int run(struct nd_reader *, const struct opts *,
     const struct cli_common *);
-
-/*
- * libjq ends a parse error with " (while parsing '<the line>')"; the
- * line is in the reject record already, so the message stops there.
- */
-static const char *
-short_error(const char *err, struct buf *tmp)
-{
-	const char *cut = strstr(err, " (while parsing '");
-
-	if (cut == NULL)
-		return err;
-	tmp->len = 0;
-	buf_add(tmp, err, (size_t)(cut - err));
-	return tmp->data;
-}
 
 /*
  * A label value (variant or segment) into key: strings as their bytes
@@ -598,7 +581,7 @@ run(struct nd_reader *rd, const struct opts *op, const struct cli_common *co)
 		ac.in++;
 		if (ln.error != NULL || !rec_parse(rec, &ln, &err)) {
 			acct_reject(&ac, ln.source, ln.lineno, ln.buf, ln.len,
-			    ln.error ? ln.error : short_error(err, &tmp));
+			    ln.error ? ln.error : err);
 			continue;
 		}
 		if ((err = take(rec, &fl, op, tb, &var, &seg, &msg,

@@ -355,6 +355,7 @@ load_config(struct flags *fl, const char *path)
 {
 	jv cfg, keys, k, v;
 	int i, n;
+	char *perr;
 	const char *name;
 	const char **slot;
 	FILE *f;
@@ -371,19 +372,10 @@ load_config(struct flags *fl, const char *path)
 	if (ferror(f))
 		die("%s: read error:", path);
 	fclose(f);
-	cfg = jv_parse_sized(b.data, (int)b.len);
+	cfg = json_parse(b.data, b.len, &perr);
 	buf_free(&b);
-	if (!jv_is_valid(cfg)) {
-		const char *msg, *cut;
-
-		v = jv_invalid_get_msg(cfg);
-		msg = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) :
-		    "no value";
-		/* libjq quotes the whole text after this: one line is enough. */
-		cut = strstr(msg, " (while parsing");
-		usage_error("%s: invalid JSON: %.*s", path,
-		    (int)(cut != NULL ? cut - msg : (long)strlen(msg)), msg);
-	}
+	if (!jv_is_valid(cfg))
+		usage_error("%s: invalid JSON: %s", path, perr);
 	if (jv_get_kind(cfg) != JV_KIND_OBJECT)
 		usage_error("%s: expected a JSON object", path);
 	keys = jv_keys(jv_copy(cfg));

@@ -384,6 +384,19 @@ void out_write(struct out *, const void *buf, size_t len);
 size_t fmt_double(char *dst, double v);
 
 /* ------------------------------------------------------------------ */
+/* json.c: whole JSON texts through libjq                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Parse text[0..len) as one JSON value.  Returns it (owned), or
+ * jv_invalid() with *err set to libjq's message without the copy of the
+ * whole text libjq 1.6 appends ("Unfinished JSON term at EOF at line 2,
+ * column 0"); the caller frees *err.  For files and bodies, not records:
+ * records go through rec_parse().
+ */
+jv json_parse(const char *text, size_t len, char **err);
+
+/* ------------------------------------------------------------------ */
 /* utf8.c                                                              */
 /* ------------------------------------------------------------------ */
 

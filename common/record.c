@@ -44,7 +44,6 @@ struct record {
 	struct scan sc;		/* the scanner's index of the line */
 	int scanned;		/* sc indexes the current line */
 	jv obj;			/* libjq's tree of the line, or jv_invalid() */
-	struct jv_parser *jp;	/* reused for every line: no set-up per line */
 	int have_obj;		/* obj is built (always, with use_jq) */
 	const char *raw;
 	size_t rawlen;
@@ -238,8 +237,6 @@ rec_free(struct record *r)
 	if (r == NULL)
 		return;
 	jv_free(r->obj);
-	if (r->jp != NULL)
-		jv_parser_free(r->jp);
 	scan_free(&r->sc);
 	buf_free(&r->err);
 	for (i = 0; i < r->nscratch; i++)
@@ -265,66 +262,25 @@ kind_of(jv v)
 }
 
 /*
- * What jv_parse_sized() returns for p[0..n), from one parser kept for the
- * whole run instead of one set up and torn down per line.  A parser that
- * failed is dropped: its state is mid-value.  Its error message would
- * count columns from the first line of the run, so errors come from
- * jv_parse_sized() itself, which costs nothing on good lines.
- */
-static jv
-parse_one(struct record *r, const char *p, int n)
-{
-	jv v, next;
-
-	if (r->jp == NULL)
-		r->jp = jv_parser_new(0);
-	jv_parser_set_buf(r->jp, p, n, 0);
-	v = jv_parser_next(r->jp);
-	if (jv_is_valid(v)) {
-		next = jv_parser_next(r->jp);
-		if (!jv_is_valid(next) && !jv_invalid_has_msg(jv_copy(next))) {
-			jv_free(next);
-			return v;
-		}
-		jv_free(next);
-	}
-	jv_free(v);
-	jv_parser_free(r->jp);
-	r->jp = NULL;
-	return jv_parse_sized(p, n);
-}
-
-/*
  * The libjq reading of a line the UTF-8 check passed: its tree, or its
  * error message in r->err.
  */
 static jv
 parse_jq(struct record *r, const char *p, size_t n)
 {
-	jv v, msg;
+	char *msg;
+	jv v;
 
 	if (n > (size_t)INT32_MAX) {
 		buf_adds(&r->err, "line too long for the parser");
 		return jv_invalid();
 	}
-	v = parse_one(r, p, (int)n);
-	if (!jv_is_valid(v)) {
-		msg = jv_invalid_get_msg(v);
-		buf_adds(&r->err, "invalid JSON: ");
-		if (jv_get_kind(msg) == JV_KIND_STRING) {
-			const char *m = jv_string_value(msg);
-			/* libjq 1.6 quotes the whole line after this. */
-			const char *cut = strstr(m, " (while parsing '");
-
-			buf_add(&r->err, m, cut ? (size_t)(cut - m) :
-			    strlen(m));
-		} else {
-			buf_adds(&r->err, "parse error");
-		}
-		jv_free(msg);
-		return jv_invalid();
-	}
-	return v;
+	v = json_parse(p, n, &msg);
+	if (jv_is_valid(v))
+		return v;
+	buf_printf(&r->err, "invalid JSON: %s", msg);
+	free(msg);
+	return jv_invalid();
 }
 
 /*
@@ -429,7 +385,7 @@ static jv
 tree(struct record *r)
 {
 	if (!r->have_obj && r->raw != NULL && r->rawlen <= (size_t)INT32_MAX) {
-		r->obj = parse_one(r, r->raw, (int)r->rawlen);
+		r->obj = jv_parse_sized(r->raw, (int)r->rawlen);
 		r->have_obj = 1;
 	}
 	return r->obj;

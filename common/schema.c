@@ -1310,7 +1310,7 @@ struct schema *
 schema_load(const char *path, char **err)
 {
 	struct buf text;
-	char chunk[65536];
+	char chunk[65536], *perr;
 	size_t n;
 	FILE *f;
 	jv doc;
@@ -1337,18 +1337,11 @@ schema_load(const char *path, char **err)
 		return NULL;
 	}
 	fclose(f);
-	doc = jv_parse_sized(text.data ? text.data : "", (int)text.len);
+	doc = json_parse(text.data, text.len, &perr);
 	buf_free(&text);
 	if (!jv_is_valid(doc)) {
-		jv m = jv_invalid_get_msg(doc);
-		const char *t = jv_get_kind(m) == JV_KIND_STRING ?
-		    jv_string_value(m) : "empty file";
-		/* libjq 1.6 appends a copy of the whole text: drop it. */
-		const char *cut = strstr(t, " (while parsing '");
-
-		*err = xasprintf("invalid JSON: %.*s",
-		    cut != NULL ? (int)(cut - t) : (int)strlen(t), t);
-		jv_free(m);
+		*err = xasprintf("invalid JSON: %s", perr);
+		free(perr);
 		return NULL;
 	}
 	return schema_compile(doc, err);

@@ -110,20 +110,13 @@ extract(struct run *r, struct batch *b, const char *body, size_t len,
 	size_t *spans = NULL, cap = 0;
 	long nsp = -1;
 	int *slot, nitems, i;
+	char *perr;
 	jv v, items;
 
-	v = jv_parse_sized(body, (int)len);
+	v = json_parse(body, len, &perr);
 	if (!jv_is_valid(v)) {
-		jv m = jv_invalid_get_msg(v);
-		const char *t = jv_get_kind(m) == JV_KIND_STRING ?
-		    jv_string_value(m) : "empty body";
-
-		/* libjq quotes the body after "(while parsing": that may be
-		 * megabytes, and is in the archive anyway. */
-		*err = xasprintf("invalid JSON in response: %.*s",
-		    (int)(strstr(t, " (while parsing") ? (size_t)(strstr(t,
-		    " (while parsing") - t) : strlen(t)), t);
-		jv_free(m);
+		*err = xasprintf("invalid JSON in response: %s", perr);
+		free(perr);
 		return -1;
 	}
 	items = jq_all(p->items, v);

@@ -264,7 +264,7 @@ profile_load(const char *name, const char *base_url, struct secrets *sec)
 	struct profile *p = xcalloc(1, sizeof *p);
 	struct buf where;
 	struct pctx c;
-	char *path, *text, *s;
+	char *path, *text, *s, *jerr;
 	size_t len;
 	jv v, o;
 	uint64_t h = 0xcbf29ce484222325ULL;
@@ -276,14 +276,10 @@ profile_load(const char *name, const char *base_url, struct secrets *sec)
 	buf_free(&where);
 	if ((text = slurp(path, &len)) == NULL)
 		die("%s:", path);
-	v = jv_parse_sized(text, len);
+	v = json_parse(text, len, &jerr);
 	free(text);
-	if (!jv_is_valid(v)) {
-		jv m = jv_invalid_get_msg(v);
-
-		die("%s: invalid JSON: %s", path, jv_get_kind(m) ==
-		    JV_KIND_STRING ? jv_string_value(m) : "?");
-	}
+	if (!jv_is_valid(v))
+		die("%s: invalid JSON: %s", path, jerr);
 	if (jv_get_kind(v) != JV_KIND_OBJECT)
 		die("%s: expected a JSON object", path);
 	c.path = path;

@@ -362,6 +362,22 @@ test_numfmt(void)
 	}
 }
 
+static void
+test_json_parse(void)
+{
+	char *err;
+	jv v = json_parse("{\"a\":[1,2]}", 11, &err);
+
+	tap_ok(jv_get_kind(v) == JV_KIND_OBJECT && err == NULL,
+	    "json_parse reads a value");
+	jv_free(v);
+	v = json_parse("{\"a\":\n", 6, &err);
+	tap_ok(!jv_is_valid(v), "json_parse rejects a cut text");
+	tap_str(err, "Unfinished JSON term at EOF at line 2, column 0",
+	    "json_parse drops libjq's copy of the text");
+	free(err);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -375,6 +391,7 @@ main(int argc, char **argv)
 	test_record();
 	test_out();
 	test_numfmt();
+	test_json_parse();
 	rmdir(tmpdir);
 	return tap_done();
 }

@@ -406,6 +406,30 @@ jv json_parse(const char *text, size_t len, char **err);
  * not), or -1 when all of it is.
  */
 long utf8_invalid_at(const unsigned char *s, size_t n);
+/*
+ * Append s[0..n) with every byte a terminal could act on or would hide
+ * made visible: controls and DEL as \x1b, bytes that are not UTF-8 as
+ * \xff, C1 controls as \u0085, a byte-order mark as \ufeff.  For input
+ * bytes quoted in a diagnostic; diag.c applies it to every message.
+ */
+void buf_add_visible(struct buf *, const char *s, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* date.c                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * 1 if s[0..n) is YYYY-MM-DD and a real calendar date (proleptic
+ * Gregorian: 2024-02-29 is one, 2026-02-30 is not).  For every flag and
+ * field that takes a date.
+ */
+int date_valid(const char *s, size_t n);
+/*
+ * 1 if s[0..n) is an RFC 3339 date-time: a date_valid() date, "T",
+ * HH:MM:SS, an optional fraction and "Z" or +HH:MM (T and Z in either
+ * case; second 60 only at 23:59 UTC).
+ */
+int date_time_valid(const char *s, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* stats.c: numerics, pure functions                                   */

@@ -4,6 +4,7 @@
  * "prog: source:line: message" shape and ASIN_LOG=json hold everywhere.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -17,10 +18,34 @@
 static const char *prog = "asin";
 static int log_json;
 
+/*
+ * Make sure fds 0, 1 and 2 are open before the tool opens anything, as
+ * coreutils and OpenBSD tools do: a closed one would be handed out by the
+ * next open() and records would land in a rejects file or a lock file.
+ * The stand-in is /dev/null opened the wrong way round, so a read of a
+ * closed stdin and a write to a closed stdout or stderr fail (EBADF)
+ * instead of succeeding into nothing: the tool reports a write error and
+ * exits 1.  Nothing can be said when this fails: exit 1 quietly.
+ */
+static void
+std_fds_open(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY) != fd)
+			_exit(EXIT_FAIL);
+	}
+}
+
 void
 diag_init(const char *argv0)
 {
 	const char *s, *slash;
+
+	std_fds_open();
 
 	if (argv0 != NULL && *argv0 != '\0') {
 		slash = strrchr(argv0, '/');
@@ -46,26 +71,34 @@ diag_prog(void)
  * tools sharing a terminal do not interleave mid-line.
  */
 static void
-vemit(const char *level, const char *src, long line, const char *fmt,
-    va_list ap)
+vemit(const char *level, const char *src, long line, const char *hint,
+    const char *fmt, va_list ap)
 {
-	struct buf msg, out;
+	struct buf raw, msg, out;
 	int saved = errno;
 	size_t fl = strlen(fmt);
 	va_list aq;
 	int n;
 
-	buf_init(&msg);
+	buf_init(&raw);
 	va_copy(aq, ap);
 	n = vsnprintf(NULL, 0, fmt, aq);
 	va_end(aq);
 	if (n > 0) {
-		buf_reserve(&msg, (size_t)n);
-		vsnprintf(msg.data, (size_t)n + 1, fmt, ap);
-		msg.len = (size_t)n;
+		buf_reserve(&raw, (size_t)n);
+		vsnprintf(raw.data, (size_t)n + 1, fmt, ap);
+		raw.len = (size_t)n;
 	}
 	if (fl > 0 && fmt[fl - 1] == ':')
-		buf_printf(&msg, " %s", strerror(saved));
+		buf_printf(&raw, " %s", strerror(saved));
+	/*
+	 * Messages quote input bytes (an ID, a file name, a field value):
+	 * escape what a terminal would act on, so a hostile line cannot
+	 * recolour or retitle the user's terminal, nor hide a byte.
+	 */
+	buf_init(&msg);
+	buf_add_visible(&msg, raw.data ? raw.data : "", raw.len);
+	buf_free(&raw);
 
 	buf_init(&out);
 	if (log_json) {
@@ -87,15 +120,25 @@ vemit(const char *level, const char *src, long line, const char *fmt,
 			if (line > 0)
 				buf_printf(&out, ",\"line\":%ld", line);
 		}
+		if (hint != NULL) {
+			buf_adds(&out, ",\"hint\":");
+			buf_add_jstr(&out, hint, strlen(hint));
+		}
 		buf_adds(&out, "}\n");
 	} else {
 		buf_printf(&out, "%s: ", prog);
+		if (src != NULL) {
+			buf_add_visible(&out, src, strlen(src));
+			buf_adds(&out, line > 0 ? ":" : ": ");
+		}
 		if (src != NULL && line > 0)
-			buf_printf(&out, "%s:%ld: ", src, line);
-		else if (src != NULL)
-			buf_printf(&out, "%s: ", src);
+			buf_printf(&out, "%ld: ", line);
 		buf_add(&out, msg.data ? msg.data : "", msg.len);
 		buf_addc(&out, '\n');
+		if (hint != NULL) {
+			buf_adds(&out, hint);
+			buf_addc(&out, '\n');
+		}
 	}
 	{
 		const char *p = out.data;
@@ -123,7 +166,7 @@ die(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vemit("error", NULL, 0, fmt, ap);
+	vemit("error", NULL, 0, NULL, fmt, ap);
 	va_end(ap);
 	exit(EXIT_FAIL);
 }
@@ -134,7 +177,7 @@ warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vemit("warning", NULL, 0, fmt, ap);
+	vemit("warning", NULL, 0, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -144,7 +187,7 @@ die_at(const char *src, long line, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vemit("error", src, line, fmt, ap);
+	vemit("error", src, line, NULL, fmt, ap);
 	va_end(ap);
 	exit(EXIT_FAIL);
 }
@@ -155,7 +198,7 @@ warn_at(const char *src, long line, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vemit("warning", src, line, fmt, ap);
+	vemit("warning", src, line, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -165,7 +208,7 @@ note(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vemit("info", NULL, 0, fmt, ap);
+	vemit("info", NULL, 0, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -173,11 +216,13 @@ void
 usage_error(const char *fmt, ...)
 {
 	va_list ap;
+	char *hint = xasprintf("Try '%s --help' for more information.", prog);
 
+	/* One write, one JSON object: the Try line is part of the message. */
 	va_start(ap, fmt);
-	vemit("error", NULL, 0, fmt, ap);
+	vemit("error", NULL, 0, hint, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+	free(hint);
 	exit(EXIT_USAGE);
 }
 

@@ -57,3 +57,53 @@ utf8_invalid_at(const unsigned char *s, size_t n)
 	}
 	return -1;
 }
+
+/* The length of the well-formed UTF-8 sequence at s[0..n), or 0. */
+static size_t
+seq_len(const unsigned char *s, size_t n)
+{
+	size_t k;
+
+	if (s[0] < 0x80)
+		return 1;
+	k = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 &&
+	    s[0] <= 0xef ? 3 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+	if (k == 0 || k > n)
+		return 0;
+	return utf8_invalid_at(s, k) < 0 ? k : 0;
+}
+
+void
+buf_add_visible(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k;
+
+	while (i < n) {
+		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			for (k = i; k < n && p[k] >= 0x20 && p[k] < 0x7f; k++)
+				;
+			buf_add(b, p + i, k - i);
+			i = k;
+			continue;
+		}
+		k = seq_len(p + i, n - i);
+		if (k == 0 || k == 1) {
+			/* Controls, DEL and bytes that are not UTF-8. */
+			buf_printf(b, "\\x%02x", p[i]);
+			i++;
+		} else if (k == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0) {
+			/* C1 controls: terminals act on some of them. */
+			buf_printf(b, "\\u%04x", p[i + 1]);
+			i += 2;
+		} else if (k == 3 && p[i] == 0xef && p[i + 1] == 0xbb &&
+		    p[i + 2] == 0xbf) {
+			/* A byte-order mark is invisible: show it. */
+			buf_adds(b, "\\ufeff");
+			i += 3;
+		} else {
+			buf_add(b, p + i, k);
+			i += k;
+		}
+	}
+}

@@ -395,6 +395,32 @@ decision(const struct up_metric *m)
 	    "significant decrease";
 }
 
+/*
+ * Every reason a number came without a test or with a caveat, one line
+ * each after the table: the formats for people must not drop what the
+ * NDJSON says in "note".
+ */
+static void
+write_notes(struct out *o, const struct up_run *r, const struct opts *op,
+    struct buf *b, const char *pre, const char *post)
+{
+	size_t i;
+
+	b->len = 0;
+	for (i = 0; i < r->nsrm; i++)
+		if (r->srm[i].note != NULL)
+			buf_printf(b, "%sSRM%s%s on %s: %s%s\n", pre,
+			    op->by ? " " : "", op->by ? r->srm[i].segment : "",
+			    r->srm[i].field, r->srm[i].note, post);
+	for (i = 0; i < r->nm; i++)
+		if (r->m[i].note != NULL)
+			buf_printf(b, "%s%s%s%s %s: %s%s\n", pre,
+			    op->by ? r->m[i].segment : "", op->by ? " " : "",
+			    r->m[i].variant, r->m[i].metric, r->m[i].note,
+			    post);
+	out_write(o, b->data, b->len);
+}
+
 static void
 write_table(struct out *o, const struct up_run *r, const struct opts *op,
     struct buf *b)
@@ -443,6 +469,21 @@ write_table(struct out *o, const struct up_run *r, const struct opts *op,
 		    m->p_value_adj : m->p_value), ci, decision(m));
 		out_write(o, b->data, b->len);
 	}
+	write_notes(o, r, op, b, "note: ", "");
+}
+
+static int
+has_notes(const struct up_run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nsrm; i++)
+		if (r->srm[i].note != NULL)
+			return 1;
+	for (i = 0; i < r->nm; i++)
+		if (r->m[i].note != NULL)
+			return 1;
+	return 0;
 }
 
 static void
@@ -494,6 +535,14 @@ write_markdown(struct out *o, const struct up_run *r, const struct opts *op,
 		buf_printf(b, "%s | %s |\n", g6(c6, sizeof(c6),
 		    !isnan(m->p_value_adj) ? m->p_value_adj : m->p_value),
 		    decision(m));
+	}
+	out_write(o, b->data, b->len);
+	b->len = 0;
+	if (has_notes(r)) {
+		buf_adds(b, "\n**Notes:**\n\n");
+		out_write(o, b->data, b->len);
+		write_notes(o, r, op, b, "- ", "");
+		b->len = 0;
 	}
 	buf_adds(b, "\n**Decision:**");
 	if (bad)
@@ -645,8 +694,8 @@ main(int argc, char *argv[])
 	op.up.power = 0.8;
 	op.up.srm_threshold = 0.001;
 	op.up.roas_n = UF_UNITS;
-	while ((ch = getopt_long(argc, argv, "c:hqu:Vvw:", longopts,
-	    NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "c:hqu:Vvw:",
+	    longopts)) != -1) {
 		if (cli_common_opt(&co, ch, optarg))
 			continue;
 		switch (ch) {

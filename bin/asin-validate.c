@@ -82,8 +82,8 @@ main(int argc, char *argv[])
 
 	diag_init(argv[0]);
 	cli_init(&co, usage_text);
-	while ((ch = getopt_long(argc, argv, "ahqs:Vv", longopts, NULL)) !=
-	    -1) {
+	while ((ch = cli_getopt(argc, argv, "ahqs:Vv",
+	    longopts)) != -1) {
 		if (cli_common_opt(&co, ch, optarg))
 			continue;
 		switch (ch) {

@@ -1006,8 +1006,8 @@ main(int argc, char *argv[])
 	cli_init(&co, usage_text);
 	memset(&fl, 0, sizeof(fl));
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "hVqvk:f:w:", longopts,
-	    NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "hVqvk:f:w:",
+	    longopts)) != -1) {
 		if (cli_common_opt(&co, ch, optarg))
 			continue;
 		switch (ch) {

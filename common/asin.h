@@ -148,6 +148,17 @@ void cli_init(struct cli_common *, const char *usage);
  * Returns 1 if handled, 0 if the tool must handle ch itself.
  */
 int cli_common_opt(struct cli_common *, int ch, const char *arg);
+/*
+ * getopt_long(argc, argv, shortopts, longopts, NULL) with getopt's own
+ * messages off: an unknown option, a missing argument or an ambiguous
+ * long option is a usage_error() naming it as typed ("unknown option
+ * '--x'", "option '--schema' needs an argument"), so usage errors have
+ * the suite's shape and follow ASIN_LOG=json.  Call it in place of
+ * getopt_long(); the result goes to cli_common_opt() as before.
+ */
+struct option;
+int cli_getopt(int argc, char *const argv[], const char *shortopts,
+    const struct option *longopts);
 
 /*
  * Strict number parsing for flag values: the whole string must be a

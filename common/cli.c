@@ -118,7 +118,10 @@ cli_common_opt(struct cli_common *co, int ch, const char *arg)
 		}
 		return 1;
 	case '?':
-		/* getopt_long has already named the bad option. */
+		/*
+		 * A tool calling getopt_long itself: getopt has named the
+		 * bad option.  cli_getopt() words it as every other message.
+		 */
 		fprintf(stderr, "Try '%s --help' for more information.\n",
 		    diag_prog());
 		exit(EXIT_USAGE);
@@ -128,6 +131,61 @@ cli_common_opt(struct cli_common *co, int ch, const char *arg)
 		exit(EXIT_USAGE);
 	}
 	return 0;
+}
+
+/*
+ * The words for the option getopt_long just refused (opterr off): its
+ * name as the user typed it, from argv, and what is wrong with it.
+ */
+ASIN_NORETURN static void
+bad_option(int argc, char *const argv[], const char *shortopts,
+    const struct option *longopts)
+{
+	const char *e = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+	const struct option *lo, *hit = NULL;
+	size_t len;
+	int nhit = 0;
+
+	if (strncmp(e, "--", 2) == 0 && e[2] != '\0') {
+		len = strcspn(e + 2, "=");
+		for (lo = longopts; lo != NULL && lo->name != NULL; lo++) {
+			if (strncmp(lo->name, e + 2, len) != 0)
+				continue;
+			if (strlen(lo->name) == len) {
+				hit = lo, nhit = 1;
+				break;
+			}
+			hit = lo, nhit++;
+		}
+		if (nhit > 1)
+			usage_error("option '--%.*s' is ambiguous", (int)len,
+			    e + 2);
+		if (hit == NULL || optopt == 0)
+			usage_error("unknown option '--%.*s'", (int)len, e + 2);
+		if (hit->has_arg == no_argument)
+			usage_error("option '--%s' takes no argument",
+			    hit->name);
+		usage_error("option '--%s' needs an argument", hit->name);
+	}
+	if (optopt > 0 && optopt < 256 && optopt != ':' &&
+	    strchr(shortopts, optopt) != NULL)
+		usage_error("option '-%c' needs an argument", optopt);
+	if (optopt > 0 && optopt < 256)
+		usage_error("unknown option '-%c'", optopt);
+	usage_error("unknown option '%s'", e);
+}
+
+int
+cli_getopt(int argc, char *const argv[], const char *shortopts,
+    const struct option *longopts)
+{
+	int ch;
+
+	opterr = 0;
+	ch = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (ch == '?' || ch == ':')
+		bad_option(argc, argv, shortopts, longopts);
+	return ch;
 }
 
 int

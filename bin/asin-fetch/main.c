@@ -397,8 +397,8 @@ parse_args(int argc, char *argv[], struct cli_common *co, struct run *r,
 	r->connect_timeout = 10;
 	r->max_body = 256u << 20;
 	r->date = today(o->datebuf, sizeof o->datebuf);
-	while ((ch = getopt_long(argc, argv, "hVqvp:m:b:j:", longopts,
-	    NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "hVqvp:m:b:j:",
+	    longopts)) != -1) {
 		if (cli_common_opt(co, ch, optarg))
 			continue;
 		switch (ch) {

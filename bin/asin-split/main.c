@@ -1100,8 +1100,8 @@ parse_args(struct opts *o, int argc, char **argv)
 	o->hash_version = 2;
 	o->id_field = "asin";
 	o->mode = GB_UTF16;
-	while ((ch = getopt_long(argc, argv, "hVqve:", longopts, NULL)) !=
-	    -1) {
+	while ((ch = cli_getopt(argc, argv, "hVqve:",
+	    longopts)) != -1) {
 		if (cli_common_opt(&o->co, ch, optarg))
 			continue;
 		switch (ch) {

@@ -202,7 +202,12 @@ struct acct {
 	long long merged;	/* folded into another record (dedupe, sums) */
 	long long dropped;	/* left out on purpose (--top, --only-in) */
 };
-/* Open the rejects file named by opt (if any).  Borrows opt. */
+/*
+ * Open the rejects file named by opt (if any).  Borrows opt and ac: from
+ * here until acct_finish(), any exit (a fatal reject, a write error, any
+ * die()) still writes --stats with the counts so far, without the tool's
+ * own members.  One open accounting per run.
+ */
 void acct_init(struct acct *, const struct cli_common *opt);
 /*
  * Reject one input line: raw/len are the line as it came (without its

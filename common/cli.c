@@ -298,11 +298,60 @@ strv_free(char **v)
 	free(v);
 }
 
+/*
+ * The accounting of the run, while it is open: a run that dies after
+ * reading input (--max-rejects passed, a bad line, a write error) still
+ * leaves its counts in --stats, from an exit handler.  Set by acct_init()
+ * and cleared by acct_finish(), once per run, as an option is.
+ */
+static struct acct *live_acct;
+
+static void
+write_stats(const struct acct *ac, const char *extra, int at_exit)
+{
+	char *s;
+
+	s = xasprintf("{\"in\":%lld,\"out\":%lld,\"rejected\":%lld,"
+	    "\"merged\":%lld,\"dropped\":%lld%s%s}\n", ac->in, ac->out,
+	    ac->rejected, ac->merged, ac->dropped,
+	    extra && *extra ? "," : "", extra ? extra : "");
+	if (write_atomic(ac->opt->stats_path, s, strlen(s)) != 0) {
+		free(s);
+		/* Not die(): this also runs from the exit handler. */
+		warn("%s: cannot write stats:", ac->opt->stats_path);
+		if (!at_exit)
+			exit(EXIT_FAIL);
+		return;
+	}
+	free(s);
+}
+
+static void
+stats_at_exit(void)
+{
+	struct acct *ac = live_acct;
+
+	if (ac == NULL)
+		return;
+	live_acct = NULL;
+	if (ac->rejects != NULL)
+		fflush(ac->rejects);
+	if (ac->opt->stats_path != NULL)
+		write_stats(ac, NULL, 1);
+}
+
 void
 acct_init(struct acct *ac, const struct cli_common *opt)
 {
+	static int registered;
+
 	memset(ac, 0, sizeof(*ac));
 	ac->opt = opt;
+	if (opt->stats_path != NULL && !registered) {
+		atexit(stats_at_exit);
+		registered = 1;
+	}
+	live_acct = ac;
 	if (opt->rejects_path != NULL) {
 		ac->rejects = fopen(opt->rejects_path, "w");
 		if (ac->rejects == NULL)
@@ -384,10 +433,12 @@ acct_finish(struct acct *ac, const char *extra)
 	int status = EXIT_OK;
 
 	if (ac->rejects != NULL) {
-		if (fflush(ac->rejects) != 0 || ferror(ac->rejects) ||
-		    fclose(ac->rejects) != 0)
+		FILE *f = ac->rejects;
+		int bad = fflush(f) != 0 || ferror(f);
+
+		ac->rejects = NULL;	/* the exit handler must not touch it */
+		if (fclose(f) != 0 || bad)
 			die("%s: write error:", ac->opt->rejects_path);
-		ac->rejects = NULL;
 	}
 	if (ac->opt->max_rejects_pct >= 0 && ac->in > 0 &&
 	    (double)ac->rejected / (double)ac->in > ac->opt->max_rejects_pct) {
@@ -396,16 +447,10 @@ acct_finish(struct acct *ac, const char *extra)
 		    ac->opt->max_rejects_pct * 100);
 		status = EXIT_FAIL;
 	}
-	if (ac->opt->stats_path != NULL) {
-		char *s = xasprintf("{\"in\":%lld,\"out\":%lld,\"rejected\":%lld,"
-		    "\"merged\":%lld,\"dropped\":%lld%s%s}\n", ac->in, ac->out,
-		    ac->rejected, ac->merged, ac->dropped,
-		    extra && *extra ? "," : "", extra ? extra : "");
-
-		if (write_atomic(ac->opt->stats_path, s, strlen(s)) != 0)
-			die("%s: cannot write stats:", ac->opt->stats_path);
-		free(s);
-	}
+	if (live_acct == ac)
+		live_acct = NULL;
+	if (ac->opt->stats_path != NULL)
+		write_stats(ac, extra, 0);
 	if (ac->opt->verbose)
 		note("%lld in, %lld out, %lld rejected, %lld merged, %lld "
 		    "dropped", ac->in, ac->out, ac->rejected, ac->merged,

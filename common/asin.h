@@ -113,6 +113,7 @@ enum {
 	OPT_MAX_REJECTS,
 	OPT_STATS,
 	OPT_MAX_LINE,
+	OPT_ALLOW_DUP_KEYS,
 	OPT_COMMON_END = 0x1100	/* tools number their own options from here */
 };
 #define CLI_COMMON_LONGOPTS \
@@ -123,7 +124,8 @@ enum {
 	{ "rejects", required_argument, NULL, OPT_REJECTS }, \
 	{ "max-rejects", required_argument, NULL, OPT_MAX_REJECTS }, \
 	{ "stats", required_argument, NULL, OPT_STATS }, \
-	{ "max-line", required_argument, NULL, OPT_MAX_LINE }
+	{ "max-line", required_argument, NULL, OPT_MAX_LINE }, \
+	{ "allow-duplicate-keys", no_argument, NULL, OPT_ALLOW_DUP_KEYS }
 
 /* The help text lines for the common flags, for usage(). */
 extern const char cli_common_help[];
@@ -137,6 +139,7 @@ struct cli_common {
 	size_t max_line;	/* bytes; default 16 MiB */
 	int quiet;
 	int verbose;
+	int allow_dup_keys;	/* --allow-duplicate-keys: last one counts */
 };
 
 /* Fill defaults; usage is the --help text printed by -h. */
@@ -322,8 +325,30 @@ const char *rec_source(const struct record *);
 long rec_lineno(const struct record *);
 const char *rec_raw(const struct record *, size_t *len);
 
+/*
+ * A record with a key twice in one object, at any depth, is ambiguous
+ * (I-JSON, RFC 7493, forbids it; consumers read either value):
+ * rec_parse() refuses it with 'duplicate key "price" at column 12'.
+ * allow 1 (--allow-duplicate-keys, which cli_common_opt() handles) takes
+ * such records, the last value counting.  Applies to the records created
+ * after the call.
+ */
+void rec_allow_duplicate_keys(int allow);
+
 enum rec_kind rec_kind(struct record *, const struct rec_field *);
+/*
+ * A number that is finite as a double.  A number beyond the double range
+ * (1e999) is REC_BADTYPE, never an infinity, and rec_errmsg() words it
+ * the one way every tool prints: 'field "price": number 1e999 is out of
+ * range'.
+ */
 enum rec_status rec_num(struct record *, const struct rec_field *, double *);
+/*
+ * 1 if the value at f is a JSON number no double holds (1e999), with its
+ * JSON text in *text and *len (borrowed) and its value in *v.
+ */
+int rec_nonfinite(struct record *, const struct rec_field *,
+    const char **text, size_t *len, double *v);
 /* A number that is an integer within +-2^53. */
 enum rec_status rec_int(struct record *, const struct rec_field *,
     long long *);

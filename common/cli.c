@@ -24,7 +24,10 @@ const char cli_common_help[] =
     "      --rejects FILE    write bad records to FILE as JSON and go on\n"
     "      --max-rejects N   fail past N rejects (N% for a share of input)\n"
     "      --stats FILE      write the record counts to FILE as JSON\n"
-    "      --max-line SIZE   longest input line accepted (default 16M)\n";
+    "      --max-line SIZE   longest input line accepted (default 16M)\n"
+    "      --allow-duplicate-keys\n"
+    "                        take a key that appears twice in a record (the\n"
+    "                        last value counts) instead of rejecting it\n";
 
 void
 cli_init(struct cli_common *co, const char *usage)
@@ -94,6 +97,10 @@ cli_common_opt(struct cli_common *co, int ch, const char *arg)
 		return 1;
 	case OPT_MAX_LINE:
 		co->max_line = parse_size("--max-line", arg);
+		return 1;
+	case OPT_ALLOW_DUP_KEYS:
+		co->allow_dup_keys = 1;
+		rec_allow_duplicate_keys(1);
 		return 1;
 	case OPT_MAX_REJECTS:
 		n = strlen(arg);

@@ -39,8 +39,21 @@ struct rec_field {
 	size_t nsegs;
 };
 
+/*
+ * --allow-duplicate-keys, set once while the options are read, before
+ * the first rec_new(): an option, not state.
+ */
+static int allow_dup_default;
+
+void
+rec_allow_duplicate_keys(int allow)
+{
+	allow_dup_default = allow;
+}
+
 struct record {
 	int use_jq;		/* ASIN_PARSER=jq: libjq parses every line */
+	int allow_dup;		/* a key twice: the last one counts */
 	struct scan sc;		/* the scanner's index of the line */
 	int scanned;		/* sc indexes the current line */
 	jv obj;			/* libjq's tree of the line, or jv_invalid() */
@@ -223,6 +236,7 @@ rec_new(void)
 	const char *p = getenv("ASIN_PARSER");
 
 	r->use_jq = p != NULL && strcmp(p, "jq") == 0;
+	r->allow_dup = allow_dup_default;
 	scan_init(&r->sc);
 	r->obj = jv_invalid();
 	buf_init(&r->err);
@@ -298,6 +312,27 @@ scan_failed(struct record *r)
 	buf_adds(&r->err, msg);
 }
 
+/*
+ * A record with a key twice is ambiguous: jq and this layer read the
+ * last value, sqlite's json_extract and many others the first, so the
+ * bytes passed on would mean something else downstream.  1 (and the
+ * message in r->err) when the scanned line has one.
+ */
+static int
+dup_found(struct record *r)
+{
+	const char *k;
+	size_t off, kl;
+
+	if (r->allow_dup || !scan_dup_key(&r->sc, r->raw, &off, &k, &kl))
+		return 0;
+	r->err.len = 0;
+	buf_adds(&r->err, "duplicate key ");
+	buf_add_jstr(&r->err, k, kl);
+	buf_printf(&r->err, " at column %zu", off + 1);
+	return 1;
+}
+
 int
 rec_parse(struct record *r, const struct nd_line *line, const char **err)
 {
@@ -324,6 +359,10 @@ rec_parse(struct record *r, const struct nd_line *line, const char **err)
 	if (!r->use_jq) {
 		if (scan_text(&r->sc, line->buf, line->len)) {
 			if (r->sc.kind == SCAN_OBJECT) {
+				if (dup_found(r)) {
+					*err = r->err.data;
+					return 0;
+				}
 				r->scanned = 1;
 				return 1;
 			}
@@ -352,6 +391,13 @@ rec_parse(struct record *r, const struct nd_line *line, const char **err)
 	if (jv_get_kind(v) != JV_KIND_OBJECT) {
 		buf_printf(&r->err, "expected a JSON object, got %s",
 		    rec_kind_name(kind_of(v)));
+		jv_free(v);
+		*err = r->err.data;
+		return 0;
+	}
+	/* libjq keeps the last of two keys silently: ask the scanner. */
+	if (!r->allow_dup && scan_text(&r->sc, line->buf, line->len) &&
+	    dup_found(r)) {
 		jv_free(v);
 		*err = r->err.data;
 		return 0;

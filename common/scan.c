@@ -97,6 +97,11 @@ void
 scan_free(struct scan *s)
 {
 	free(s->m);
+	free(s->dk);
+	if (s->names != NULL) {
+		buf_free(s->names);
+		free(s->names);
+	}
 	memset(s, 0, sizeof(*s));
 }
 
@@ -913,4 +918,195 @@ scan_arr_get(const char *v, size_t n, long long idx, size_t *off,
 			p = vws(p + 1, end);
 	}
 	return 0;
+}
+
+/*
+ * Duplicate member names.  Each object's names go on a stack (an object
+ * nested in a member's value pushes above its parent's names and pops
+ * them when done), then the object's own names are compared: pairwise
+ * when few, sorted when many, so a hostile object of 100000 members costs
+ * n log n, not n squared.  Escaped names are unescaped into s->names and
+ * referred to by offset, since that buffer moves as it grows.
+ */
+struct scan_dkey {
+	const char *p;		/* the name's bytes, or NULL: in s->names */
+	size_t at;		/* offset in s->names when p is NULL */
+	size_t len;
+	size_t off;		/* offset of the opening quote in the text */
+};
+
+struct dupwalk {
+	struct scan *s;
+	const char *base;
+	size_t hit;		/* index into s->dk of the duplicate */
+};
+
+static void
+dk_push(struct scan *s, const char *k, size_t len, int esc, size_t off)
+{
+	struct scan_dkey *d;
+
+	if (s->ndk == s->capdk) {
+		s->capdk = s->capdk ? s->capdk * 2 : 64;
+		s->dk = xreallocarray(s->dk, s->capdk, sizeof(*s->dk));
+	}
+	d = &s->dk[s->ndk++];
+	d->off = off;
+	if (!esc) {
+		d->p = k;
+		d->len = len;
+		return;
+	}
+	if (s->names == NULL) {
+		s->names = xmalloc(sizeof(*s->names));
+		buf_init(s->names);
+	}
+	buf_reserve(s->names, len);
+	d->p = NULL;
+	d->at = s->names->len;
+	d->len = scan_unescape(s->names->data + s->names->len, k, len);
+	s->names->len += d->len;
+}
+
+static const char *
+dk_name(const struct scan *s, const struct scan_dkey *d)
+{
+	return d->p != NULL ? d->p : s->names->data + d->at;
+}
+
+static int
+dk_cmp(const void *a, const void *b, void *arg)
+{
+	const struct scan *s = arg;
+	const struct scan_dkey *x = a, *y = b;
+	int c;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	if ((c = memcmp(dk_name(s, x), dk_name(s, y), x->len)) != 0)
+		return c;
+	/* Equal names in text order, so the later one is reported. */
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* Whether names dk[from..ndk) hold a duplicate; sets w->hit. */
+static int
+dk_check(struct dupwalk *w, size_t from)
+{
+	struct scan *s = w->s;
+	struct scan_dkey *d = s->dk + from;
+	size_t n = s->ndk - from, i, j;
+
+	if (n < 2)
+		return 0;
+	if (n <= 32) {
+		for (i = 1; i < n; i++)
+			for (j = 0; j < i; j++)
+				if (d[i].len == d[j].len &&
+				    memcmp(dk_name(s, &d[i]), dk_name(s, &d[j]),
+				    d[i].len) == 0) {
+					w->hit = from + i;
+					return 1;
+				}
+		return 0;
+	}
+	qsort_r(d, n, sizeof(*d), dk_cmp, s);
+	for (i = 1; i < n; i++)
+		if (d[i].len == d[i - 1].len && memcmp(dk_name(s, &d[i]),
+		    dk_name(s, &d[i - 1]), d[i].len) == 0) {
+			w->hit = from + i;
+			return 1;
+		}
+	return 0;
+}
+
+static const char *dup_value(struct dupwalk *, const char *, const char *);
+
+/* p at '{' of a valid object: the byte after it, or NULL on a duplicate. */
+static const char *
+dup_object(struct dupwalk *w, const char *p, const char *end)
+{
+	size_t from = w->s->ndk;
+	const char *k, *kend;
+
+	p = vws(p + 1, end);
+	if (p < end && *p == '}')
+		return p + 1;
+	while (p < end && *p == '"') {
+		k = p + 1;
+		kend = skip_string(k, end) - 1;
+		dk_push(w->s, k, kend - k, memchr(k, '\\', kend - k) != NULL,
+		    p - w->base);
+		p = vws(kend + 1, end);
+		p = vws(p + 1, end);	/* the ':' */
+		if ((p = dup_value(w, p, end)) == NULL)
+			return NULL;
+		p = vws(p, end);
+		if (p < end && *p == ',')
+			p = vws(p + 1, end);
+		else
+			break;
+	}
+	if (dk_check(w, from))
+		return NULL;
+	w->s->ndk = from;
+	return p + 1;	/* the '}' */
+}
+
+/* p at a valid value: the byte after it, or NULL on a duplicate. */
+static const char *
+dup_value(struct dupwalk *w, const char *p, const char *end)
+{
+	size_t n;
+
+	if (*p == '{')
+		return dup_object(w, p, end);
+	n = scan_skip(p, end - p);
+	if (*p != '[' || memchr(p, '{', n) == NULL)
+		return p + n;
+	p = vws(p + 1, end);
+	while (p < end && *p != ']') {
+		if ((p = dup_value(w, p, end)) == NULL)
+			return NULL;
+		p = vws(p, end);
+		if (p < end && *p == ',')
+			p = vws(p + 1, end);
+	}
+	return p + 1;
+}
+
+int
+scan_dup_key(struct scan *s, const char *buf, size_t *off, const char **key,
+    size_t *keylen)
+{
+	struct dupwalk w = { s, buf, 0 };
+	const struct scan_member *m;
+	const char *v;
+	size_t i;
+
+	s->ndk = 0;
+	if (s->names != NULL)
+		s->names->len = 0;
+	/* The top level from the index, then each nested container. */
+	for (i = 0; i < s->n; i++) {
+		m = &s->m[i];
+		dk_push(s, buf + m->key, m->key_len, m->key_esc, m->key - 1);
+	}
+	if (dk_check(&w, 0))
+		goto found;
+	s->ndk = 0;
+	for (i = 0; i < s->n; i++) {
+		m = &s->m[i];
+		if (m->kind != SCAN_OBJECT && m->kind != SCAN_ARRAY)
+			continue;
+		v = buf + m->val;
+		if (dup_value(&w, v, v + m->val_len) == NULL)
+			goto found;
+	}
+	return 0;
+found:
+	*off = s->dk[w.hit].off;
+	*key = dk_name(s, &s->dk[w.hit]);
+	*keylen = s->dk[w.hit].len;
+	return 1;
 }

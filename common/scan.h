@@ -9,7 +9,8 @@
  *   (the limit of libjq 1.6, so every text the scanner accepts libjq can
  *   parse as well);
  * - duplicate keys are kept in the index; lookups return the last one,
- *   as jq does;
+ *   as jq does; scan_dup_key() finds them for callers that refuse them
+ *   (the record layer does, as I-JSON, RFC 7493, has it);
  * - numbers of any size are accepted; converted, those beyond the double
  *   range become +-infinity and tiny ones round to zero (as in libjq);
  * - "\u0000" unescapes to a NUL byte;
@@ -101,6 +102,10 @@ struct scan {
 	 */
 	unsigned long long keys;
 	int keys_ok;
+	/* scan_dup_key()'s work space, kept for the next record. */
+	struct scan_dkey *dk;
+	size_t ndk, capdk;
+	struct buf *names;	/* unescaped member names */
 };
 
 void scan_init(struct scan *);
@@ -131,6 +136,16 @@ int scan_errmsg(const struct scan *, char *dst, size_t n);
  */
 long scan_find(const struct scan *, const char *buf, const char *key,
     size_t keylen);
+
+/*
+ * After scan_text() accepted buf as an object: whether some object in it,
+ * at any depth, has a member name twice (compared unescaped).  Returns 1
+ * with the byte offset of the second one's opening quote in *off and its
+ * unescaped name in *key and *keylen (valid until the next call), or 0.
+ * Costs one walk of the nested objects; arrays without '{' are skipped.
+ */
+int scan_dup_key(struct scan *, const char *buf, size_t *off,
+    const char **key, size_t *keylen);
 
 /* The kind of the valid JSON value whose text starts with c. */
 enum scan_kind scan_kind_of(int c);

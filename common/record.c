@@ -568,6 +568,7 @@ span_status(enum rec_kind got, enum rec_kind want)
 enum rec_status
 rec_num(struct record *r, const struct rec_field *f, double *out)
 {
+	double x;
 	jv v;
 	enum rec_status st;
 	const char *p;
@@ -575,14 +576,24 @@ rec_num(struct record *r, const struct rec_field *f, double *out)
 
 	if (r->scanned) {
 		st = span_status(span_kind(r, f, &p, &n), REC_NUMBER);
-		if (st == REC_OK)
-			*out = scan_number(p, n);
+		if (st == REC_OK) {
+			x = scan_number(p, n);
+			/* 1e999: no double holds it; never a silent inf. */
+			if (!isfinite(x))
+				return REC_BADTYPE;
+			*out = x;
+		}
 		return st;
 	}
 	v = lookup(r, f);
 	st = status_of(v, JV_KIND_NUMBER);
-	if (st == REC_OK)
-		*out = jv_number_value(v);
+	if (st == REC_OK) {
+		x = jv_number_value(v);
+		if (!isfinite(x))
+			st = REC_BADTYPE;
+		else
+			*out = x;
+	}
 	jv_free(v);
 	return st;
 }
@@ -796,14 +807,43 @@ rec_scan(const struct record *r)
 	return r->scanned ? &r->sc : NULL;
 }
 
+int
+rec_nonfinite(struct record *r, const struct rec_field *f, const char **text,
+    size_t *len, double *v)
+{
+	jv j;
+
+	if (r->scanned) {
+		if (span_kind(r, f, text, len) != REC_NUMBER)
+			return 0;
+		*v = scan_number(*text, *len);
+		return !isfinite(*v);
+	}
+	/* libjq has already clamped 1e999 to the largest double. */
+	j = lookup(r, f);
+	*v = jv_get_kind(j) == JV_KIND_NUMBER ? jv_number_value(j) : 0;
+	jv_free(j);
+	*text = "";
+	*len = 0;
+	return !isfinite(*v);
+}
+
 const char *
 rec_errmsg(struct record *r, const struct rec_field *f, enum rec_kind want)
 {
 	enum rec_kind got = rec_kind(r, f);
 
+	const char *p;
+	size_t n;
+	double x;
+
 	r->err.len = 0;
 	if (got == REC_MISSING)
 		buf_printf(&r->err, "field \"%s\": missing", f->expr);
+	else if (got == REC_NUMBER && want == REC_NUMBER &&
+	    rec_nonfinite(r, f, &p, &n, &x))
+		buf_printf(&r->err, "field \"%s\": number %.*s is out of "
+		    "range", f->expr, (int)(n > 40 ? 40 : n), p);
 	else
 		buf_printf(&r->err, "field \"%s\": expected %s, got %s",
 		    f->expr, rec_kind_name(want), rec_kind_name(got));

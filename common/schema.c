@@ -1675,6 +1675,12 @@ check_node(struct check *k, const struct node *nd, jv v)
 		break;
 	case JV_KIND_NUMBER:
 		x = jv_number_value(v);
+		if (isinf(x)) {
+			/* 1e999 as libjq reads it: the record layer's words. */
+			b = viol(k);
+			buf_adds(b, "number is out of range");
+			goto out;
+		}
 		t = num_types(x);
 		break;
 	case JV_KIND_STRING:
@@ -1758,10 +1764,11 @@ static void
 check_member(struct check *k, const struct node *nd, struct record *rec,
     const struct rec_field *f, enum rec_kind kind)
 {
-	const char *s;
-	size_t n;
+	const char *s, *text;
+	size_t n, tlen;
 	double x = 0;
 	unsigned t = 0;
+	struct buf *b;
 
 	if (!nd->leaf) {
 		check_node(k, nd, rec_jv(rec, f));
@@ -1776,6 +1783,12 @@ check_member(struct check *k, const struct node *nd, struct record *rec,
 		t = T_BOOLEAN;
 		break;
 	case REC_NUMBER:
+		if (rec_nonfinite(rec, f, &text, &tlen, &x)) {
+			/* 1e999: the words of check_node() for the tree. */
+			b = viol(k);
+			buf_adds(b, "number is out of range");
+			return;
+		}
 		if (rec_num(rec, f, &x) != REC_OK) {
 			/* Out of the range rec_num() reads: ask the tree. */
 			check_node(k, nd, rec_jv(rec, f));

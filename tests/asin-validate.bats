@@ -151,13 +151,24 @@ invalid JSON: unexpected end of input' "$(printf '%s\n' "$output" | sed 's/, mis
 	assert_eq 'asin-validate: <stdin>:1: invalid JSON at column 22: expected a string as member name' "$stderr"
 }
 
-@test "asin-validate: duplicate keys: the record layer keeps the last, and that is what is checked" {
-	# libjq keeps the last value of a repeated key; the line passes
-	# unchanged when that value is valid.
+@test "asin-validate: a duplicate key is refused; --allow-duplicate-keys checks the last" {
+	# sqlite3's json_extract reads the first value, jq the last: passing
+	# such a line on would hand the consumer a value never checked.
+	run -1 --separate-stderr v <<<'{"price":-1,"price":5}'
+	assert_eq 'asin-validate: <stdin>:1: duplicate key "price" at column 13' "$stderr"
+	assert_eq "" "$output"
+	if command -v sqlite3 >/dev/null; then
+		run sqlite3 :memory: "select json_extract('{\"price\":-1,\"price\":5}', '\$.price')"
+		assert_eq "-1" "$output" "sqlite3 reads the first"
+	fi
 	line='{"asin":"bad","asin":"B000000001","marketplace":"US","date":"2024-01-01"}'
-	run -0 --separate-stderr v <<<"$line"
+	run -1 --separate-stderr v --rejects "$BATS_TEST_TMPDIR/rej" --max-rejects 0 <<<"$line"
+	assert_eq "duplicate key \"asin\" at column 15" "$(jq -r .error "$BATS_TEST_TMPDIR/rej")"
+	run -1 --separate-stderr v <<<'{"a":{"b":[{"x":1,"x":2}]},"asin":"B000000001","marketplace":"US","date":"2024-01-01"}'
+	assert_eq 'asin-validate: <stdin>:1: duplicate key "x" at column 19' "$stderr"
+	run -0 --separate-stderr v --allow-duplicate-keys <<<"$line"
 	assert_eq "$line" "$output"
-	run -1 --separate-stderr v <<<'{"asin":"B000000001","asin":"bad","marketplace":"US","date":"2024-01-01"}'
+	run -1 --separate-stderr v --allow-duplicate-keys <<<'{"asin":"B000000001","asin":"bad","marketplace":"US","date":"2024-01-01"}'
 	assert_eq 'asin-validate: <stdin>:1: .asin: pattern ^[A-Z0-9]{10}$, got "bad"' "$stderr"
 }
 
@@ -200,7 +211,9 @@ invalid JSON: unexpected end of input' "$(printf '%s\n' "$output" | sed 's/, mis
 	run -1 --separate-stderr v <<<'{"asin":"B000000001","marketplace":"US","date":"2024-01-01","price":NaN}'
 	assert_eq 'asin-validate: <stdin>:1: invalid JSON at column 69: invalid literal' "$stderr"
 	run -1 --separate-stderr v <<<'{"asin":"B000000001","marketplace":"US","date":"2024-01-01","bsr":1e999}'
-	assert_eq 'asin-validate: <stdin>:1: .bsr: type integer or null, got number Infinity' "$stderr"
+	assert_eq 'asin-validate: <stdin>:1: .bsr: number is out of range' "$stderr"
+	run -1 --separate-stderr v <<<'{"asin":"B000000001","marketplace":"US","date":"2024-01-01","price":-1e999}'
+	assert_eq 'asin-validate: <stdin>:1: .price: number is out of range' "$stderr"
 }
 
 # --- files, schemas and usage ----------------------------------------

@@ -247,7 +247,7 @@ struct nd_line {
 	size_t len;
 	const char *source;	/* "<stdin>" or the file name */
 	long lineno;		/* 1-based physical line number */
-	const char *error;	/* non-NULL: the line is bad (too long) */
+	const char *error;	/* non-NULL: the line is bad (too long, BOM) */
 };
 
 /*

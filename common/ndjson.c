@@ -114,6 +114,19 @@ nd_stable(struct nd_reader *r)
 	return 1;
 }
 
+/*
+ * A byte-order mark at the start of a line (after blanks), on any line:
+ * JSON forbids it, and as part of a bare ID it would hash a different
+ * ID.  One rule for every tool: the line is bad, with this reason.
+ */
+static int
+has_bom(const char *p, size_t n)
+{
+	while (n > 0 && (*p == ' ' || *p == '\t'))
+		p++, n--;
+	return n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0;
+}
+
 /* Strip "\r" and report whether the line is blank (only white space). */
 static int
 finish_line(struct nd_line *l)
@@ -145,7 +158,12 @@ emit(struct nd_reader *r, struct nd_line *l, const char *p, size_t n)
 		l->error = "line too long (see --max-line)";
 		return 1;
 	}
-	return !finish_line(l);
+	if (finish_line(l))
+		return 0;
+	if (has_bom(l->buf, l->len))
+		l->error = "byte-order mark at the start of the line (save "
+		    "the file as UTF-8 without BOM)";
+	return 1;
 }
 
 static int

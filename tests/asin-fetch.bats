@@ -101,7 +101,11 @@ Try 'asin-fetch --help' for more information." "$stderr"
 	assert_eq "asin-fetch: --archive and --replay exclude each other
 Try 'asin-fetch --help' for more information." "$stderr"
 	run -2 --separate-stderr asin-fetch --date 2026-13-01 /dev/null
-	assert_eq "asin-fetch: option --date: expected YYYY-MM-DD, got '2026-13-01'
+	assert_eq "asin-fetch: option --date: expected a calendar date YYYY-MM-DD, got '2026-13-01'
+Try 'asin-fetch --help' for more information." "$stderr"
+	# strptime took 2026-02-30, and the envelopes then failed their own schema.
+	run -2 --separate-stderr asin-fetch --date 2026-02-30 /dev/null
+	assert_eq "asin-fetch: option --date: expected a calendar date YYYY-MM-DD, got '2026-02-30'
 Try 'asin-fetch --help' for more information." "$stderr"
 	run -2 --separate-stderr asin-fetch -m ZZ /dev/null
 	assert_eq "asin-fetch: option --marketplace: unknown marketplace 'ZZ'

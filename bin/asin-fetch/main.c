@@ -326,17 +326,6 @@ today(char *buf, size_t n)
 	return buf;
 }
 
-static int
-valid_date(const char *s)
-{
-	struct tm tm;
-	const char *e;
-
-	memset(&tm, 0, sizeof tm);
-	e = strptime(s, "%Y-%m-%d", &tm);
-	return e != NULL && *e == '\0' && strlen(s) == 10;
-}
-
 static void
 check_base_url(const char *u)
 {
@@ -420,9 +409,9 @@ parse_args(int argc, char *argv[], struct cli_common *co, struct run *r,
 		case OPT_REPLAY: o->replay = optarg; break;
 		case OPT_FORCE: r->force = 1; break;
 		case OPT_DATE:
-			if (!valid_date(optarg))
-				usage_error("option --date: expected YYYY-MM-DD, "
-				    "got '%s'", optarg);
+			if (!date_valid(optarg, strlen(optarg)))
+				usage_error("option --date: expected a calendar "
+				    "date YYYY-MM-DD, got '%s'", optarg);
 			r->date = optarg;
 			break;
 		case OPT_ENV_FILE: o->env_file = optarg; break;

@@ -516,6 +516,19 @@ read_row(struct run *r, struct group_set *gs, const struct nd_line *ln,
 		if (st == REC_BADTYPE && rec_kind(rec, o->kfield[i]) ==
 		    REC_NUMBER)
 			st = rec_json(rec, o->kfield[i], &s, &n);
+		if (st == REC_ISNULL) {
+			/*
+			 * A null key is no group: lumping every null
+			 * category together would rank unrelated products
+			 * against each other (asin(7)).
+			 */
+			err = xasprintf("key field \"%s\" is null",
+			    rec_field_name(o->kfield[i]));
+			acct_reject(r->ac, ln->source, ln->lineno, ln->buf,
+			    ln->len, err);
+			free((char *)err);
+			return 0;
+		}
 		if (st != REC_OK) {
 			acct_reject(r->ac, ln->source, ln->lineno, ln->buf,
 			    ln->len, rec_errmsg(rec, o->kfield[i], REC_STRING));

@@ -51,6 +51,7 @@ $(OUT)/candidates.ndjson: $(FEATURES)
 	asin-validate --schema $(SCHEMAS)/fact.schema.json \
 	    --rejects $(OUT)/features.rejects --max-rejects 1% $(FEATURES) | \
 	    asin-zscore -k $(ZKEY) --features=$(ZFEATURES) --top $(TOP_N) \
+	    --rejects $(OUT)/zscore.rejects --max-rejects 1% \
 	    --stats $(OUT)/zscore.stats >$@.tmp
 	mv $@.tmp $@
 

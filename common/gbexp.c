@@ -118,6 +118,26 @@ check_ranges_strict(const struct gb_range *r, int n, const char *what,
 	return 1;
 }
 
+/*
+ * Variant ranges that share buckets: a bucket in two goes to the first,
+ * so the second variant silently gets less traffic than its range says.
+ */
+static int
+check_ranges_disjoint(const struct gb_range *r, int n, const char *what,
+    char **err)
+{
+	int i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (r[j].lo < r[i].hi && r[i].lo < r[j].hi) {
+				*err = xasprintf("%s: ranges %d and %d overlap",
+				    what, j + 1, i + 1);
+				return 0;
+			}
+	return 1;
+}
+
 static int
 parse_version(jv v, const struct gb_parse_opts *o, int dflt, int *out,
     const char *what, char **err)
@@ -510,6 +530,14 @@ gb_exp_parse(struct gb_experiment *e, jv def, const struct gb_parse_opts *o,
 	for (i = 0; i < e->nvar; i++)
 		e->names[i] = variant_name(e->variations, v, i);
 	jv_free(v);
+	/* Two arms of one name cannot be told apart downstream. */
+	for (i = 0; i < e->nvar && o->strict; i++)
+		for (int j = 0; j < i; j++)
+			if (strcmp(e->names[i], e->names[j]) == 0) {
+				*err = xasprintf("%s: variations: \"%s\" "
+				    "twice", what, e->names[i]);
+				goto fail;
+			}
 	if (!parse_weights(e, def, o, what, err))
 		goto fail;
 	v = get(def, "ranges");
@@ -518,7 +546,8 @@ gb_exp_parse(struct gb_experiment *e, jv def, const struct gb_parse_opts *o,
 		struct gb_range *r = parse_ranges(v, &nr, what, err);
 
 		if (r == NULL || (o->strict && (nr != e->nvar ||
-		    !check_ranges_strict(r, nr, what, err)))) {
+		    !check_ranges_strict(r, nr, what, err) ||
+		    !check_ranges_disjoint(r, nr, what, err)))) {
 			if (r != NULL && *err == NULL)
 				*err = xasprintf("%s: %d ranges for %d "
 				    "variations", what, nr, e->nvar);

@@ -184,7 +184,11 @@ $try" "$stderr" "stderr of: $args"
 -e x --by c --rule a=1,2,3|option --rule: expected 2 weights, got 'a=1,2,3'
 -e x --by c --rule *=1,1 --rule *|option --rule: '*' given twice
 -e x --unicode latin1|option --unicode: expected utf16, utf8 or codepoint, got 'latin1'
--e x --bogus|unrecognized option '--bogus'
+-e x --bogus|unknown option '--bogus'
+-e x --variants a:50,a:50|experiment "x": variations: "a" twice
+-e x --variants a,b --ranges 0-0.6,0.5-1|experiment "x": ranges 1 and 2 overlap
+-e x --variants a,b,c --ranges 0-0.2,0.3-0.5,0.1-0.25|experiment "x": ranges 1 and 3 overlap
+-e x --seed|option '--seed' needs an argument
 --check|option --check: expected vector files
 EOF
 }
@@ -198,6 +202,8 @@ EOF
 {"key":"k","variations":[0,1],"weights":[0.7,0.6]}|experiment "k": weights sum to 1.3, not 1 (the SDK would use equal weights)
 {"key":"k","variations":[0,1],"force":1}|experiment "k": unknown field "force"
 {"key":"k","variations":[0,1],"ranges":[[0,0.5]]}|experiment "k": 1 ranges for 2 variations
+{"key":"k","variations":[0,1],"ranges":[[0,0.5],[0.4,1]]}|experiment "k": ranges 1 and 2 overlap
+{"key":"k","variations":[0,0]}|experiment "k": variations: "0" twice
 {"key":"k","variations":[0,1],"filters":[{"ranges":[[0,1]]}]}|experiment "k": filter 1: seed: expected a string
 []|expected an experiment object or a non-empty array of them
 EOF

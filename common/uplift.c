@@ -598,6 +598,56 @@ unit_moments(const struct up_arm *a, size_t k)
 	    has(a, metrics[k].den_sq) && has(a, metrics[k].cross);
 }
 
+/*
+ * Counts that contradict each other (clicks above impressions) make
+ * every proportion built on them meaningless, not only the one whose
+ * numerator is too big: cr divides by the same clicks.  1, with point
+ * estimates and the reason and no test, when proportion k shares a field
+ * with a proportion whose numerator exceeds its denominator in an arm.
+ */
+static int
+not_counts(struct up_metric *m, size_t k, const struct up_arm *ca,
+    const struct up_arm *ta, const struct up_opts *o)
+{
+	const struct up_arm *arm[2] = { ca, ta };
+	double cd, td;
+	size_t j, i;
+
+	for (j = 0; j < NMETRICS; j++) {
+		if (metrics[j].kind != K_PROPORTION || (j != k &&
+		    metrics[j].num != metrics[k].num &&
+		    metrics[j].num != metrics[k].den &&
+		    metrics[j].den != metrics[k].num &&
+		    metrics[j].den != metrics[k].den))
+			continue;
+		for (i = 0; i < 2; i++)
+			if (has(arm[i], metrics[j].num) &&
+			    has(arm[i], metrics[j].den) &&
+			    (arm[i]->v[metrics[j].num] >
+			    arm[i]->v[metrics[j].den] ||
+			    arm[i]->v[metrics[j].num] < 0))
+				goto bad;
+	}
+	return 0;
+bad:
+	cd = arm_get(ca, metrics[k].den);
+	td = arm_get(ta, metrics[k].den);
+	m->method = M_PROP;
+	compare(m, o, cd != 0 ? arm_get(ca, metrics[k].num) / cd : NAN,
+	    td != 0 ? arm_get(ta, metrics[k].num) / td : NAN, NAN, NAN, NULL);
+	if (j == k)
+		snprintf(m->notebuf, sizeof(m->notebuf), "%s > %s: not a "
+		    "proportion; no test", up_field_name[metrics[j].num],
+		    up_field_name[metrics[j].den]);
+	else
+		snprintf(m->notebuf, sizeof(m->notebuf), "%s > %s in "
+		    "variant %s: the counts contradict each other; no test",
+		    up_field_name[metrics[j].num],
+		    up_field_name[metrics[j].den], arm[i]->var);
+	m->note = m->notebuf;
+	return 1;
+}
+
 static void
 eval_metric(struct up_metric *m, size_t k, const struct up_arm *ca,
     const struct up_arm *ta, const struct up_opts *o)
@@ -609,6 +659,8 @@ eval_metric(struct up_metric *m, size_t k, const struct up_arm *ca,
 	int ra, rb;
 
 	m->metric = metrics[k].name;
+	if (metrics[k].kind == K_PROPORTION && not_counts(m, k, ca, ta, o))
+		return;
 	if (unit_moments(ca, k) && unit_moments(ta, k)) {
 		ra = ratio_units(ca, k, a, m->notebuf, sizeof(m->notebuf));
 		rb = ra > 0 ? ratio_units(ta, k, b, m->notebuf,

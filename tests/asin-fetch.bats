@@ -387,3 +387,27 @@ B0F7XPYCSJ ok" "$(jq -r '"\(.asin) \(.status)"' <<<"$output")"
 		[[ "$output" == *"-$f"* ]] || { echo "man page flag -$f not in --help"; return 1; }
 	done
 }
+
+@test "asin-fetch: no silent wrong result (issue 10): closed stdout, raw bytes, empty input, full disk" {
+	upstream
+	asins 2 >ids.txt
+	# A closed stdout must not make the archive's lock file fd 1.
+	run -1 --separate-stderr sh -c 'asin-fetch -b "$1" --archive ar --date 2026-05-10 ids.txt >&-' sh "$BASE"
+	assert_eq "asin-fetch: <stdout>: write error: Bad file descriptor" "$stderr"
+	[ ! -s ar/2026-05-10/keepa/.lock ]
+	# Input bytes in messages are escaped: no escape sequence reaches a terminal.
+	run -1 --separate-stderr sh -c "printf 'AB\\033[31mRED\\007\\n' | asin-fetch -b http://127.0.0.1:9"
+	assert_eq 'asin-fetch: <stdin>:1: invalid ASIN "AB\x1b[31mRED\x07": expected 10 characters A-Z or 0-9' "$stderr"
+	run -1 --separate-stderr sh -c "printf '\\357\\273\\277B000000001\\n' | asin-fetch -b http://127.0.0.1:9"
+	assert_eq 'asin-fetch: <stdin>:1: byte-order mark at the start of the line (save the file as UTF-8 without BOM)' "$stderr"
+	# Empty input: nothing to fetch, nothing sorted (UBSan: qsort(NULL, 0)).
+	run -0 --separate-stderr asin-fetch -b http://127.0.0.1:9 --stats st.json </dev/null
+	assert_eq "" "$output"
+	assert_eq '{"in":0,"out":0,"rejected":0,"merged":0,"dropped":0,"requested":0,"ok":0,"missing":0,"invalid":0,"failed":0,"batches":0,"requests":0,"retries":0,"archived":0,"unexpected":0}' "$(cat st.json)"
+	# A full disk after fetching: exit 1, the counts so far in --stats,
+	# and no libjq state lost on the way out (LeakSanitizer in make sanitize).
+	[ -w /dev/full ] || skip "no /dev/full"
+	run -1 --separate-stderr sh -c 'asin-fetch -b "$1" --stats st2.json ids.txt >/dev/full' sh "$BASE"
+	assert_eq "asin-fetch: <stdout>: write error: No space left on device" "$stderr"
+	assert_eq '{"in":2,"out":0,"rejected":0,"merged":0,"dropped":0}' "$(cat st2.json)"
+}

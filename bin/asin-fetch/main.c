@@ -216,7 +216,8 @@ read_input(char **paths, int npaths, const struct cli_common *co,
 	rec_field_free(fa);
 	rec_field_free(fm);
 	rec_free(rec);
-	qsort(w, n, sizeof *w, cmp_want);
+	if (n > 1)	/* qsort(NULL, 0) is undefined: empty input */
+		qsort(w, n, sizeof *w, cmp_want);
 	for (i = j = 0; i < n; i++) {
 		if (j > 0 && cmp_want(&w[j - 1], &w[i]) == 0) {
 			ac->merged++;

@@ -258,6 +258,33 @@ jq_all(jq_state *jq, jv input)
 	return out;
 }
 
+/*
+ * The profile of the run, set once by profile_load(): an exit on the way
+ * (a write error, a fatal reject) still tears its jq programs down, since
+ * libjq holds its stack by a pointer past the block and LeakSanitizer
+ * takes what it holds for a leak.
+ */
+static struct profile *run_prof;
+
+static void
+jq_close(struct profile *p)
+{
+	if (p->items)
+		jq_teardown(&p->items);
+	if (p->id)
+		jq_teardown(&p->id);
+	if (p->invalid)
+		jq_teardown(&p->invalid);
+}
+
+static void
+prof_at_exit(void)
+{
+	if (run_prof != NULL)
+		jq_close(run_prof);
+	run_prof = NULL;
+}
+
 struct profile *
 profile_load(const char *name, const char *base_url, struct secrets *sec)
 {
@@ -434,6 +461,9 @@ profile_load(const char *name, const char *base_url, struct secrets *sec)
 	p->hash = h;
 	jv_free(v);
 	free(path);
+	if (run_prof == NULL)
+		atexit(prof_at_exit);
+	run_prof = p;
 	return p;
 }
 
@@ -465,12 +495,9 @@ profile_free(struct profile *p)
 	free(p->invalid_src);
 	free(p->rate_header);
 	free(p->fatal);
-	if (p->items)
-		jq_teardown(&p->items);
-	if (p->id)
-		jq_teardown(&p->id);
-	if (p->invalid)
-		jq_teardown(&p->invalid);
+	jq_close(p);
+	if (run_prof == p)
+		run_prof = NULL;
 	jspan_free(p->span);
 	free(p);
 }

@@ -2,7 +2,9 @@
 # conventions.bats: every tool in build/bin against the shared rules of
 # CONVENTIONS.md: --help and --version, exit 2 on an unknown flag, a man
 # page that lints and names every flag of --help, a located error on a
-# malformed line, exit 1 when stdout is /dev/full.
+# malformed line, exit 1 when stdout is /dev/full, and the hostile input
+# of asin(7): a byte-order mark, a duplicate key, 1e999, a null group key,
+# a closed stdout, usage errors under ASIN_LOG=json, --stats on failure.
 
 load helper
 
@@ -232,5 +234,132 @@ Try 'asin-validate --help' for more information." "$stderr"
 			*) seen="$seen|$letter=$long|" ;;
 			esac
 		done < <("$t" --help | grep -oE -- '^ +-[a-zA-Z], --[a-z][a-z0-9-]*' | sed 's/^ *//')
+	done
+}
+
+# --- no silent wrong result (asin(7), issue 10) ---------------------
+
+# hostile_line TOOL KIND: good_line with one hostile change.
+hostile_line() {
+	local l
+	l=$(good_line "$1" | head -1)
+	case $2 in
+	bom) printf '\357\273\277%s\n' "$l" ;;
+	dup) printf '{"zz":1,"zz":2,%s\n' "${l#\{}" ;;
+	inf) case $1 in
+	     asin-uplift) sed 's/"impressions":1000/"impressions":1e999/' <<<"$l" ;;
+	     # a default feature: the fact row's price is not one
+	     asin-zscore) sed 's/"price":9.99/"rank_drops_30":1e999/' <<<"$l" ;;
+	     *) sed 's/"price":9.99/"price":1e999/' <<<"$l" ;;
+	     esac ;;
+	null) sed 's/"category":"Toys"/"category":null/' <<<"$l" ;;
+	esac
+}
+
+# The message a tool gives for 1e999 in the field hostile_line sets, or
+# "pass" for a tool that never reads that field as a number.
+inf_message() {
+	case $1 in
+	asin-split) echo pass ;;
+	asin-validate) echo '.price: number is out of range' ;;
+	asin-uplift) echo 'field "impressions": number 1e999 is out of range' ;;
+	asin-zscore) echo 'field "rank_drops_30": number 1e999 is out of range' ;;
+	*) echo 'field "price": number 1e999 is out of range' ;;
+	esac
+}
+
+# The reject of a null category for a tool that groups by it, or "pass".
+null_message() {
+	case $1 in
+	asin-zscore) echo 'key field "category" is null' ;;
+	*) echo pass ;;
+	esac
+}
+
+@test "every tool: a byte-order mark and a duplicate key are located errors; the flag takes the last" {
+	local t in="$BATS_TEST_TMPDIR/h.ndjson"
+	for t in $(tools); do
+		[ "$t" = asin-fetch ] && continue	# reads ASINs: asin-fetch.bats
+		{ hostile_line "$t" bom; good_line "$t"; } >"$in"
+		# shellcheck disable=SC2046
+		run --separate-stderr "$t" $(tool_args "$t") "$in"
+		[ "$status" -eq 1 ] || { echo "$t bom: exit $status"; return 1; }
+		assert_eq "$t: $in:1: byte-order mark at the start of the line (save the file as UTF-8 without BOM)" "$stderr" "$t bom" || return 1
+		{ good_line "$t"; hostile_line "$t" dup; } >"$in"
+		local n
+		n=$(wc -l <"$in")
+		# shellcheck disable=SC2046
+		run --separate-stderr "$t" $(tool_args "$t") "$in"
+		[ "$status" -eq 1 ] || { echo "$t dup: exit $status"; return 1; }
+		assert_eq "$t: $in:$n: duplicate key \"zz\" at column 9" "$stderr" "$t dup" || return 1
+		# shellcheck disable=SC2046
+		run --separate-stderr "$t" --allow-duplicate-keys $(tool_args "$t") "$in"
+		[ "$status" -eq 0 ] || { echo "$t --allow-duplicate-keys: exit $status: $stderr"; return 1; }
+	done
+}
+
+@test "every tool: 1e999 is never an infinity, and a null group key is a reject with its reason" {
+	local t want in="$BATS_TEST_TMPDIR/h.ndjson" kind
+	for t in $(tools); do
+		[ "$t" = asin-fetch ] && continue
+		for kind in inf null; do
+			want=$("${kind}_message" "$t")
+			{ good_line "$t"; hostile_line "$t" "$kind"; } >"$in"
+			# shellcheck disable=SC2046
+			run --separate-stderr "$t" $(tool_args "$t") "$in"
+			if [ "$want" = pass ]; then
+				[ "$status" -eq 0 ] || { echo "$t $kind: exit $status: $stderr"; return 1; }
+				continue
+			fi
+			[ "$status" -eq 1 ] || { echo "$t $kind: exit $status"; return 1; }
+			assert_eq "$t: $in:$(wc -l <"$in"): $want" "$stderr" "$t $kind" || return 1
+			# shellcheck disable=SC2046
+			run --separate-stderr "$t" $(tool_args "$t") --rejects "$BATS_TEST_TMPDIR/rej" "$in"
+			[ "$status" -eq 0 ] || { echo "$t $kind --rejects: exit $status"; return 1; }
+			assert_eq "$want" "$(jq -r .error "$BATS_TEST_TMPDIR/rej")" "$t $kind reject" || return 1
+		done
+	done
+}
+
+@test "every tool: a closed stdout is a write error, never records in another file" {
+	local t in="$BATS_TEST_TMPDIR/good.ndjson" rej="$BATS_TEST_TMPDIR/rej"
+	for t in $(tools); do
+		[ "$t" = asin-fetch ] && continue	# asin-fetch.bats, with --archive
+		good_line "$t" >"$in"
+		rm -f "$rej"
+		# shellcheck disable=SC2046
+		run --separate-stderr sh -c "$t $(tool_args "$t") --rejects '$rej' '$in' >&-"
+		[ "$status" -eq 1 ] || { echo "$t >&-: exit $status"; return 1; }
+		[[ "$stderr" == *"<stdout>: write error: Bad file descriptor"* ]] || { echo "$t: '$stderr'"; return 1; }
+		[ ! -s "$rej" ] || { echo "$t wrote records into the rejects file:"; cat "$rej"; return 1; }
+	done
+}
+
+@test "every tool: usage errors are one JSON object under ASIN_LOG=json" {
+	local t
+	for t in $(tools); do
+		ASIN_LOG=json run --separate-stderr "$t" --no-such-flag
+		[ "$status" -eq 2 ] || { echo "$t: exit $status"; return 1; }
+		run jq -c '[.level, .tool, .msg, .hint]' <<<"$stderr"
+		assert_eq "[\"error\",\"$t\",\"unknown option '--no-such-flag'\",\"Try '$t --help' for more information.\"]" "$output" "$t" || return 1
+		run --separate-stderr "$t" --no-such-flag
+		assert_eq "$t: unknown option '--no-such-flag'
+Try '$t --help' for more information." "$stderr" "$t" || return 1
+	done
+}
+
+@test "every tool: --stats is written when the run fails, and messages escape input bytes" {
+	local t in st="$BATS_TEST_TMPDIR/st"
+	in="$BATS_TEST_TMPDIR/$(printf 'in\033]0;x\007.ndjson')"
+	for t in $(tools); do
+		[ "$t" = asin-fetch ] && continue	# asin-fetch.bats
+		{ good_line "$t"; echo '{"bad"'; } >"$in"
+		rm -f "$st"
+		# shellcheck disable=SC2046
+		run --separate-stderr "$t" $(tool_args "$t") --stats "$st" "$in"
+		[ "$status" -eq 1 ] || { echo "$t: exit $status"; return 1; }
+		run jq -c '[.in, .rejected]' "$st"
+		assert_eq "[$(($(wc -l <"$in"))),1]" "$output" "$t stats" || return 1
+		[[ "$stderr" == "$t: $BATS_TEST_TMPDIR/in\\x1b]0;x\\x07.ndjson:"* ]] || { echo "$t: $stderr" | od -c | head; return 1; }
 	done
 }

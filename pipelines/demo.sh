@@ -14,7 +14,7 @@ say() { printf '\n== %s\n' "$*"; }
 
 say "1. a fake Keepa API on 127.0.0.1 (port chosen by the OS)"
 fake-upstream --port-file "$W/port" --now 1778371200 --log "$W/upstream.log" \
-    2>"$W/upstream.err" &
+    >/dev/null 2>"$W/upstream.err" &
 upstream=$!
 trap 'kill $upstream 2>/dev/null || :' EXIT INT TERM
 i=0

@@ -1087,14 +1087,42 @@ scan_dup_key(struct scan *s, const char *buf, size_t *off, const char **key,
 	s->ndk = 0;
 	if (s->names != NULL)
 		s->names->len = 0;
-	/* The top level from the index, then each nested container. */
-	for (i = 0; i < s->n; i++) {
-		m = &s->m[i];
-		dk_push(s, buf + m->key, m->key_len, m->key_esc, m->key - 1);
+	/*
+	 * The top level from the index, then each nested container.  The
+	 * common record (a few dozen plain names) takes the Bloom bits of
+	 * its names: only names whose bit was seen before are compared, so
+	 * a record without duplicates costs one pass.
+	 */
+	if (s->keys_ok && s->n <= 64) {
+		unsigned long long seen = 0;
+		unsigned b;
+		size_t j;
+
+		for (i = 0; i < s->n; i++) {
+			m = &s->m[i];
+			b = key_bit(buf + m->key, m->key_len);
+			if (seen >> b & 1)
+				for (j = 0; j < i; j++)
+					if (s->m[j].key_len == m->key_len &&
+					    memcmp(buf + s->m[j].key,
+					    buf + m->key, m->key_len) == 0) {
+						*off = m->key - 1;
+						*key = buf + m->key;
+						*keylen = m->key_len;
+						return 1;
+					}
+			seen |= 1ull << b;
+		}
+	} else {
+		for (i = 0; i < s->n; i++) {
+			m = &s->m[i];
+			dk_push(s, buf + m->key, m->key_len, m->key_esc,
+			    m->key - 1);
+		}
+		if (dk_check(&w, 0))
+			goto found;
+		s->ndk = 0;
 	}
-	if (dk_check(&w, 0))
-		goto found;
-	s->ndk = 0;
 	for (i = 0; i < s->n; i++) {
 		m = &s->m[i];
 		if (m->kind != SCAN_OBJECT && m->kind != SCAN_ARRAY)

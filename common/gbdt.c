@@ -68,21 +68,23 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* A float32 boundary t with lo < t <= hi, or NAN when float32 cannot
- * tell lo and hi apart. */
+/* A float32 boundary t with float(lo) < t <= float(hi), or NAN when
+ * float32 cannot tell lo and hi apart: values are compared as float32,
+ * as XGBoost compares them. */
 static double
 boundary(double lo, double hi)
 {
-	float t = (float)(lo + (hi - lo) / 2);
+	float fl = (float)lo, fh = (float)hi, t;
 
-	if (!isfinite(t))
-		t = (float)hi;
-	while ((double)t <= lo)
-		t = nextafterf(t, INFINITY);
-	while ((double)t > hi)
-		t = nextafterf(t, -INFINITY);
-	if ((double)t <= lo || !isfinite(t))
+	if (!(fl < fh))
 		return NAN;
+	t = (float)(lo + (hi - lo) / 2);
+	if (!isfinite(t))
+		t = fh;
+	while (t <= fl)
+		t = nextafterf(t, INFINITY);
+	while (t > fh)
+		t = nextafterf(t, -INFINITY);
 	return t;
 }
 
@@ -165,12 +167,13 @@ gbdt_bin_of(const struct gbdt_binning *bn, size_t f, double v)
 {
 	const double *t = bn->thr[f];
 	size_t lo = 0, hi = bn->nthr[f], mid;
+	double fv = (float)v;
 
 	if (isnan(v))
 		return (int)bn->nthr[f] + 1;
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
-		if (t[mid] <= v)
+		if (t[mid] <= fv)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -586,7 +589,8 @@ gbdt_tree_predict(const struct gbdt_tree *t, const double *x)
 		if (isnan(v))
 			i = nd[i].dleft ? nd[i].left : nd[i].right;
 		else
-			i = v < nd[i].thr ? nd[i].left : nd[i].right;
+			i = (double)(float)v < nd[i].thr ? nd[i].left :
+			    nd[i].right;
 	}
 	return nd[i].value;
 }

@@ -6,8 +6,9 @@
  * is the caller's: it hands in per-row gradients and hessians.
  *
  * Thresholds and leaf values are float32 numbers held in doubles, and a
- * value goes left when it is below the threshold, so a tree means the
- * same in XGBoost's float32 "x < split_condition" as here.
+ * value, rounded to float32, goes left when it is below the threshold:
+ * a tree means the same here as in XGBoost's float32
+ * "x < split_condition".
  */
 #ifndef GBDT_H
 #define GBDT_H

@@ -158,6 +158,22 @@ span_update(struct dataset *d, const char *s, size_t n)
 	}
 }
 
+const char *
+feature_error(struct record *rec, struct rec_field *f, enum rec_status st,
+    char *msg, size_t mn)
+{
+	if (st == REC_OK)
+		snprintf(msg, mn, "field \"%s\": not a finite number",
+		    rec_field_name(f));
+	else if (st == REC_ABSENT)
+		snprintf(msg, mn, "field \"%s\": missing (null marks a "
+		    "missing value; see --absent-as-missing)",
+		    rec_field_name(f));
+	else
+		snprintf(msg, mn, "%s", rec_errmsg(rec, f, REC_NUMBER));
+	return msg;
+}
+
 /* One NDJSON row: 1 kept, 0 rejected (the message in msg). */
 static int
 read_json_row(struct loader *L, struct record *rec,
@@ -180,28 +196,32 @@ read_json_row(struct loader *L, struct record *rec,
 			snprintf(msg, mn, "%s", rec_errmsg(rec, lf, REC_NUMBER));
 			return 0;
 		}
+		if (!isfinite(v)) {
+			feature_error(rec, lf, REC_OK, msg, mn);
+			return 0;
+		}
 		if (!check_label(sp, v, &d->label[d->n], msg, mn))
 			return 0;
 	}
 	for (i = 0; i < 2; i++) {
 		if (cf[i] == NULL)
 			continue;
-		if (rec_num(rec, cf[i], &d->col[i][d->n]) != REC_OK) {
-			snprintf(msg, mn, "%s", rec_errmsg(rec, cf[i],
-			    REC_NUMBER));
+		st = rec_num(rec, cf[i], &d->col[i][d->n]);
+		if (st != REC_OK || !isfinite(d->col[i][d->n])) {
+			feature_error(rec, cf[i], st, msg, mn);
 			return 0;
 		}
 	}
 	for (i = 0; i < d->nf; i++) {
 		st = rec_num(rec, ff[i], &x[i]);
-		if (st == REC_OK)
+		if (st == REC_OK && isfinite(x[i]))
 			continue;
 		if (st == REC_ISNULL || (st == REC_ABSENT &&
 		    sp->absent_missing)) {
 			x[i] = NAN;
 			continue;
 		}
-		snprintf(msg, mn, "%s", rec_errmsg(rec, ff[i], REC_NUMBER));
+		feature_error(rec, ff[i], st, msg, mn);
 		return 0;
 	}
 	L->key.len = 0;

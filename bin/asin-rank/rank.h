@@ -87,6 +87,10 @@ struct loadspec {
 struct dataset *ds_load(const struct loadspec *, char **paths, int npaths,
     struct acct *);
 void ds_free(struct dataset *);
+/* The message (into msg, returned) for a feature or column that is not
+ * a finite number: st is what rec_num() said (REC_OK: it was not finite). */
+const char *feature_error(struct record *, struct rec_field *,
+    enum rec_status st, char *msg, size_t mn);
 /* The rows of groups[0..ng) of d as a new data set (a copy). */
 struct dataset *ds_subset(const struct dataset *, const size_t *groups,
     size_t ng);

@@ -24,20 +24,20 @@ struct sctx {
  * the model's signature. */
 static int
 features_of(struct record *rec, struct rec_field **ff, size_t nf,
-    int absent_missing, double *x, const char **msg)
+    int absent_missing, double *x, const char **msg, char *buf, size_t bufn)
 {
 	size_t i;
 	enum rec_status st;
 
 	for (i = 0; i < nf; i++) {
 		st = rec_num(rec, ff[i], &x[i]);
-		if (st == REC_OK)
+		if (st == REC_OK && isfinite(x[i]))
 			continue;
 		if (st == REC_ISNULL || (st == REC_ABSENT && absent_missing)) {
 			x[i] = NAN;
 			continue;
 		}
-		*msg = rec_errmsg(rec, ff[i], REC_NUMBER);
+		*msg = feature_error(rec, ff[i], st, buf, bufn);
 		return 0;
 	}
 	return 1;
@@ -166,6 +166,7 @@ cmd_score(struct ropts *o, char **files, int nfiles)
 	size_t nf, ng = 0, i;
 	double *x;
 	const char *err;
+	char emsg[512];
 
 	if (o->model == NULL)
 		usage_error("score needs --model FILE");
@@ -208,7 +209,8 @@ cmd_score(struct ropts *o, char **files, int nfiles)
 			continue;
 		}
 		if (!rec_parse(rec, &ln, &err) ||
-		    !features_of(rec, ff, nf, o->absent_missing, x, &err)) {
+		    !features_of(rec, ff, nf, o->absent_missing, x, &err,
+		    emsg, sizeof(emsg))) {
 			acct_reject(&ac, ln.source, ln.lineno, ln.buf, ln.len,
 			    err);
 			continue;

@@ -33,6 +33,8 @@ struct lambdarank {
 	double *disc;		/* discounts, grown to the largest query */
 	size_t *order;
 	double *ls, *hs;	/* per-rank lambdas and hessians */
+	double *ss, *gs;	/* per-rank scores and gains */
+	int *ll;		/* per-rank labels */
 	size_t maxn;
 };
 
@@ -73,6 +75,9 @@ lambdarank_new(enum lr_objective obj, const int *label, const size_t *bounds,
 	lr->order = xmalloc(maxn * sizeof(size_t));
 	lr->ls = xmalloc(maxn * sizeof(double));
 	lr->hs = xmalloc(maxn * sizeof(double));
+	lr->ss = xmalloc(maxn * sizeof(double));
+	lr->gs = xmalloc(maxn * sizeof(double));
+	lr->ll = xmalloc(maxn * sizeof(int));
 	lr->inv_max_dcg = xcalloc(nq ? nq : 1, sizeof(double));
 	tmp = xmalloc(maxn * sizeof(int));
 	for (q = 0; q < nq; q++) {
@@ -110,6 +115,9 @@ lambdarank_free(struct lambdarank *lr)
 	free(lr->order);
 	free(lr->ls);
 	free(lr->hs);
+	free(lr->ss);
+	free(lr->gs);
+	free(lr->ll);
 	free(lr);
 }
 
@@ -141,47 +149,55 @@ one_query(struct lambdarank *lr, size_t q, const double *s, double *g,
 {
 	size_t a = lr->bounds[q], n = lr->bounds[q + 1] - a;
 	const int *lab = lr->label + a;
-	const double *sq = s + a;
+	const double *sq = s + a, *disc = lr->disc;
 	size_t *ord = lr->order, i, j, top;
 	double *ls = lr->ls, *hs = lr->hs, inv = lr->inv_max_dcg[q];
+	double *ss = lr->ss, *gs = lr->gs;
+	int *ll = lr->ll;
 	double best, worst, sum = 0, sigma = lr->sigma, f;
 	int lpair = lr->obj == LR_LAMBDARANK;
+	int norm = lpair && lr->norm;
 
 	for (i = 0; i < n; i++)
 		g[a + i] = h[a + i] = 0;
 	if (n < 2 || (lpair && inv == 0))
 		return;
 	ltr_order(sq, n, ord);
-	for (i = 0; i < n; i++)
+	/* the query in rank order, so the pair loop reads memory in order */
+	for (i = 0; i < n; i++) {
 		ls[i] = hs[i] = 0;
-	best = sq[ord[0]];
-	worst = sq[ord[n - 1]];
+		ss[i] = sq[ord[i]];
+		ll[i] = lab[ord[i]];
+		gs[i] = lr->gain[ll[i]];
+	}
+	best = ss[0];
+	worst = ss[n - 1];
+	/* no division by |delta s| when every score is equal */
+	norm = norm && best != worst;
 	top = n - 1;
 	if (lpair && (size_t)lr->trunc < top)
 		top = (size_t)lr->trunc;
 	for (i = 0; i < top; i++) {
-		int li = lab[ord[i]];
+		int li = ll[i];
 
 		for (j = i + 1; j < n; j++) {
-			int lj = lab[ord[j]];
 			size_t hi, lo;
 			double ds, w, p, pl, ph;
 
-			if (li == lj)
+			if (li == ll[j])
 				continue;
-			if (li > lj) {
+			if (li > ll[j]) {
 				hi = i;
 				lo = j;
 			} else {
 				hi = j;
 				lo = i;
 			}
-			ds = sq[ord[hi]] - sq[ord[lo]];
+			ds = ss[hi] - ss[lo];
 			if (lpair) {
-				w = (lr->gain[lab[ord[hi]]] -
-				    lr->gain[lab[ord[lo]]]) *
-				    fabs(lr->disc[hi] - lr->disc[lo]) * inv;
-				if (lr->norm && best != worst)
+				w = (gs[hi] - gs[lo]) * (disc[i] - disc[j]) *
+				    inv;
+				if (norm)
 					w /= 0.01 + fabs(ds);
 			} else
 				w = 1;

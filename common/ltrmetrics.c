@@ -79,14 +79,11 @@ cmp_gain_desc(const void *a, const void *b)
 }
 
 double
-ltr_ndcg(const int *lab, const double *score, const size_t *order,
-    size_t n, size_t k, const double *gain, int tie_avg, int *empty)
+ltr_idcg(const int *lab, size_t n, size_t k, const double *gain)
 {
-	double idcg = 0, dcg = 0, stackg[64], *g, block;
-	size_t i, j, r, hi;
+	double idcg = 0, stackg[64], *g;
+	size_t i, r;
 
-	if (empty != NULL)
-		*empty = 0;
 	if (k > n)
 		k = n;
 	g = n <= 64 ? stackg : xmalloc(n * sizeof(*g));
@@ -97,16 +94,42 @@ ltr_ndcg(const int *lab, const double *score, const size_t *order,
 		idcg += g[r] * ltr_discount(r);
 	if (g != stackg)
 		free(g);
+	return idcg;
+}
+
+double
+ltr_dcg(const int *lab, const size_t *order, size_t n, size_t k,
+    const double *gain)
+{
+	double dcg = 0;
+	size_t r;
+
+	if (k > n)
+		k = n;
+	for (r = 0; r < k; r++)
+		dcg += gain[lab[order[r]]] * ltr_discount(r);
+	return dcg;
+}
+
+double
+ltr_ndcg(const int *lab, const double *score, const size_t *order,
+    size_t n, size_t k, const double *gain, int tie_avg, int *empty)
+{
+	double idcg, dcg = 0, block;
+	size_t i, j, r, hi;
+
+	if (empty != NULL)
+		*empty = 0;
+	if (k > n)
+		k = n;
+	idcg = ltr_idcg(lab, n, k, gain);
 	if (!(idcg > 0)) {
 		if (empty != NULL)
 			*empty = 1;
 		return LTR_EMPTY_VALUE;
 	}
-	if (!tie_avg) {
-		for (r = 0; r < k; r++)
-			dcg += gain[lab[order[r]]] * ltr_discount(r);
-		return dcg / idcg;
-	}
+	if (!tie_avg)
+		return ltr_dcg(lab, order, n, k, gain) / idcg;
 	for (i = 0; i < k; i = j + 1) {
 		double sg = 0, sd = 0;
 

@@ -35,6 +35,13 @@ double ltr_discount(size_t r);
 double ltr_ndcg(const int *lab, const double *score, const size_t *order,
     size_t n, size_t k, const double *gain, int tie_avg, int *empty);
 
+/* The ideal DCG@k of a query, and the DCG@k of an order: ltr_ndcg()
+ * without tie averaging is dcg / idcg (or LTR_EMPTY_VALUE when idcg is
+ * 0), for callers that score the same query many times. */
+double ltr_idcg(const int *lab, size_t n, size_t k, const double *gain);
+double ltr_dcg(const int *lab, const size_t *order, size_t n, size_t k,
+    const double *gain);
+
 /* The two MAP conventions, named after the library that uses each. */
 enum ltr_map_style {
 	LTR_MAP_LIGHTGBM,	/* divide by min(npos, k) */

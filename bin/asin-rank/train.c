@@ -183,10 +183,11 @@ parse_metric(const char *s, int *is_map, size_t *k)
 	*k = (size_t)v;
 }
 
-/* Mean of ndcg@k or map@k over the queries of d at scores s. */
+/* Mean of ndcg@k or map@k over the queries of d at scores s; idcg[]
+ * holds each query's ideal DCG@k (computed once). */
 static double
 mean_metric(const struct dataset *d, const double *s, const double *gain,
-    int is_map, size_t k, size_t *ord)
+    int is_map, size_t k, size_t *ord, const double *idcg)
 {
 	size_t q;
 	double sum = 0;
@@ -197,11 +198,26 @@ mean_metric(const struct dataset *d, const double *s, const double *gain,
 		size_t a = d->bounds[q], n = d->bounds[q + 1] - a;
 
 		ltr_order(s + a, n, ord);
-		sum += is_map ? ltr_ap(d->label + a, ord, n, k, 1,
-		    LTR_MAP_LIGHTGBM, NULL) : ltr_ndcg(d->label + a, s + a,
-		    ord, n, k, gain, 0, NULL);
+		if (is_map)
+			sum += ltr_ap(d->label + a, ord, n, k, 1,
+			    LTR_MAP_LIGHTGBM, NULL);
+		else
+			sum += idcg[q] > 0 ? ltr_dcg(d->label + a, ord, n, k,
+			    gain) / idcg[q] : LTR_EMPTY_VALUE;
 	}
 	return sum / (double)d->nq;
+}
+
+static double *
+idcgs(const struct dataset *d, const double *gain, size_t k)
+{
+	double *v = xmalloc((d->nq + 1) * sizeof(double));
+	size_t q;
+
+	for (q = 0; q < d->nq; q++)
+		v[q] = ltr_idcg(d->label + d->bounds[q], d->bounds[q + 1] -
+		    d->bounds[q], k, gain);
+	return v;
 }
 
 static void
@@ -380,6 +396,7 @@ cmd_train(struct ropts *o, char **files, int nfiles)
 	char **group = NULL, **feat, *sversion = NULL;
 	size_t ng = 0, nf, ngain, i, t, q, k, ntrees = 0, best_it = 0;
 	double *gain, *s, *sv = NULL, *g, *h, best = -INFINITY;
+	double *idtr, *idva;
 	struct gbdt_binning *bn;
 	struct gbdt_data *gd;
 	struct gbdt_learner *gl;
@@ -490,6 +507,8 @@ cmd_train(struct ropts *o, char **files, int nfiles)
 	curve = xcalloc((size_t)o->trees, sizeof(*curve));
 	if (va != NULL)
 		sv = xcalloc(va->n, sizeof(double));
+	idtr = idcgs(tr, gain, k);
+	idva = va != NULL ? idcgs(va, gain, k) : NULL;
 	rng = o->seed;
 	pg = progress_new("trees", o->trees);
 	for (t = 0; t < (size_t)o->trees; t++) {
@@ -527,14 +546,15 @@ cmd_train(struct ropts *o, char **files, int nfiles)
 		gbdt_grow(gl, g, h, rows, nrows, featok, &trees[t]);
 		ntrees = t + 1;
 		gbdt_tree_apply(&trees[t], gd, s);
-		curve[t].train = mean_metric(tr, s, gain, is_map, k, ord);
+		curve[t].train = mean_metric(tr, s, gain, is_map, k, ord,
+		    idtr);
 		curve[t].valid = NAN;
 		if (va != NULL) {
 			for (i = 0; i < va->n; i++)
 				sv[i] += gbdt_tree_predict(&trees[t],
 				    va->x + i * nf);
 			curve[t].valid = mean_metric(va, sv, gain, is_map, k,
-			    ord);
+			    ord, idva);
 			if (curve[t].valid > best) {
 				best = curve[t].valid;
 				best_it = t + 1;
@@ -697,6 +717,8 @@ cmd_train(struct ropts *o, char **files, int nfiles)
 	free(imp);
 	free(s);
 	free(sv);
+	free(idtr);
+	free(idva);
 	free(g);
 	free(h);
 	free(rows);

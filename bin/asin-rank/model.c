@@ -122,6 +122,37 @@ load_tree(const char *path, jv t, size_t ti, size_t nf, struct gbdt_tree *out)
 		jv_free(a[k]);
 }
 
+/* The trees as one array of struct pnode, for model_predict(). */
+static void
+pack(struct model *m)
+{
+	size_t t, i, n = 0, base;
+
+	for (t = 0; t < m->ntrees; t++)
+		n += m->tree[t].n;
+	m->pn = xcalloc(n + 1, sizeof(*m->pn));
+	m->proot = xcalloc(m->ntrees + 1, sizeof(size_t));
+	m->xf = xcalloc(m->nf + 1, sizeof(float));
+	for (t = 0, base = 0; t < m->ntrees; t++) {
+		m->proot[t] = base;
+		for (i = 0; i < m->tree[t].n; i++) {
+			const struct gbdt_node *nd = &m->tree[t].node[i];
+			struct pnode *p = &m->pn[base + i];
+
+			if (nd->feat < 0) {
+				p->feat = -1;
+				p->v = (float)nd->value;
+				continue;
+			}
+			p->feat = nd->feat | (nd->dleft ? PNODE_DLEFT : 0);
+			p->v = (float)nd->thr;
+			p->kid[0] = nd->left;
+			p->kid[1] = nd->right;
+		}
+		base += m->tree[t].n;
+	}
+}
+
 struct model *
 model_load(const char *path)
 {
@@ -203,6 +234,7 @@ model_load(const char *path)
 	}
 	jv_free(trees);
 	jv_free(root);
+	pack(m);
 	return m;
 }
 
@@ -216,6 +248,9 @@ model_free(struct model *m)
 	for (i = 0; i < m->ntrees; i++)
 		free(m->tree[i].node);
 	free(m->tree);
+	free(m->pn);
+	free(m->proot);
+	free(m->xf);
 	strv_free(m->feat);
 	strv_free(m->group);
 	free(m->label);
@@ -224,14 +259,34 @@ model_free(struct model *m)
 	free(m);
 }
 
+/*
+ * The same walk as gbdt_tree_predict(), on the packed nodes: a value
+ * rounded to float32 goes left when below the float32 threshold, a
+ * missing one to its default side; leaves add up in double.
+ */
 double
-model_predict(const struct model *m, const double *x)
+model_predict(struct model *m, const double *x)
 {
 	double s = m->base_score;
-	size_t t;
+	size_t t, i;
+	float *xf = m->xf;
 
-	for (t = 0; t < m->ntrees; t++)
-		s += gbdt_tree_predict(&m->tree[t], x);
+	for (i = 0; i < m->nf; i++)
+		xf[i] = (float)x[i];
+	for (t = 0; t < m->ntrees; t++) {
+		const struct pnode *p = m->pn + m->proot[t];
+		int32_t n = 0;
+
+		while (p[n].feat >= 0) {
+			float v = xf[p[n].feat & PNODE_FEAT];
+
+			if (isnan(v))
+				n = p[n].kid[(p[n].feat & PNODE_DLEFT) ? 0 : 1];
+			else
+				n = p[n].kid[!(v < p[n].v)];
+		}
+		s += (double)p[n].v;
+	}
 	return s;
 }
 

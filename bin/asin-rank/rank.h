@@ -96,6 +96,18 @@ struct dataset *ds_subset(const struct dataset *, const size_t *groups,
     size_t ng);
 
 /* model.c: the model file */
+
+/* A tree node packed for prediction: 16 bytes, so a tree sits in few
+ * cache lines.  feat < 0: a leaf whose value is v; else the feature in
+ * the low 30 bits, bit 30 set when missing values go left. */
+struct pnode {
+	int32_t feat;
+	float v;		/* threshold, or the leaf value */
+	int32_t kid[2];		/* left, right */
+};
+#define PNODE_DLEFT 0x40000000
+#define PNODE_FEAT 0x3fffffff
+
 struct model {
 	enum lr_objective objective;
 	char **feat;
@@ -108,6 +120,9 @@ struct model {
 	double base_score;
 	struct gbdt_tree *tree;
 	size_t ntrees;
+	struct pnode *pn;	/* every tree's nodes, packed */
+	size_t *proot;		/* tree t starts at pn[proot[t]] */
+	float *xf;		/* scratch: the row as float32 */
 	double *gain;		/* the label gains */
 	size_t ngain;
 	char *gain_name;
@@ -115,8 +130,8 @@ struct model {
 /* Read and check a model file; dies with a located message. */
 struct model *model_load(const char *path);
 void model_free(struct model *);
-/* The model's score of feature vector x. */
-double model_predict(const struct model *, const double *x);
+/* The model's score of feature vector x (NaN: missing). */
+double model_predict(struct model *, const double *x);
 /* The XGBoost 1.7 JSON model of m into b. */
 void model_xgboost(const struct model *, struct buf *b);
 

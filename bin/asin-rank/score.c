@@ -14,7 +14,7 @@
 #include "rank.h"
 
 struct sctx {
-	const struct model *m;
+	struct model *m;
 	struct out *o;
 	struct record *rec;
 	struct acct *ac;
@@ -90,7 +90,7 @@ emit_group(void *ctx, struct group **gs, size_t ng)
 }
 
 static int
-score_libsvm(struct ropts *o, const struct model *m, char **files,
+score_libsvm(struct ropts *o, struct model *m, char **files,
     int nfiles, struct acct *ac, struct out *out)
 {
 	struct nd_reader *rd = nd_open(files, nfiles, o->co.max_line);

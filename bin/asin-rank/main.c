@@ -280,7 +280,7 @@ check_applies(const struct ropts *o)
 		    "lr leaves max-depth min-leaf min-hess l2 bins "
 		    "feature-fraction bagging-fraction seed truncation sigma "
 		    "label-gain valid valid-frac early-stop early-stop-metric "
-		    "runs no-runs k " },
+		    "runs no-runs " },
 		{ "score", " model group key libsvm absent-as-missing query " },
 		{ "eval", " label group key score baseline-score-column k ties "
 		    "rel-min output-dir label-gain runs no-runs " },

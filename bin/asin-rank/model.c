@@ -122,6 +122,18 @@ load_tree(const char *path, jv t, size_t ti, size_t nf, struct gbdt_tree *out)
 		jv_free(a[k]);
 }
 
+static int
+depth_of(const struct gbdt_tree *t, int n)
+{
+	int l, r;
+
+	if (t->node[n].feat < 0)
+		return 0;
+	l = depth_of(t, t->node[n].left);
+	r = depth_of(t, t->node[n].right);
+	return 1 + (l > r ? l : r);
+}
+
 /* The trees as one array of struct pnode, for model_predict(). */
 static void
 pack(struct model *m)
@@ -132,16 +144,20 @@ pack(struct model *m)
 		n += m->tree[t].n;
 	m->pn = xcalloc(n + 1, sizeof(*m->pn));
 	m->proot = xcalloc(m->ntrees + 1, sizeof(size_t));
+	m->pdepth = xcalloc(m->ntrees + 1, sizeof(int));
 	m->xf = xcalloc(m->nf + 1, sizeof(float));
 	for (t = 0, base = 0; t < m->ntrees; t++) {
 		m->proot[t] = base;
+		m->pdepth[t] = depth_of(&m->tree[t], 0);
 		for (i = 0; i < m->tree[t].n; i++) {
 			const struct gbdt_node *nd = &m->tree[t].node[i];
 			struct pnode *p = &m->pn[base + i];
 
 			if (nd->feat < 0) {
-				p->feat = -1;
+				/* the slot xf[nf] is always 0 */
+				p->feat = (int32_t)m->nf;
 				p->v = (float)nd->value;
+				p->kid[0] = p->kid[1] = (int32_t)i;
 				continue;
 			}
 			p->feat = nd->feat | (nd->dleft ? PNODE_DLEFT : 0);
@@ -250,6 +266,7 @@ model_free(struct model *m)
 	free(m->tree);
 	free(m->pn);
 	free(m->proot);
+	free(m->pdepth);
 	free(m->xf);
 	strv_free(m->feat);
 	strv_free(m->group);
@@ -259,33 +276,54 @@ model_free(struct model *m)
 	free(m);
 }
 
+/* One step down from node n; a leaf stays where it is. */
+static inline int32_t
+step(const struct pnode *p, int32_t n, const float *xf)
+{
+	float v = xf[p[n].feat & PNODE_FEAT];
+	int go = isnan(v) ? !(p[n].feat & PNODE_DLEFT) : !(v < p[n].v);
+
+	return p[n].kid[go];
+}
+
+#define PBLOCK 8
+
 /*
  * The same walk as gbdt_tree_predict(), on the packed nodes: a value
  * rounded to float32 goes left when below the float32 threshold, a
- * missing one to its default side; leaves add up in double.
+ * missing one to its default side.  PBLOCK trees walk side by side for
+ * as many steps as the deepest of them needs, so their (hard to predict)
+ * branches overlap instead of following one another; the leaves are then
+ * added in tree order, in double, so the sum is the same bits as one
+ * tree after another.
  */
 double
 model_predict(struct model *m, const double *x)
 {
 	double s = m->base_score;
-	size_t t, i;
+	size_t t, i, k, nb;
 	float *xf = m->xf;
+	int32_t n[PBLOCK];
+	const struct pnode *p[PBLOCK];
+	int d, depth;
 
 	for (i = 0; i < m->nf; i++)
 		xf[i] = (float)x[i];
-	for (t = 0; t < m->ntrees; t++) {
-		const struct pnode *p = m->pn + m->proot[t];
-		int32_t n = 0;
-
-		while (p[n].feat >= 0) {
-			float v = xf[p[n].feat & PNODE_FEAT];
-
-			if (isnan(v))
-				n = p[n].kid[(p[n].feat & PNODE_DLEFT) ? 0 : 1];
-			else
-				n = p[n].kid[!(v < p[n].v)];
+	xf[m->nf] = 0;
+	for (t = 0; t < m->ntrees; t += nb) {
+		nb = m->ntrees - t < PBLOCK ? m->ntrees - t : PBLOCK;
+		depth = 0;
+		for (k = 0; k < nb; k++) {
+			p[k] = m->pn + m->proot[t + k];
+			n[k] = 0;
+			if (m->pdepth[t + k] > depth)
+				depth = m->pdepth[t + k];
 		}
-		s += (double)p[n].v;
+		for (d = 0; d < depth; d++)
+			for (k = 0; k < nb; k++)
+				n[k] = step(p[k], n[k], xf);
+		for (k = 0; k < nb; k++)
+			s += (double)p[k][n[k]].v;
 	}
 	return s;
 }

@@ -98,8 +98,10 @@ struct dataset *ds_subset(const struct dataset *, const size_t *groups,
 /* model.c: the model file */
 
 /* A tree node packed for prediction: 16 bytes, so a tree sits in few
- * cache lines.  feat < 0: a leaf whose value is v; else the feature in
- * the low 30 bits, bit 30 set when missing values go left. */
+ * cache lines.  The feature is in the low 30 bits, bit 30 set when
+ * missing values go left.  A leaf holds its value in v and points to
+ * itself through both kids (its feature is a constant 0 slot), so a walk
+ * can take a fixed number of steps without testing for leaves. */
 struct pnode {
 	int32_t feat;
 	float v;		/* threshold, or the leaf value */
@@ -122,6 +124,7 @@ struct model {
 	size_t ntrees;
 	struct pnode *pn;	/* every tree's nodes, packed */
 	size_t *proot;		/* tree t starts at pn[proot[t]] */
+	int *pdepth;		/* the depth of tree t */
 	float *xf;		/* scratch: the row as float32 */
 	double *gain;		/* the label gains */
 	size_t ngain;

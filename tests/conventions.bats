@@ -22,6 +22,7 @@ tool_args() {
 	asin-split) echo "--experiment e1 --variants control:50,treatment:50" ;;
 	asin-uplift) echo "" ;;
 	asin-fetch) echo "--replay $BATS_TEST_TMPDIR/empty-archive" ;;
+	asin-rank) echo "score --model $FIXTURES/asin-rank/model.json" ;;
 	*) echo "" ;;
 	esac
 }

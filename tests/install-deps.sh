@@ -3,7 +3,8 @@
 # that are missing; a no-op (no apt-get at all) when everything is there.
 pkgs="gcc make pkg-config libjq-dev jq libcurl4-openssl-dev libsqlite3-dev
 sqlite3 bats bats-assert bats-support mandoc python3 ca-certificates
-python3-scipy python3-statsmodels curl bsdextrautils"
+python3-scipy python3-statsmodels curl bsdextrautils
+python3-sklearn python3-xgboost"
 missing=
 for p in $pkgs; do
 	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)

@@ -1,0 +1,596 @@
+/*
+ * gbdt.c - binning and the leaf-wise histogram tree learner (LightGBM's
+ * design as reference/ranking.md 1.6 describes it): per-leaf histograms
+ * of (sum g, sum h, count), the smaller child's built from its rows and
+ * the larger one's as parent minus smaller, the leaf with the largest
+ * gain split next.  Ties between equal gains go to the lower feature,
+ * bin and leaf number, so a run is a function of its inputs alone.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "asin.h"
+#include "gbdt.h"
+
+struct hbin {
+	double g, h;
+	long long c;
+};
+
+struct split {
+	double gain;		/* -1: none */
+	int feat, bin, dleft;
+	double lg, lh;
+	long long lc;
+};
+
+struct leaf {
+	size_t begin, end;	/* in the learner's row list */
+	double g, h;
+	long long c;
+	int depth;
+	int node;		/* its node in the tree */
+	struct hbin *hist;
+	struct split best;
+};
+
+struct gbdt_learner {
+	const struct gbdt_data *d;
+	struct gbdt_params p;
+	size_t *off;		/* of each feature's histogram */
+	int *nb;		/* value bins of each feature (missing: nb) */
+	size_t nhist;		/* entries of one histogram */
+	struct hbin *pool;	/* p.leaves histograms */
+	struct hbin **free_hist;
+	size_t nfree;
+	size_t *idx, *tmp;
+	size_t cap;
+	int *feats;		/* the features tried in this tree */
+	size_t nfeats;
+};
+
+uint64_t
+gbdt_rand(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A float32 boundary t with float(lo) < t <= float(hi), or NAN when
+ * float32 cannot tell lo and hi apart: values are compared as float32,
+ * as XGBoost compares them. */
+static double
+boundary(double lo, double hi)
+{
+	float fl = (float)lo, fh = (float)hi, t;
+
+	if (!(fl < fh))
+		return NAN;
+	t = (float)(lo + (hi - lo) / 2);
+	if (!isfinite(t))
+		t = fh;
+	while (t <= fl)
+		t = nextafterf(t, INFINITY);
+	while (t > fh)
+		t = nextafterf(t, -INFINITY);
+	return t;
+}
+
+struct gbdt_binning *
+gbdt_binning_new(const double *x, size_t n, size_t nf, int maxbins,
+    int min_data_in_bin, size_t sample)
+{
+	struct gbdt_binning *bn = xcalloc(1, sizeof(*bn));
+	size_t step = n > sample && sample > 0 ? (n + sample - 1) / sample : 1;
+	size_t f, r, m, i, nd, k;
+	double *v = xmalloc((n / step + 1) * sizeof(double));
+	double *dv, *thr, target, cur;
+	long long *cnt;
+
+	bn->nf = nf;
+	bn->nthr = xcalloc(nf ? nf : 1, sizeof(size_t));
+	bn->thr = xcalloc(nf ? nf : 1, sizeof(double *));
+	dv = xmalloc((n / step + 1) * sizeof(double));
+	cnt = xmalloc((n / step + 1) * sizeof(long long));
+	for (f = 0; f < nf; f++) {
+		m = 0;
+		for (r = 0; r < n; r += step)
+			if (!isnan(x[r * nf + f]))
+				v[m++] = x[r * nf + f];
+		qsort(v, m, sizeof(double), cmp_double);
+		nd = 0;
+		for (i = 0; i < m; i++) {
+			if (nd > 0 && dv[nd - 1] == v[i])
+				cnt[nd - 1]++;
+			else {
+				dv[nd] = v[i];
+				cnt[nd++] = 1;
+			}
+		}
+		thr = xmalloc((size_t)maxbins * sizeof(double));
+		k = 0;
+		target = nd <= (size_t)maxbins ? min_data_in_bin :
+		    (double)m / maxbins;
+		if (target < min_data_in_bin)
+			target = min_data_in_bin;
+		cur = 0;
+		for (i = 0; i + 1 < nd && k + 1 < (size_t)maxbins; i++) {
+			double t;
+
+			cur += (double)cnt[i];
+			/* A value as common as a whole bin gets its own. */
+			if (cur < target && (double)cnt[i + 1] < target)
+				continue;
+			t = boundary(dv[i], dv[i + 1]);
+			if (isnan(t))
+				continue;
+			thr[k++] = t;
+			cur = 0;
+		}
+		bn->nthr[f] = k;
+		bn->thr[f] = thr;
+	}
+	free(v);
+	free(dv);
+	free(cnt);
+	return bn;
+}
+
+void
+gbdt_binning_free(struct gbdt_binning *bn)
+{
+	size_t f;
+
+	if (bn == NULL)
+		return;
+	for (f = 0; f < bn->nf; f++)
+		free(bn->thr[f]);
+	free(bn->thr);
+	free(bn->nthr);
+	free(bn);
+}
+
+int
+gbdt_bin_of(const struct gbdt_binning *bn, size_t f, double v)
+{
+	const double *t = bn->thr[f];
+	size_t lo = 0, hi = bn->nthr[f], mid;
+	double fv = (float)v;
+
+	if (isnan(v))
+		return (int)bn->nthr[f] + 1;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (t[mid] <= fv)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (int)lo;
+}
+
+struct gbdt_data *
+gbdt_data_new(const double *x, size_t n, size_t nf,
+    const struct gbdt_binning *bn)
+{
+	struct gbdt_data *d = xcalloc(1, sizeof(*d));
+	size_t r, f;
+
+	d->n = n;
+	d->nf = nf;
+	d->bn = bn;
+	size_t *cnt, k, ne = 0;
+
+	if (nf >= (1u << 24))
+		die("at most %u features", (1u << 24) - 1);
+	d->bin = xmalloc(n * nf + 1);
+	for (r = 0; r < n; r++)
+		for (f = 0; f < nf; f++)
+			d->bin[r * nf + f] = (uint8_t)gbdt_bin_of(bn, f,
+			    x[r * nf + f]);
+	d->dflt = xcalloc(nf + 1, 1);
+	cnt = xmalloc(257 * sizeof(size_t));
+	for (f = 0; f < nf; f++) {
+		memset(cnt, 0, 257 * sizeof(size_t));
+		for (r = 0; r < n; r++)
+			cnt[d->bin[r * nf + f]]++;
+		for (k = 1; k < 256; k++)
+			if (cnt[k] > cnt[d->dflt[f]])
+				d->dflt[f] = (uint8_t)k;
+		ne += n - cnt[d->dflt[f]];
+	}
+	free(cnt);
+	d->rowptr = xmalloc((n + 1) * sizeof(size_t));
+	d->ent = xmalloc((ne + 1) * sizeof(uint32_t));
+	ne = 0;
+	for (r = 0; r < n; r++) {
+		d->rowptr[r] = ne;
+		for (f = 0; f < nf; f++)
+			if (d->bin[r * nf + f] != d->dflt[f])
+				d->ent[ne++] = (uint32_t)(f << 8) |
+				    d->bin[r * nf + f];
+	}
+	d->rowptr[n] = ne;
+	return d;
+}
+
+void
+gbdt_data_free(struct gbdt_data *d)
+{
+	if (d == NULL)
+		return;
+	free(d->bin);
+	free(d->dflt);
+	free(d->rowptr);
+	free(d->ent);
+	free(d);
+}
+
+struct gbdt_learner *
+gbdt_learner_new(const struct gbdt_data *d, const struct gbdt_params *p)
+{
+	struct gbdt_learner *l = xcalloc(1, sizeof(*l));
+	size_t f, i, nl = p->leaves > 1 ? (size_t)p->leaves : 2;
+
+	l->d = d;
+	l->p = *p;
+	l->off = xcalloc(d->nf + 1, sizeof(size_t));
+	l->nb = xcalloc(d->nf + 1, sizeof(int));
+	for (f = 0; f < d->nf; f++) {
+		l->off[f] = l->nhist;
+		l->nb[f] = (int)d->bn->nthr[f] + 1;
+		l->nhist += (size_t)l->nb[f] + 1;
+	}
+	l->pool = xcalloc(nl * (l->nhist ? l->nhist : 1), sizeof(struct hbin));
+	l->free_hist = xmalloc(nl * sizeof(*l->free_hist));
+	for (i = 0; i < nl; i++)
+		l->free_hist[l->nfree++] = l->pool + (nl - 1 - i) * l->nhist;
+	l->feats = xmalloc((d->nf + 1) * sizeof(int));
+	return l;
+}
+
+void
+gbdt_learner_free(struct gbdt_learner *l)
+{
+	if (l == NULL)
+		return;
+	free(l->off);
+	free(l->nb);
+	free(l->pool);
+	free(l->free_hist);
+	free(l->idx);
+	free(l->tmp);
+	free(l->feats);
+	free(l);
+}
+
+static void
+build_hist(struct gbdt_learner *l, struct leaf *lf, const double *g,
+    const double *h)
+{
+	const struct gbdt_data *d = l->d;
+	size_t i, k, nfe = l->nfeats;
+	const int *fe = l->feats;
+	const size_t *off = l->off;
+	struct hbin *hist = lf->hist;
+
+	for (k = 0; k < nfe; k++)
+		memset(hist + off[fe[k]], 0, ((size_t)l->nb[fe[k]] + 1) *
+		    sizeof(*hist));
+	/* Entries of features not tried land in histograms nobody reads;
+	 * adding them is cheaper than testing for them. */
+	for (i = lf->begin; i < lf->end; i++) {
+		size_t r = l->idx[i], e, ee = d->rowptr[r + 1];
+		double gr = g[r], hr = h[r];
+
+		for (e = d->rowptr[r]; e < ee; e++) {
+			uint32_t v = d->ent[e];
+			struct hbin *x = hist + off[v >> 8] + (v & 0xff);
+
+			x->g += gr;
+			x->h += hr;
+			x->c++;
+		}
+	}
+	for (k = 0; k < nfe; k++) {
+		struct hbin *hs = hist + off[fe[k]];
+		size_t b, nb = (size_t)l->nb[fe[k]] + 1;
+		double sg = 0, sh = 0;
+		long long sc = 0;
+
+		for (b = 0; b < nb; b++) {
+			sg += hs[b].g;
+			sh += hs[b].h;
+			sc += hs[b].c;
+		}
+		b = d->dflt[fe[k]];
+		hs[b].g = lf->g - sg;
+		hs[b].h = lf->h - sh;
+		hs[b].c = lf->c - sc;
+	}
+}
+
+static double
+leaf_score(double g, double h, double l2)
+{
+	return g * g / (h + l2);
+}
+
+static void
+consider(const struct gbdt_learner *l, const struct leaf *lf,
+    struct split *best, int f, int b, int dleft, double lg, double lh,
+    long long lc)
+{
+	const struct gbdt_params *p = &l->p;
+	double rg = lf->g - lg, rh = lf->h - lh, gain;
+	long long rc = lf->c - lc;
+
+	if (lc < p->min_leaf || rc < p->min_leaf || lh < p->min_hess ||
+	    rh < p->min_hess)
+		return;
+	gain = leaf_score(lg, lh, p->l2) + leaf_score(rg, rh, p->l2) -
+	    leaf_score(lf->g, lf->h, p->l2);
+	if (!(gain > p->min_gain) || !(gain > best->gain))
+		return;
+	best->gain = gain;
+	best->feat = f;
+	best->bin = b;
+	best->dleft = dleft;
+	best->lg = lg;
+	best->lh = lh;
+	best->lc = lc;
+}
+
+static void
+find_split(struct gbdt_learner *l, struct leaf *lf)
+{
+	size_t k;
+
+	lf->best.gain = -1;
+	lf->best.feat = -1;
+	if (lf->c < 2 * l->p.min_leaf ||
+	    (l->p.max_depth > 0 && lf->depth >= l->p.max_depth))
+		return;
+	for (k = 0; k < l->nfeats; k++) {
+		int f = l->feats[k], nb = l->nb[f], b;
+		const struct hbin *hs = lf->hist + l->off[f];
+		const struct hbin *m = hs + nb;
+		double lg = 0, lh = 0;
+		long long lc = 0;
+
+		for (b = 0; b + 1 < nb; b++) {
+			/* An empty bin repeats the previous candidate. */
+			if (hs[b].c == 0)
+				continue;
+			lg += hs[b].g;
+			lh += hs[b].h;
+			lc += hs[b].c;
+			if (lc + m->c < l->p.min_leaf)
+				continue;
+			if (lf->c - lc < l->p.min_leaf)
+				break;
+			if (m->c == 0) {
+				/* No missing rows here: they would go with
+				 * the larger side. */
+				consider(l, lf, &lf->best, f, b,
+				    lc >= lf->c - lc, lg, lh, lc);
+				continue;
+			}
+			consider(l, lf, &lf->best, f, b, 0, lg, lh, lc);
+			consider(l, lf, &lf->best, f, b, 1, lg + m->g,
+			    lh + m->h, lc + m->c);
+		}
+	}
+}
+
+static double
+leaf_value(const struct gbdt_learner *l, double g, double h)
+{
+	/* float32, as the exported model will hold it */
+	return (float)(-g / (h + l->p.l2) * l->p.lr);
+}
+
+static int
+add_node(struct gbdt_tree *t, size_t *cap, int parent)
+{
+	struct gbdt_node *nd;
+
+	if (t->n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		t->node = xreallocarray(t->node, *cap, sizeof(*t->node));
+	}
+	nd = &t->node[t->n];
+	memset(nd, 0, sizeof(*nd));
+	nd->feat = -1;
+	nd->left = nd->right = -1;
+	nd->parent = parent;
+	return (int)t->n++;
+}
+
+void
+gbdt_grow(struct gbdt_learner *l, const double *g, const double *h,
+    const size_t *rows, size_t nrows, const unsigned char *featok,
+    struct gbdt_tree *out)
+{
+	struct leaf *lv;
+	size_t nl = 1, maxl = l->p.leaves > 1 ? (size_t)l->p.leaves : 1;
+	size_t cap = 0, i, f, best, a, b, nf = l->d->nf;
+	struct gbdt_node *nd;
+
+	out->n = 0;
+	out->node = NULL;
+	if (nrows > l->cap) {
+		l->cap = nrows;
+		l->idx = xreallocarray(l->idx, nrows, sizeof(size_t));
+		l->tmp = xreallocarray(l->tmp, nrows, sizeof(size_t));
+	}
+	memcpy(l->idx, rows, nrows * sizeof(size_t));
+	l->nfeats = 0;
+	for (f = 0; f < nf; f++)
+		if (featok[f] && l->nb[f] > 1)
+			l->feats[l->nfeats++] = (int)f;
+	lv = xcalloc(maxl, sizeof(*lv));
+	lv[0].begin = 0;
+	lv[0].end = nrows;
+	for (i = 0; i < nrows; i++) {
+		lv[0].g += g[rows[i]];
+		lv[0].h += h[rows[i]];
+	}
+	lv[0].c = (long long)nrows;
+	lv[0].node = add_node(out, &cap, -1);
+	lv[0].hist = l->free_hist[--l->nfree];
+	build_hist(l, &lv[0], g, h);
+	find_split(l, &lv[0]);
+	while (nl < maxl) {
+		struct leaf *p, *c0, *c1, *small, *large;
+		const struct split *s;
+		size_t nl0, nr0;
+		const uint8_t *bin = l->d->bin;
+		int mbin;
+
+		best = nl;
+		for (i = 0; i < nl; i++)
+			if (lv[i].best.feat >= 0 && (best == nl ||
+			    lv[i].best.gain > lv[best].best.gain))
+				best = i;
+		if (best == nl)
+			break;
+		p = &lv[best];
+		s = &p->best;
+		mbin = l->nb[s->feat];
+		/* stable partition: each side keeps ascending rows */
+		nl0 = nr0 = 0;
+		for (i = p->begin; i < p->end; i++) {
+			size_t r = l->idx[i];
+			int bv = bin[r * nf + (size_t)s->feat];
+			int left = bv == mbin ? s->dleft : bv <= s->bin;
+
+			if (left)
+				l->idx[p->begin + nl0++] = r;
+			else
+				l->tmp[nr0++] = r;
+		}
+		memcpy(l->idx + p->begin + nl0, l->tmp, nr0 * sizeof(size_t));
+		nd = &out->node[p->node];
+		nd->feat = s->feat;
+		nd->bin = s->bin;
+		nd->dleft = s->dleft;
+		nd->thr = l->d->bn->thr[s->feat][s->bin];
+		nd->gain = s->gain;
+		a = (size_t)add_node(out, &cap, p->node);
+		b = (size_t)add_node(out, &cap, p->node);
+		nd = &out->node[p->node];
+		nd->left = (int)a;
+		nd->right = (int)b;
+		c0 = p;
+		c1 = &lv[nl++];
+		*c1 = *p;
+		c1->begin = p->begin + nl0;
+		c1->end = p->end;
+		c1->g = p->g - s->lg;
+		c1->h = p->h - s->lh;
+		c1->c = p->c - s->lc;
+		c1->node = (int)b;
+		c1->depth = p->depth + 1;
+		c0->end = p->begin + nl0;
+		c0->g = s->lg;
+		c0->h = s->lh;
+		c0->c = s->lc;
+		c0->node = (int)a;
+		c0->depth = c1->depth;
+		/* c0 keeps the parent's histogram; the smaller child gets a
+		 * fresh one, the larger is parent minus smaller. */
+		small = c0->c <= c1->c ? c0 : c1;
+		large = small == c0 ? c1 : c0;
+		{
+			struct hbin *ph = c0->hist, *sh;
+			size_t k;
+
+			sh = l->free_hist[--l->nfree];
+			small->hist = sh;
+			large->hist = ph;
+			build_hist(l, small, g, h);
+			for (k = 0; k < l->nfeats; k++) {
+				size_t o = l->off[l->feats[k]], e;
+
+				for (e = 0; e <= (size_t)l->nb[l->feats[k]];
+				    e++) {
+					ph[o + e].g -= sh[o + e].g;
+					ph[o + e].h -= sh[o + e].h;
+					ph[o + e].c -= sh[o + e].c;
+				}
+			}
+		}
+		find_split(l, c0);
+		find_split(l, c1);
+	}
+	for (i = 0; i < nl; i++) {
+		nd = &out->node[lv[i].node];
+		nd->value = leaf_value(l, lv[i].g, lv[i].h);
+		nd->hess = lv[i].h;
+		nd->count = lv[i].c;
+		l->free_hist[l->nfree++] = lv[i].hist;
+	}
+	/* inner nodes: sums of their children, bottom up */
+	for (i = out->n; i-- > 0;) {
+		nd = &out->node[i];
+		if (nd->feat < 0)
+			continue;
+		nd->hess = out->node[nd->left].hess + out->node[nd->right].hess;
+		nd->count = out->node[nd->left].count +
+		    out->node[nd->right].count;
+	}
+	free(lv);
+}
+
+void
+gbdt_tree_apply(const struct gbdt_tree *t, const struct gbdt_data *d,
+    double *score)
+{
+	size_t r, nf = d->nf;
+	const struct gbdt_node *nd = t->node;
+
+	for (r = 0; r < d->n; r++) {
+		const uint8_t *b = d->bin + r * nf;
+		int i = 0;
+
+		while (nd[i].feat >= 0) {
+			int bv = b[nd[i].feat];
+			int left = bv == (int)d->bn->nthr[nd[i].feat] + 1 ?
+			    nd[i].dleft : bv <= nd[i].bin;
+
+			i = left ? nd[i].left : nd[i].right;
+		}
+		score[r] += nd[i].value;
+	}
+}
+
+double
+gbdt_tree_predict(const struct gbdt_tree *t, const double *x)
+{
+	const struct gbdt_node *nd = t->node;
+	int i = 0;
+
+	while (nd[i].feat >= 0) {
+		double v = x[nd[i].feat];
+
+		if (isnan(v))
+			i = nd[i].dleft ? nd[i].left : nd[i].right;
+		else
+			i = (double)(float)v < nd[i].thr ? nd[i].left :
+			    nd[i].right;
+	}
+	return nd[i].value;
+}

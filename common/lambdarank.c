@@ -1,0 +1,237 @@
+/*
+ * lambdarank.c - per-query gradients of LambdaMART as LightGBM computes
+ * them (src/objective/rank_objective.hpp as described in
+ * reference/ranking.md 1.2-1.4): rows ranked by a stable sort of the
+ * current scores, pairs with at least one member in the top T, |delta
+ * NDCG| over the truncated ideal DCG, divided by 0.01 + |delta s|, the
+ * sigmoid read from LightGBM's 2^20-bin table (so results agree to the
+ * last digits, not only to the table's 5e-5 quantisation), and each
+ * query's lambdas scaled by log2(1 + sum) / sum.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "asin.h"
+#include "lambdarank.h"
+#include "ltrmetrics.h"
+
+#define SIG_BINS (1024 * 1024)
+
+struct lambdarank {
+	enum lr_objective obj;
+	const int *label;
+	const size_t *bounds;
+	size_t nq;
+	const double *gain;
+	int trunc;
+	double sigma;
+	int norm;
+	double *inv_max_dcg;
+	double *sig;		/* the sigmoid table */
+	double sig_min, sig_max, sig_factor;
+	double *disc;		/* discounts, grown to the largest query */
+	size_t *order;
+	double *ls, *hs;	/* per-rank lambdas and hessians */
+	double *ss, *gs;	/* per-rank scores and gains */
+	int *ll;		/* per-rank labels */
+	size_t maxn;
+};
+
+static int
+cmp_int_desc(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x < y) - (x > y);
+}
+
+struct lambdarank *
+lambdarank_new(enum lr_objective obj, const int *label, const size_t *bounds,
+    size_t nq, const double *gain, size_t ngain, int trunc, double sigma,
+    int norm)
+{
+	struct lambdarank *lr = xcalloc(1, sizeof(*lr));
+	size_t q, i, n, k, maxn = 1;
+	int *tmp;
+	double m;
+
+	(void)ngain;
+	lr->obj = obj;
+	lr->label = label;
+	lr->bounds = bounds;
+	lr->nq = nq;
+	lr->gain = gain;
+	lr->trunc = trunc;
+	lr->sigma = sigma;
+	lr->norm = norm;
+	for (q = 0; q < nq; q++)
+		if (bounds[q + 1] - bounds[q] > maxn)
+			maxn = bounds[q + 1] - bounds[q];
+	lr->maxn = maxn;
+	lr->disc = xmalloc(maxn * sizeof(double));
+	for (i = 0; i < maxn; i++)
+		lr->disc[i] = ltr_discount(i);
+	lr->order = xmalloc(maxn * sizeof(size_t));
+	lr->ls = xmalloc(maxn * sizeof(double));
+	lr->hs = xmalloc(maxn * sizeof(double));
+	lr->ss = xmalloc(maxn * sizeof(double));
+	lr->gs = xmalloc(maxn * sizeof(double));
+	lr->ll = xmalloc(maxn * sizeof(int));
+	lr->inv_max_dcg = xcalloc(nq ? nq : 1, sizeof(double));
+	tmp = xmalloc(maxn * sizeof(int));
+	for (q = 0; q < nq; q++) {
+		n = bounds[q + 1] - bounds[q];
+		memcpy(tmp, label + bounds[q], n * sizeof(int));
+		qsort(tmp, n, sizeof(int), cmp_int_desc);
+		k = (size_t)trunc < n ? (size_t)trunc : n;
+		m = 0;
+		for (i = 0; i < k; i++)
+			m += gain[tmp[i]] * lr->disc[i];
+		lr->inv_max_dcg[q] = m > 0 ? 1.0 / m : 0.0;
+	}
+	free(tmp);
+	if (obj != LR_REGRESSION) {
+		/* LightGBM's table: bins over [-50/sigma/2, 50/sigma/2]. */
+		lr->sig_min = -50.0 / sigma / 2.0;
+		lr->sig_max = -lr->sig_min;
+		lr->sig_factor = SIG_BINS / (lr->sig_max - lr->sig_min);
+		lr->sig = xmalloc(SIG_BINS * sizeof(double));
+		for (i = 0; i < SIG_BINS; i++)
+			lr->sig[i] = 1.0 / (1.0 + exp(sigma * ((double)i /
+			    lr->sig_factor + lr->sig_min)));
+	}
+	return lr;
+}
+
+void
+lambdarank_free(struct lambdarank *lr)
+{
+	if (lr == NULL)
+		return;
+	free(lr->inv_max_dcg);
+	free(lr->sig);
+	free(lr->disc);
+	free(lr->order);
+	free(lr->ls);
+	free(lr->hs);
+	free(lr->ss);
+	free(lr->gs);
+	free(lr->ll);
+	free(lr);
+}
+
+double
+lambdarank_inv_max_dcg(const struct lambdarank *lr, size_t q)
+{
+	return lr->inv_max_dcg[q];
+}
+
+/* 1 / (1 + exp(sigma x)) from the table; outside it, the end bins. */
+static inline double
+sig_lookup(const struct lambdarank *lr, double x)
+{
+	double f;
+	long i;
+
+	if (x <= lr->sig_min)
+		return lr->sig[0];
+	f = (x - lr->sig_min) * lr->sig_factor;
+	if (f >= SIG_BINS - 1)
+		return lr->sig[SIG_BINS - 1];
+	i = (long)f;
+	return lr->sig[i];
+}
+
+static void
+one_query(struct lambdarank *lr, size_t q, const double *s, double *g,
+    double *h)
+{
+	size_t a = lr->bounds[q], n = lr->bounds[q + 1] - a;
+	const int *lab = lr->label + a;
+	const double *sq = s + a, *disc = lr->disc;
+	size_t *ord = lr->order, i, j, top;
+	double *ls = lr->ls, *hs = lr->hs, inv = lr->inv_max_dcg[q];
+	double *ss = lr->ss, *gs = lr->gs;
+	int *ll = lr->ll;
+	double best, worst, sum = 0, sigma = lr->sigma, f;
+	int lpair = lr->obj == LR_LAMBDARANK;
+	int norm = lpair && lr->norm;
+
+	for (i = 0; i < n; i++)
+		g[a + i] = h[a + i] = 0;
+	if (n < 2 || (lpair && inv == 0))
+		return;
+	ltr_order(sq, n, ord);
+	/* the query in rank order, so the pair loop reads memory in order */
+	for (i = 0; i < n; i++) {
+		ls[i] = hs[i] = 0;
+		ss[i] = sq[ord[i]];
+		ll[i] = lab[ord[i]];
+		gs[i] = lr->gain[ll[i]];
+	}
+	best = ss[0];
+	worst = ss[n - 1];
+	/* no division by |delta s| when every score is equal */
+	norm = norm && best != worst;
+	top = n - 1;
+	if (lpair && (size_t)lr->trunc < top)
+		top = (size_t)lr->trunc;
+	for (i = 0; i < top; i++) {
+		int li = ll[i];
+
+		for (j = i + 1; j < n; j++) {
+			size_t hi, lo;
+			double ds, w, p, pl, ph;
+
+			if (li == ll[j])
+				continue;
+			if (li > ll[j]) {
+				hi = i;
+				lo = j;
+			} else {
+				hi = j;
+				lo = i;
+			}
+			ds = ss[hi] - ss[lo];
+			if (lpair) {
+				w = (gs[hi] - gs[lo]) * (disc[i] - disc[j]) *
+				    inv;
+				if (norm)
+					w /= 0.01 + fabs(ds);
+			} else
+				w = 1;
+			p = sig_lookup(lr, ds);
+			pl = -sigma * w * p;
+			ph = sigma * sigma * w * p * (1.0 - p);
+			ls[hi] += pl;
+			ls[lo] -= pl;
+			hs[hi] += ph;
+			hs[lo] += ph;
+			sum += -2.0 * pl;
+		}
+	}
+	f = 1;
+	if (lpair && lr->norm && sum > 0)
+		f = log2(1.0 + sum) / sum;
+	for (i = 0; i < n; i++) {
+		g[a + ord[i]] = ls[i] * f;
+		h[a + ord[i]] = hs[i] * f;
+	}
+}
+
+void
+lambdarank_grad(struct lambdarank *lr, const double *s, double *g, double *h)
+{
+	size_t q, i;
+
+	if (lr->obj == LR_REGRESSION) {
+		for (i = 0; i < lr->bounds[lr->nq]; i++) {
+			g[i] = s[i] - (double)lr->label[i];
+			h[i] = 1;
+		}
+		return;
+	}
+	for (q = 0; q < lr->nq; q++)
+		one_query(lr, q, s, g, h);
+}

@@ -162,6 +162,13 @@ int cli_common_opt(struct cli_common *, int ch, const char *arg);
 struct option;
 int cli_getopt(int argc, char *const argv[], const char *shortopts,
     const struct option *longopts);
+/*
+ * As cli_getopt(), also storing in *longindex (when not NULL) the index in
+ * longopts of a long option matched, for tools that tell their many long
+ * options apart by name rather than by a value of their own.
+ */
+int cli_getopt_index(int argc, char *const argv[], const char *shortopts,
+    const struct option *longopts, int *longindex);
 
 /*
  * Strict number parsing for flag values: the whole string must be a

@@ -186,10 +186,17 @@ int
 cli_getopt(int argc, char *const argv[], const char *shortopts,
     const struct option *longopts)
 {
+	return cli_getopt_index(argc, argv, shortopts, longopts, NULL);
+}
+
+int
+cli_getopt_index(int argc, char *const argv[], const char *shortopts,
+    const struct option *longopts, int *longindex)
+{
 	int ch;
 
 	opterr = 0;
-	ch = getopt_long(argc, argv, shortopts, longopts, NULL);
+	ch = getopt_long(argc, argv, shortopts, longopts, longindex);
 	if (ch == '?' || ch == ':')
 		bad_option(argc, argv, shortopts, longopts);
 	return ch;

@@ -294,7 +294,7 @@ null_message() {
 		[ "$status" -eq 1 ] || { echo "$t dup: exit $status"; return 1; }
 		assert_eq "$t: $in:$n: duplicate key \"zz\" at column 9" "$stderr" "$t dup" || return 1
 		# shellcheck disable=SC2046
-		run --separate-stderr "$t" --allow-duplicate-keys $(tool_args "$t") "$in"
+		run --separate-stderr "$t" $(tool_args "$t") --allow-duplicate-keys "$in"
 		[ "$status" -eq 0 ] || { echo "$t --allow-duplicate-keys: exit $status: $stderr"; return 1; }
 	done
 }

@@ -336,7 +336,7 @@ main(int argc, char *argv[])
 		argv++;
 		argc--;
 	}
-	while ((ch = getopt_long(argc, argv, "hVqvk:o:m:", longopts,
+	while ((ch = cli_getopt_index(argc, argv, "hVqvk:o:m:", longopts,
 	    &idx)) != -1) {
 		if (cli_common_opt(&o.co, ch, optarg))
 			continue;

@@ -299,7 +299,9 @@ feat_next_segment(struct feat_hist *h, size_t *first, size_t *count)
 	h->sa = a;
 	h->sb = b;
 	h->d0 = (long)h->row[a]->v[FV_DAY];
-	h->span = (size_t)((long)h->row[b - 1]->v[FV_DAY] - h->d0) + 1;
+	/* Six days past the last row still have a 7-day median, which the
+	 * labels of the days before them can need. */
+	h->span = (size_t)((long)h->row[b - 1]->v[FV_DAY] - h->d0) + 1 + 6;
 	grow(h, h->span);
 	for (d = 0; d < h->span; d++) {
 		h->at[d] = NULL;

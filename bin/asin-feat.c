@@ -70,7 +70,8 @@ static const char usage_text[] =
     "usage: asin-feat [--windows LIST] [--min-coverage R] [--min-drop R]\n"
     "                 [--as-of DATES | --since DATE] [--lqs-weights LIST]\n"
     "                 [--units-calibration FILE] [--label-horizon H]\n"
-    "                 [--top-q Q] [--bsr-cap N] [--sorted] [file ...]\n"
+    "                 [--top-q Q] [--bsr-cap N] [--features LIST]\n"
+    "                 [--sorted] [file ...]\n"
     "Add rolling per-ASIN features over calendar-day windows to fact rows.\n"
     "\n"
     "      --windows LIST    window lengths in days (default 7,30,90)\n"
@@ -87,6 +88,8 @@ static const char usage_text[] =
     "                        its category (default 0.2; 1 turns it off)\n"
     "      --bsr-cap N       label_excluded above this bsr_median_7\n"
     "                        (default 500000)\n"
+    "      --features LIST   write only these features (names without\n"
+    "                        _N; the coverages are always written)\n"
     "      --sorted          input is sorted by asin, marketplace, date:\n"
     "                        hold one series at a time\n"
     "\n";
@@ -102,6 +105,7 @@ enum {
 	OPT_HORIZON,
 	OPT_TOP_Q,
 	OPT_BSR_CAP,
+	OPT_FEATURES,
 	OPT_SORTED
 };
 
@@ -117,6 +121,7 @@ static const struct option longopts[] = {
 	{ "label-horizon", required_argument, NULL, OPT_HORIZON },
 	{ "top-q", required_argument, NULL, OPT_TOP_Q },
 	{ "bsr-cap", required_argument, NULL, OPT_BSR_CAP },
+	{ "features", required_argument, NULL, OPT_FEATURES },
 	{ "sorted", no_argument, NULL, OPT_SORTED },
 	{ NULL, 0, NULL, 0 }
 };
@@ -869,6 +874,15 @@ main(int argc, char *argv[])
 			r.fo.bsr_cap = cli_double("--bsr-cap", optarg, 1,
 			    1e15);
 			break;
+		case OPT_FEATURES:
+			strv_free(r.fo.only);
+			r.fo.only = cli_split("--features", optarg, NULL);
+			for (i = 0; r.fo.only[i] != NULL; i++)
+				if (!feat_known(r.fo.only[i]))
+					usage_error("option --features: no "
+					    "feature named '%s'",
+					    r.fo.only[i]);
+			break;
 		case OPT_HORIZON:
 			r.fo.horizon = (int)cli_int("--label-horizon", optarg,
 			    1, FEAT_MAX_WINDAYS);
@@ -1014,6 +1028,8 @@ main(int argc, char *argv[])
 	for (i = 0; i < r.fo.ncurve; i++)
 		free(r.fo.curve[i].cat);
 	free(r.fo.curve);
+	if (r.fo.only != NULL)
+		strv_free(r.fo.only);
 	feat_out_free(&r.fout);
 	feat_free(r.h);
 	intern_free(&r.cats);

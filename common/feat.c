@@ -107,6 +107,9 @@ struct feat_hist {
 	size_t nkeys;
 	const char **names;	/* the written keys, for feat_keys() */
 	size_t nnames;
+	/* Which families of window features anything asks for. */
+	int want_bsr, want_drops, want_price, want_oos, want_rev, want_rating,
+	    want_offers;
 };
 
 static void build_keys(struct feat_hist *);
@@ -175,6 +178,33 @@ set_key(struct key *k, const char *name, int suffix, enum vkind kind)
 	k->kind = kind;
 }
 
+static int
+wanted(const struct feat_opts *o, const char *name)
+{
+	size_t i;
+
+	if (o->only == NULL)
+		return 1;
+	for (i = 0; o->only[i] != NULL; i++)
+		if (strcmp(o->only[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+int
+feat_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < RF_N; i++)
+		if (strcmp(rf_name[i], name) == 0)
+			return 1;
+	for (i = 0; i < WF_N; i++)
+		if (strcmp(wf_name[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 build_keys(struct feat_hist *h)
 {
@@ -185,7 +215,8 @@ build_keys(struct feat_hist *h)
 	h->nkeys = RF_N + o->nwin * WF_N + LF_N + 1;
 	h->keys = xcalloc(h->nkeys, sizeof(*h->keys));
 	for (i = 0; i < RF_N; i++)
-		if (i != RF_REVIEW_ACCEL || o->nwin >= 2)
+		if ((i != RF_REVIEW_ACCEL || o->nwin >= 2) &&
+		    wanted(o, rf_name[i]))
 			set_key(&h->keys[i], rf_name[i], 0, VK_NUM);
 	for (w = 0; w < o->nwin; w++)
 		for (f = 0; f < WF_N; f++) {
@@ -196,10 +227,32 @@ build_keys(struct feat_hist *h)
 				continue;
 			if (f == WF_EST_UNITS && o->ncurve == 0)
 				continue;
+			/* The row always says what coverage it had. */
+			if (f > WF_PRICE_COV && !wanted(o, wf_name[f]))
+				continue;
+			if (f >= WF_BSR_MEDIAN && f <= WF_BSR_NULL)
+				h->want_bsr = 1;
+			else if (f == WF_EST_UNITS)
+				h->want_bsr = 1;
+			else if (f >= WF_DROPS && f <= WF_DROPS_DAY)
+				h->want_drops = 1;
+			else if (f >= WF_PRICE_MEAN && f <= WF_PRICE_CHANGES)
+				h->want_price = 1;
+			else if (f == WF_OOS)
+				h->want_oos = 1;
+			else if (f >= WF_REV_VEL && f <= WF_REV_DROP)
+				h->want_rev = 1;
+			else if (f == WF_RATING_DELTA)
+				h->want_rating = 1;
+			else if (f == WF_OFFERS_DELTA)
+				h->want_offers = 1;
 			set_key(k, wf_name[f], o->win[w], f == WF_BSR_NULL ||
 			    f == WF_DROPS_SRC ? VK_STR : f == WF_REV_DROP ?
 			    VK_BOOL : VK_NUM);
 		}
+	/* review_accel needs the velocities. */
+	if (h->keys[RF_REVIEW_ACCEL].name != NULL)
+		h->want_rev = 1;
 	if (o->horizon > 0)
 		for (i = 0; i < LF_N; i++)
 			set_key(&h->keys[RF_N + o->nwin * WF_N + i],
@@ -560,6 +613,9 @@ feat_out_free(struct feat_out *out)
 	free(out->m);
 }
 
+/* Is feature f of window w written? */
+#define WANT(h, w, f) ((h)->keys[RF_N + (w) * WF_N + (f)].name != NULL)
+
 /* Is the count of valid days enough for a window of n days? */
 #define COVERED(h, cnt, n) ((double)(cnt) / (double)(n) >= (h)->o->min_cov)
 
@@ -614,13 +670,18 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 		v[WF_PRICE_COV] = (double)np / (double)N;
 
 		/* BSR level, trend, volatility, within one category. */
-		change = cat_change(h, a, i, &cat, &catlen);
-		if (change)
+		change = h->want_bsr || h->want_drops ?
+		    cat_change(h, a, i, &cat, &catlen) : 0;
+		if (!h->want_bsr)
+			vs[WF_BSR_NULL] = NULL;
+		else if (change)
 			vs[WF_BSR_NULL] = "category_change";
 		else if (!COVERED(h, nb, N))
 			vs[WF_BSR_NULL] = "coverage";
 		else {
-			v[WF_BSR_MEDIAN] = median_of(h, h->bsr, a, i, &nv);
+			if (WANT(h, w, WF_BSR_MEDIAN))
+				v[WF_BSR_MEDIAN] = median_of(h, h->bsr, a, i,
+				    &nv);
 			/* Two passes: the mean first, then deviations, so
 			 * no sum of squares cancels. */
 			s = 0;
@@ -632,6 +693,11 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 				}
 			my = s / (double)nb;
 			mx /= (double)nb;
+			s = 0;
+			for (j = a < 0 ? 0 : a; j <= i; j++)
+				if (!isnan(h->bsr[j]))
+					s += h->lbsr[j] - my;
+			my += s / (double)nb;
 			sxx = sxy = s2 = 0;
 			for (j = a < 0 ? 0 : a; j <= i; j++)
 				if (!isnan(h->bsr[j])) {
@@ -644,7 +710,7 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 			if (nb >= 2 && sxx > 0)
 				v[WF_BSR_SLOPE] = sxy / sxx;
 			v[WF_BSR_CV] = sqrt(s2 / (double)nb);
-			if (N > 7) {
+			if (WANT(h, w, WF_BSR_MOM)) {
 				m1 = median_of(h, h->bsr, i - 6, i, &nv);
 				if (!COVERED(h, nv, 7))
 					m1 = NAN;
@@ -653,7 +719,7 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 					m2 = NAN;
 				v[WF_BSR_MOM] = log(m1) - log(m2);
 			}
-			if (o->ncurve > 0 && (cv = find_curve(o, cat,
+			if (WANT(h, w, WF_EST_UNITS) && (cv = find_curve(o, cat,
 			    catlen)) != NULL) {
 				s = 0;
 				for (j = a < 0 ? 0 : a; j <= i; j++)
@@ -666,20 +732,17 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 
 		/* Rank drops: Keepa's count of the day, else the events
 		 * counted upstream, else day-to-day improvements. */
-		x = NAN;
-		if (N == 30)
-			x = r->v[FV_KDROPS30];
-		else if (N == 90)
-			x = r->v[FV_KDROPS90];
-		if (!isnan(x)) {
+		x = N == 30 ? r->v[FV_KDROPS30] : N == 90 ?
+		    r->v[FV_KDROPS90] : NAN;
+		if (h->want_drops && !isnan(x)) {
 			v[WF_DROPS] = x;
 			vs[WF_DROPS_SRC] = "keepa";
-		} else if (nd > 0) {
+		} else if (h->want_drops && nd > 0) {
 			if (!change && COVERED(h, nd, N)) {
 				v[WF_DROPS] = (double)ndv;
 				vs[WF_DROPS_SRC] = "local";
 			}
-		} else if (!change && COVERED(h, nb, N)) {
+		} else if (h->want_drops && !change && COVERED(h, nb, N)) {
 			k = 0;
 			for (j = a < 1 ? 1 : a; j <= i; j++)
 				if (!isnan(h->bsr[j]) && !isnan(h->bsr[j - 1]) &&
@@ -692,7 +755,7 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 		v[WF_DROPS_DAY] = v[WF_DROPS] / (double)N;
 
 		/* Price on in-stock days. */
-		if (np > 0 && COVERED(h, np, N)) {
+		if (h->want_price && np > 0 && COVERED(h, np, N)) {
 			s = 0;
 			mn = INFINITY;
 			mxp = -INFINITY;
@@ -703,6 +766,13 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 					mxp = fmax(mxp, h->price[j]);
 				}
 			mx = s / (double)np;
+			/* One correction pass: a constant price gets its own
+			 * value as the mean and a CV of exactly 0. */
+			s2 = 0;
+			for (j = a < 0 ? 0 : a; j <= i; j++)
+				if (!isnan(h->price[j]))
+					s2 += h->price[j] - mx;
+			mx += s2 / (double)np;
 			s2 = 0;
 			for (j = a < 0 ? 0 : a; j <= i; j++)
 				if (!isnan(h->price[j]))
@@ -710,8 +780,9 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 					    (h->price[j] - mx);
 			v[WF_PRICE_MEAN] = mx;
 			v[WF_PRICE_CV] = sqrt(s2 / (double)np) / mx;
-			v[WF_PRICE_RANGE] = (mxp - mn) /
-			    median_of(h, h->price, a, i, &nv);
+			if (WANT(h, w, WF_PRICE_RANGE))
+				v[WF_PRICE_RANGE] = (mxp - mn) /
+				    median_of(h, h->price, a, i, &nv);
 			k = 0;
 			for (j = a < 1 ? 1 : a; j <= i; j++)
 				if (!isnan(h->price[j]) &&
@@ -725,7 +796,8 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 
 		/* Reviews, rating and offers: from day D-N to D. */
 		t = i - N;
-		if (t >= 0 && !isnan(h->rev[i]) && !isnan(h->rev[t]) &&
+		if (h->want_rev && t >= 0 && !isnan(h->rev[i]) &&
+		    !isnan(h->rev[t]) &&
 		    COVERED(h, nr, N)) {
 			x = h->rev[i] - h->rev[t];
 			v[WF_REV_DROP] = x < 0;
@@ -734,10 +806,12 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 				v[WF_REV_GROWTH] = x / fmax(h->rev[t], 1);
 			}
 		}
-		if (t >= 0 && !isnan(h->rating[i]) && !isnan(h->rating[t]) &&
+		if (h->want_rating && t >= 0 && !isnan(h->rating[i]) &&
+		    !isnan(h->rating[t]) &&
 		    COVERED(h, nra, N))
 			v[WF_RATING_DELTA] = h->rating[i] - h->rating[t];
-		if (t >= 0 && !isnan(h->offers[i]) && !isnan(h->offers[t]) &&
+		if (h->want_offers && t >= 0 && !isnan(h->offers[i]) &&
+		    !isnan(h->offers[t]) &&
 		    COVERED(h, nof, N))
 			v[WF_OFFERS_DELTA] = h->offers[i] - h->offers[t];
 		vel[w] = v[WF_REV_VEL];
@@ -754,7 +828,8 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 	    NAN, NULL);
 	x = (double)day - r->v[FV_LISTED];
 	put(out, &h->keys[RF_AGE], x >= 0 ? x : NAN, NULL);
-	put(out, &h->keys[RF_LQS], feat_lqs(r->v, o->lqs_w), NULL);
+	if (h->keys[RF_LQS].name != NULL)
+		put(out, &h->keys[RF_LQS], feat_lqs(r->v, o->lqs_w), NULL);
 	for (w = 0; w < o->nwin; w++)
 		for (f = 0; f < WF_N; f++)
 			put(out, &h->keys[RF_N + w * WF_N + f], wv[w][f],

@@ -80,6 +80,7 @@ struct feat_opts {
 	double bsr_cap;		/* label_excluded above this bsr_median_7 */
 	struct feat_curve *curve;	/* est_units when ncurve > 0 */
 	size_t ncurve;
+	char **only;		/* feature names to write (no _N); NULL: all */
 };
 
 /* One input row of a history. */
@@ -163,6 +164,12 @@ const char *const *feat_keys(struct feat_hist *, size_t *n);
 int feat_parse_date(const char *s, size_t n, long *day);
 /* Days since 1970-01-01 to "YYYY-MM-DD" (dst holds at least 11 bytes). */
 void feat_fmt_date(char *dst, long day);
+
+/*
+ * Is name a feature of --features: a row-level name or a windowed one
+ * without its _N?  The coverages and feat_version are always written.
+ */
+int feat_known(const char *name);
 
 /* The listing quality score 0..10 of one row's values, NAN when no
  * component is present; weights renormalised over those present. */

@@ -296,3 +296,14 @@ Try 'asin-feat --help' for more information." "$stderr"
 	gen 10 3 | asin-feat | head -1 | jq -r 'keys[]' >"$d/keys"
 	for k in $(jq -r '.required[]' "$s"); do grep -qx "$k" "$d/keys" || { echo "required $k not written"; return 1; }; done
 }
+
+@test "asin-feat: --features writes only those, the coverages always" {
+	run -0 asin-feat --windows 3,5 --features bsr_log_slope,lqs "$FX/hand.in"
+	assert_eq 'bsr_log_slope_3 bsr_log_slope_5 bsr_coverage_3 bsr_coverage_5 coverage_3 coverage_5 feat_version lqs price_coverage_3 price_coverage_5' \
+	    "$(head -1 <<<"$output" | jq -r 'keys[]' | grep -vxFf <(head -1 "$FX/hand.in" | jq -r 'keys[]') | sort | tr '\n' ' ' | sed 's/ $//')"
+	# The values are those of the full run.
+	assert_eq "$(asin-feat --windows 3,5 "$FX/hand.in" | jq -c '[.bsr_log_slope_3, .bsr_log_slope_5, .lqs]')" \
+	    "$(jq -c '[.bsr_log_slope_3, .bsr_log_slope_5, .lqs]' <<<"$output")"
+	run -2 --separate-stderr asin-feat --features bsr_log_slope_30
+	assert_eq "asin-feat: option --features: no feature named 'bsr_log_slope_30'" "${stderr%%$'\n'*}"
+}

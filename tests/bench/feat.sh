@@ -4,7 +4,8 @@
 # re-fetches (default 1M: 10k series x 100 days, ~390 MB), in the same run:
 #   - the peers compute 7- and 30-day price mean and standard deviation
 #     and the 30-day BSR log slope over calendar-day windows;
-#   - asin-feat computes the same (--windows 7,30), and its full default
+#   - asin-feat computes the same (--windows 7,30 --features, plus the
+#     coverages it always writes; price_cv is the std over the mean), and its full default
 #     set (7, 30, 90 days: ~70 features a row), in the hash mode on the
 #     day-major input and on the input in key order, and with --sorted;
 #   - peak RSS of each: --sorted holds one series at a time.
@@ -31,10 +32,11 @@ if [ ! -s "$SORTED" ] || [ "$SORTED" -ot "$IN" ]; then
 fi
 
 table_head "7- and 30-day price mean/std and 30-day BSR slope: $rows rows, $((bytes / 1000000)) MB"
-measure "asin-feat --windows 7,30" "$rows" "$bytes" \
-    asin-feat --windows 7,30 "$IN"
-measure "asin-feat --windows 7,30 --sorted" "$rows" "$bytes" \
-    asin-feat --windows 7,30 --sorted "$SORTED"
+F=price_mean,price_cv,bsr_log_slope
+measure "asin-feat --windows 7,30 --features $F" "$rows" "$bytes" \
+    asin-feat --windows 7,30 --features $F "$IN"
+measure "asin-feat --windows 7,30 --features $F --sorted" "$rows" "$bytes" \
+    asin-feat --windows 7,30 --features $F --sorted "$SORTED"
 measure "asin-feat (7,30,90, all features)" "$rows" "$bytes" \
     asin-feat "$IN"
 measure "asin-feat --sorted (7,30,90, all features)" "$rows" "$bytes" \
@@ -57,10 +59,10 @@ else
 fi
 rm -f "$B/feat_peer.json"
 echo
-ratio "asin-feat --windows 7,30" "duckdb-1t windows"
-ratio "asin-feat --windows 7,30 --sorted" "duckdb-1t windows"
+ratio "asin-feat --windows 7,30 --features $F" "duckdb-1t windows"
+ratio "asin-feat --windows 7,30 --features $F --sorted" "duckdb-1t windows"
 ratio "asin-feat (7,30,90, all features)" "duckdb-1t windows"
-ratio "asin-feat --windows 7,30" "pandas rolling"
+ratio "asin-feat --windows 7,30 --features $F" "pandas rolling"
 asin-feat --sorted --stats "$B/feat_sorted.stats" "$SORTED" >/dev/null
 asin-feat --stats "$B/feat_hash.stats" "$IN" >/dev/null
 echo

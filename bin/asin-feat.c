@@ -61,6 +61,9 @@ struct run {
 	    *f_rating, *f_reviews, *f_deal, *f_drops, *f_kd30, *f_kd90,
 	    *f_listed, *f_title_len, *f_title, *f_bullets, *f_bullet_len,
 	    *f_images, *f_video, *f_aplus, *f_desc;
+	struct rec_field *vf[FV_N];	/* the field of each value */
+	int need[FV_N];		/* read it at all? */
+	int need_cat;
 	struct rec_field **outf;	/* our own keys, to spot them */
 	size_t noutf;
 	long long dups;
@@ -501,26 +504,18 @@ read_row(struct run *r, struct group_set *gs, const struct nd_line *ln)
 		return;
 	}
 	v[FV_DAY] = (double)day;
-	if (!get_num(r, ln, r->f_bsr, &v[FV_BSR]) ||
-	    !get_num(r, ln, r->f_pbb, &v[FV_PRICE]) ||
-	    !get_num(r, ln, r->f_list, &v[FV_LIST]) ||
-	    !get_num(r, ln, r->f_offers, &v[FV_OFFERS]) ||
-	    !get_num(r, ln, r->f_rating, &v[FV_RATING]) ||
-	    !get_num(r, ln, r->f_reviews, &v[FV_REVIEWS]) ||
-	    !get_bool(r, ln, r->f_deal, &v[FV_DEAL]) ||
-	    !get_num(r, ln, r->f_drops, &v[FV_DROPS]) ||
-	    !get_num(r, ln, r->f_kd30, &v[FV_KDROPS30]) ||
-	    !get_num(r, ln, r->f_kd90, &v[FV_KDROPS90]) ||
-	    !get_num(r, ln, r->f_title_len, &v[FV_TITLE]) ||
-	    !get_num(r, ln, r->f_bullets, &v[FV_BULLETS]) ||
-	    !get_num(r, ln, r->f_bullet_len, &v[FV_BULLET_LEN]) ||
-	    !get_num(r, ln, r->f_images, &v[FV_IMAGES]) ||
-	    !get_bool(r, ln, r->f_video, &v[FV_VIDEO]) ||
-	    !get_bool(r, ln, r->f_aplus, &v[FV_APLUS]) ||
-	    !get_num(r, ln, r->f_desc, &v[FV_DESC]))
-		return;
+	/* Only the values some asked-for feature reads. */
+	for (i = FV_BSR; i < FV_N; i++) {
+		v[i] = NAN;
+		if (r->vf[i] == NULL || !r->need[i])
+			continue;
+		if (!(i == FV_DEAL || i == FV_VIDEO || i == FV_APLUS ?
+		    get_bool(r, ln, r->vf[i], &v[i]) :
+		    get_num(r, ln, r->vf[i], &v[i])))
+			return;
+	}
 	/* The price a shopper pays: buy box, else lowest new, else price. */
-	if (!(v[FV_PRICE] > 0)) {
+	if (!(v[FV_PRICE] > 0) && r->need[FV_PRICE]) {
 		if (!get_num(r, ln, r->f_pnew, &v[FV_PRICE]))
 			return;
 		if (!(v[FV_PRICE] > 0) &&
@@ -528,14 +523,15 @@ read_row(struct run *r, struct group_set *gs, const struct nd_line *ln)
 			return;
 	}
 	/* No title_len: count the title's characters. */
-	if (isnan(v[FV_TITLE]) && rec_str(rec, r->f_title, &s, &n) ==
-	    REC_OK) {
+	if (isnan(v[FV_TITLE]) && r->need[FV_TITLE] &&
+	    rec_str(rec, r->f_title, &s, &n) == REC_OK) {
 		v[FV_TITLE] = 0;
 		for (i = 0; i < n; i++)
 			v[FV_TITLE] += ((unsigned char)s[i] & 0xc0) != 0x80;
 	}
 	v[FV_LISTED] = NAN;
-	switch (rec_str(rec, r->f_listed, &s, &n)) {
+	switch (r->need[FV_LISTED] ? rec_str(rec, r->f_listed, &s, &n) :
+	    REC_ABSENT) {
 	case REC_OK:
 		if (!feat_parse_date(s, n, &day)) {
 			acct_reject(r->ac, ln->source, ln->lineno, ln->buf,
@@ -554,7 +550,9 @@ read_row(struct run *r, struct group_set *gs, const struct nd_line *ln)
 	}
 	/* The category the rank is measured in: bsr_cat, else category. */
 	v[V_CAT] = NAN;
-	if (rec_kind(rec, r->f_bsr_cat) > REC_NULL &&
+	if (!r->need_cat)
+		;
+	else if (rec_kind(rec, r->f_bsr_cat) > REC_NULL &&
 	    rec_json(rec, r->f_bsr_cat, &s, &n) == REC_OK)
 		v[V_CAT] = (double)intern(&r->cats, s, n);
 	else if (rec_kind(rec, r->f_category) > REC_NULL &&
@@ -970,6 +968,26 @@ main(int argc, char *argv[])
 	r.f_video = rec_field("has_video");
 	r.f_aplus = rec_field("has_aplus");
 	r.f_desc = rec_field("desc_chars");
+	r.vf[FV_BSR] = r.f_bsr;
+	r.vf[FV_PRICE] = r.f_pbb;
+	r.vf[FV_LIST] = r.f_list;
+	r.vf[FV_OFFERS] = r.f_offers;
+	r.vf[FV_RATING] = r.f_rating;
+	r.vf[FV_REVIEWS] = r.f_reviews;
+	r.vf[FV_DEAL] = r.f_deal;
+	r.vf[FV_DROPS] = r.f_drops;
+	r.vf[FV_KDROPS30] = r.f_kd30;
+	r.vf[FV_KDROPS90] = r.f_kd90;
+	r.vf[FV_TITLE] = r.f_title_len;
+	r.vf[FV_BULLETS] = r.f_bullets;
+	r.vf[FV_BULLET_LEN] = r.f_bullet_len;
+	r.vf[FV_IMAGES] = r.f_images;
+	r.vf[FV_VIDEO] = r.f_video;
+	r.vf[FV_APLUS] = r.f_aplus;
+	r.vf[FV_DESC] = r.f_desc;
+	for (i = 0; i < FV_N; i++)
+		r.need[i] = feat_needs(r.h, (int)i);
+	r.need_cat = feat_needs(r.h, FEAT_NEEDS_CATEGORY);
 	keys = feat_keys(r.h, &nkeys);
 	r.noutf = nkeys;
 	r.outf = xcalloc(nkeys, sizeof(*r.outf));

@@ -192,6 +192,40 @@ wanted(const struct feat_opts *o, const char *name)
 }
 
 int
+feat_needs(struct feat_hist *h, int fv)
+{
+	const struct key *k = h->keys;
+	int lqs = k[RF_LQS].name != NULL, lab = h->o->horizon > 0;
+
+	switch (fv) {
+	case FV_DAY:
+	case FV_BSR:
+	case FV_PRICE:		/* the coverages are always written */
+		return 1;
+	case FV_LIST:
+		return k[RF_DISCOUNT].name != NULL;
+	case FV_OFFERS:
+		return h->want_offers || k[RF_OFFERS_LAST].name != NULL;
+	case FV_RATING:
+		return h->want_rating || lqs || k[RF_RATING_LAST].name != NULL;
+	case FV_REVIEWS:
+		return h->want_rev || lqs;
+	case FV_DEAL:
+		return lab;
+	case FV_DROPS:
+	case FV_KDROPS30:
+	case FV_KDROPS90:
+		return h->want_drops;
+	case FV_LISTED:
+		return k[RF_AGE].name != NULL;
+	case FEAT_NEEDS_CATEGORY:
+		return h->want_bsr || h->want_drops || lab;
+	default:		/* the listing-quality inputs */
+		return lqs;
+	}
+}
+
+int
 feat_known(const char *name)
 {
 	size_t i;

@@ -166,6 +166,13 @@ int feat_parse_date(const char *s, size_t n, long *day);
 void feat_fmt_date(char *dst, long day);
 
 /*
+ * Does any feature the options ask for read value fv (an FV_ index, or
+ * FEAT_NEEDS_CATEGORY)?  A tool may leave the others NAN unread.
+ */
+#define FEAT_NEEDS_CATEGORY (-1)
+int feat_needs(struct feat_hist *, int fv);
+
+/*
  * Is name a feature of --features: a row-level name or a windowed one
  * without its _N?  The coverages and feat_version are always written.
  */

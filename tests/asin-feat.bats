@@ -243,7 +243,7 @@ Try 'asin-feat --help' for more information." "$stderr"
 	    '{"asin":"A000000001","marketplace":"usa","date":"2024-01-01"}' \
 	    '{"asin":"A000000001","marketplace":"US","date":"2024-02-30"}' \
 	    '{"asin":"A000000001","marketplace":"US","date":"2024-01-02","bsr":"12"}' \
-	    '{"asin":"A000000001","marketplace":"US","date":"2024-01-03","deal_active":1}' \
+	    '{"asin":"A000000001","marketplace":"US","date":"2024-01-03","has_video":1}' \
 	    '{"asin":"A000000001","marketplace":"US","date":"2024-01-04","listed_since":"yesterday"}' \
 	    '{"marketplace":"US","date":"2024-01-05"}' >"$d/in"
 	run -0 --separate-stderr asin-feat --rejects "$d/rej" "$d/in"
@@ -252,7 +252,7 @@ Try 'asin-feat --help' for more information." "$stderr"
 3: field "marketplace": expected 2 letters A-Z
 4: field "date": expected a date YYYY-MM-DD
 5: field "bsr": expected number, got string
-6: field "deal_active": expected boolean, got number
+6: field "has_video": expected boolean, got number
 7: field "listed_since": expected a date YYYY-MM-DD
 8: field "asin": missing' "$(jq -r '"\(.line): \(.error)"' "$d/rej")"
 	run -1 --separate-stderr asin-feat "$d/in"

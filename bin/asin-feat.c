@@ -17,6 +17,7 @@
 
 #define DEFAULT_WINDOWS "7,30,90"
 #define ROW_REPLACES 0x1	/* the line already has one of our fields */
+#define ROW_DUP 0x2		/* rejected: another row has its day */
 #define V_CAT FV_N		/* val[] slot of the interned category id */
 #define NVAL (FV_N + 1)
 
@@ -603,7 +604,7 @@ load_group(struct run *r, struct group *g)
 	}
 	for (i = 0; i < g->n; i++) {
 		gr = group_row(g, i);
-		if (gr->flags & 0x100)
+		if (gr->flags & ROW_DUP)
 			continue;
 		memcpy(r->rows[n].v, gr->val, sizeof(r->rows[n].v));
 		if (isnan(gr->val[V_CAT])) {
@@ -618,21 +619,37 @@ load_group(struct run *r, struct group *g)
 	}
 	while (n > 0 && !feat_load(r->h, r->rows, n, &a, &b)) {
 		double day = r->rows[a].v[FV_DAY];
+		const struct group_row *keep = r->rows[a].tag;
+		int same = 1;
 
+		/* Byte-identical copies are one row seen twice: merged.
+		 * Rows that differ cannot be told apart: all rejected. */
+		for (j = 0; j < n; j++) {
+			gr = r->rows[j].tag;
+			if (r->rows[j].v[FV_DAY] == day && (gr->len !=
+			    keep->len || memcmp(gr->line, keep->line,
+			    keep->len) != 0))
+				same = 0;
+		}
 		feat_fmt_date(d, (long)day);
 		for (j = 0; j < n; j++) {
-			if (r->rows[j].v[FV_DAY] != day)
-				continue;
 			gr = r->rows[j].tag;
+			if (r->rows[j].v[FV_DAY] != day || (same && gr == keep))
+				continue;
+			gr->flags |= ROW_DUP;
+			if (same) {
+				r->ac->merged++;
+				continue;
+			}
 			snprintf(msg, sizeof(msg), "duplicate row for this "
 			    "asin, marketplace and date %s (asin-dedupe "
 			    "merges them)", d);
 			reject_row(r, gr, msg);
-			gr->flags |= 0x100;
 			r->dups++;
 		}
 		for (i = j = 0; j < n; j++)
-			if (r->rows[j].v[FV_DAY] != day)
+			if (!(((struct group_row *)r->rows[j].tag)->flags &
+			    ROW_DUP))
 				r->rows[i++] = r->rows[j];
 		n = i;
 	}
@@ -713,6 +730,7 @@ static double
 threshold(struct run *r, const char *cat, long day)
 {
 	struct xentry key, *e;
+	size_t lo = 0, hi = r->nxs, mid;
 
 	if (!r->labels_xs)
 		return INFINITY;
@@ -721,20 +739,16 @@ threshold(struct run *r, const char *cat, long day)
 	key.cat = cat;
 	key.day = day;
 	key.m7 = -INFINITY;
-	/* The entries are unique per (cat, day): compare on those. */
-	{
-		size_t lo = 0, hi = r->nxs, mid;
-
-		while (lo < hi) {
-			mid = lo + (hi - lo) / 2;
-			e = &r->xs[mid];
-			if (e->cat == key.cat && e->day == key.day)
-				return e->m7;
-			if (cmp_xentry(e, &key) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+	/* The entries are unique per (category, day). */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		e = &r->xs[mid];
+		if (e->cat == key.cat && e->day == key.day)
+			return e->m7;
+		if (cmp_xentry(e, &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	return NAN;
 }

@@ -234,6 +234,11 @@ Try 'asin-feat --help' for more information." "$stderr"
 	# Without --rejects the first duplicate stops the run with its location.
 	run -1 --separate-stderr asin-feat "$d/in"
 	[[ "$stderr" == "asin-feat: $d/in:"*": duplicate row for this asin, marketplace and date 2024-01-02 (asin-dedupe merges them)" ]]
+	# A copy byte for byte is the same row seen twice: merged, not rejected.
+	{ cat "$FX/hand.in"; grep '"C000000001".*"2024-01-02"' "$FX/hand.in"; } >"$d/in2"
+	run -0 --separate-stderr asin-feat --windows 3,5 --stats "$d/st" "$d/in2"
+	assert_eq "$(asin-feat --windows 3,5 "$FX/hand.in")" "$output"
+	assert_eq '{"in":23,"out":22,"rejected":0,"merged":1,"dropped":0,"duplicates":0,"peak_rows":23,"feat_version":"1.0.0"}' "$(cat "$d/st")"
 }
 
 @test "asin-feat: bad records are located rejects" {

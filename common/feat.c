@@ -470,7 +470,8 @@ cat_change(struct feat_hist *h, long a, long b, const char **cat,
 		if (c == NULL) {
 			c = r->cat;
 			cl = r->catlen;
-		} else if (cl != r->catlen || memcmp(c, r->cat, cl) != 0)
+		} else if (c != r->cat && (cl != r->catlen ||
+		    memcmp(c, r->cat, cl) != 0))
 			return 1;
 	}
 	*cat = c;

@@ -1,0 +1,1075 @@
+/*
+ * asin-feat - rolling per-ASIN features over calendar-day windows, and on
+ * request the forward labels, appended to each fact row.  Rows are grouped
+ * by (asin, marketplace) and leave in byte order of that key and then by
+ * date, so the output is a function of the set of input rows; the sorted
+ * mode holds one series at a time.  The arithmetic lives in common/feat.c.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "asin.h"
+#include "feat.h"
+#include "group.h"
+
+#define DEFAULT_WINDOWS "7,30,90"
+#define ROW_REPLACES 0x1	/* the line already has one of our fields */
+#define ROW_DUP 0x2		/* rejected: another row has its day */
+#define V_CAT FV_N		/* val[] slot of the interned category id */
+#define NVAL (FV_N + 1)
+
+/* Interned category texts: a series keeps ids, not line bytes. */
+struct intern {
+	char **s;
+	size_t *len;
+	size_t n, cap;
+	size_t *slot;		/* open addressing: id + 1, 0 empty */
+	size_t nslot;
+};
+
+/* One (category, day) of the labels' cross-section. */
+struct xentry {
+	const char *cat;
+	long day;
+	double m7;
+};
+
+struct run {
+	struct feat_opts fo;
+	struct feat_hist *h;
+	struct feat_out fout;
+	struct out *o;
+	struct acct *ac;
+	struct record *rec;
+	struct intern cats;
+	struct feat_row *rows;
+	size_t rowcap;
+	long *asof;		/* sorted days of --as-of */
+	size_t nasof;
+	long since;
+	int have_since;
+	int sorted;
+	int labels_xs;		/* labels with the cross-section (hash) */
+	struct xentry *xs;	/* thresholds by (category, day) */
+	size_t nxs, xscap;
+	double *qtmp;
+	size_t qcap;
+	struct rec_field *f_asin, *f_mkt, *f_date, *f_bsr, *f_bsr_cat,
+	    *f_category, *f_pbb, *f_pnew, *f_price, *f_list, *f_offers,
+	    *f_rating, *f_reviews, *f_deal, *f_drops, *f_kd30, *f_kd90,
+	    *f_listed, *f_title_len, *f_title, *f_bullets, *f_bullet_len,
+	    *f_images, *f_video, *f_aplus, *f_desc;
+	struct rec_field *vf[FV_N];	/* the field of each value */
+	int need[FV_N];		/* read it at all? */
+	int need_cat;
+	struct rec_field **outf;	/* our own keys, to spot them */
+	size_t noutf;
+	long long dups;
+};
+
+static const char usage_text[] =
+    "usage: asin-feat [--windows LIST] [--min-coverage R] [--min-drop R]\n"
+    "                 [--as-of DATES | --since DATE] [--lqs-weights LIST]\n"
+    "                 [--units-calibration FILE] [--label-horizon H]\n"
+    "                 [--top-q Q] [--bsr-cap N] [--features LIST]\n"
+    "                 [--sorted] [file ...]\n"
+    "Add rolling per-ASIN features over calendar-day windows to fact rows.\n"
+    "\n"
+    "      --windows LIST    window lengths in days (default 7,30,90)\n"
+    "      --min-coverage R  least fraction of a window's days with a value\n"
+    "                        (default 0.6)\n"
+    "      --min-drop R      least relative BSR improvement counted as a\n"
+    "                        day-to-day rank drop (default 0)\n"
+    "      --as-of DATES     emit only the rows of these days\n"
+    "      --since DATE      emit only the rows of this day and later\n"
+    "      --lqs-weights LIST  listing-quality weights as NAME=W,...\n"
+    "      --units-calibration FILE  BSR to units curves: add est_units_N\n"
+    "      --label-horizon H add the forward labels over H days\n"
+    "      --top-q Q         breakout: future median BSR in the top Q of\n"
+    "                        its category (default 0.2; 1 turns it off)\n"
+    "      --bsr-cap N       label_excluded above this bsr_median_7\n"
+    "                        (default 500000)\n"
+    "      --features LIST   write only these features (names without\n"
+    "                        _N; the coverages are always written)\n"
+    "      --sorted          input is sorted by asin, marketplace, date:\n"
+    "                        hold one series at a time\n"
+    "\n";
+
+enum {
+	OPT_WINDOWS = OPT_COMMON_END,
+	OPT_MIN_COV,
+	OPT_MIN_DROP,
+	OPT_AS_OF,
+	OPT_SINCE,
+	OPT_LQS_WEIGHTS,
+	OPT_UNITS,
+	OPT_HORIZON,
+	OPT_TOP_Q,
+	OPT_BSR_CAP,
+	OPT_FEATURES,
+	OPT_SORTED
+};
+
+static const struct option longopts[] = {
+	CLI_COMMON_LONGOPTS,
+	{ "windows", required_argument, NULL, OPT_WINDOWS },
+	{ "min-coverage", required_argument, NULL, OPT_MIN_COV },
+	{ "min-drop", required_argument, NULL, OPT_MIN_DROP },
+	{ "as-of", required_argument, NULL, OPT_AS_OF },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "lqs-weights", required_argument, NULL, OPT_LQS_WEIGHTS },
+	{ "units-calibration", required_argument, NULL, OPT_UNITS },
+	{ "label-horizon", required_argument, NULL, OPT_HORIZON },
+	{ "top-q", required_argument, NULL, OPT_TOP_Q },
+	{ "bsr-cap", required_argument, NULL, OPT_BSR_CAP },
+	{ "features", required_argument, NULL, OPT_FEATURES },
+	{ "sorted", no_argument, NULL, OPT_SORTED },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char *const lqs_names[LQS_N] = {
+	"title", "bullets", "bullet_len", "images", "video", "aplus",
+	"rating", "reviews"
+};
+static const double lqs_default[LQS_N] = {
+	0.20, 0.10, 0.05, 0.20, 0.05, 0.10, 0.15, 0.15
+};
+
+static void parse_windows(struct feat_opts *, const char *);
+static void parse_lqs(struct feat_opts *, const char *);
+static long parse_day(const char *, const char *);
+static void parse_asof(struct run *, const char *);
+static void load_curves(struct feat_opts *, const char *);
+static void add_curve(struct feat_opts *, const char *, jv, const char *);
+static size_t intern(struct intern *, const char *, size_t);
+static void intern_free(struct intern *);
+static int cmp_long(const void *, const void *);
+static int cmp_xentry(const void *, const void *);
+static int is_upper_alnum(const char *, size_t, int);
+static int get_num(struct run *, const struct nd_line *, struct rec_field *,
+    double *);
+static int get_bool(struct run *, const struct nd_line *,
+    struct rec_field *, double *);
+static void read_row(struct run *, struct group_set *, const struct nd_line *);
+static void reject_row(struct run *, const struct group_row *, const char *);
+static size_t load_group(struct run *, struct group *);
+static void cross_section(struct run *, struct group **, size_t);
+static double threshold(struct run *, const char *, long);
+static void emit_batch(void *, struct group **, size_t);
+static int selected(const struct run *, long);
+static void write_row(struct run *, const struct group_row *);
+
+static void
+parse_windows(struct feat_opts *fo, const char *list)
+{
+	char **items = cli_split("--windows", list, &fo->nwin);
+	size_t i;
+
+	if (fo->nwin > FEAT_MAX_WIN)
+		usage_error("option --windows: at most %d windows",
+		    FEAT_MAX_WIN);
+	for (i = 0; i < fo->nwin; i++) {
+		fo->win[i] = (int)cli_int("--windows", items[i], 1,
+		    FEAT_MAX_WINDAYS);
+		if (i > 0 && fo->win[i] <= fo->win[i - 1])
+			usage_error("option --windows: expected ascending "
+			    "distinct lengths, got '%s'", list);
+	}
+	strv_free(items);
+}
+
+static void
+parse_lqs(struct feat_opts *fo, const char *list)
+{
+	char **items = cli_split("--lqs-weights", list, NULL);
+	char *eq;
+	double w;
+	size_t i, k;
+
+	for (i = 0; items[i] != NULL; i++) {
+		eq = strchr(items[i], '=');
+		if (eq == NULL || eq == items[i])
+			usage_error("option --lqs-weights: expected NAME=W, "
+			    "got '%s'", items[i]);
+		*eq = '\0';
+		for (k = 0; k < LQS_N; k++)
+			if (strcmp(items[i], lqs_names[k]) == 0)
+				break;
+		if (k == LQS_N)
+			usage_error("option --lqs-weights: no component named "
+			    "'%s' (title, bullets, bullet_len, images, video, "
+			    "aplus, rating, reviews)", items[i]);
+		if (!parse_double(eq + 1, strlen(eq + 1), &w) || w < 0)
+			usage_error("option --lqs-weights: weight of '%s': "
+			    "expected a number >= 0, got '%s'", items[i],
+			    eq + 1);
+		fo->lqs_w[k] = w;
+	}
+	strv_free(items);
+}
+
+static long
+parse_day(const char *flag, const char *s)
+{
+	long d;
+
+	if (!feat_parse_date(s, strlen(s), &d))
+		usage_error("option %s: expected a date YYYY-MM-DD, got '%s'",
+		    flag, s);
+	return d;
+}
+
+static int
+cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+parse_asof(struct run *r, const char *list)
+{
+	char **items = cli_split("--as-of", list, &r->nasof);
+	size_t i;
+
+	r->asof = xcalloc(r->nasof, sizeof(*r->asof));
+	for (i = 0; i < r->nasof; i++)
+		r->asof[i] = parse_day("--as-of", items[i]);
+	qsort(r->asof, r->nasof, sizeof(*r->asof), cmp_long);
+	strv_free(items);
+}
+
+/*
+ * The calibration file: {"default": {"a": A, "b": B}, "categories":
+ * {"NAME": {"a": A, "b": B}, ...}}.  A name matches a category given as
+ * that string, or as that number when the name is one.
+ */
+static void
+load_curves(struct feat_opts *fo, const char *path)
+{
+	jv cfg, cats, keys, k;
+	char *perr;
+	FILE *f;
+	struct buf b;
+	char chunk[4096];
+	size_t got;
+	int i, n;
+
+	if ((f = fopen(path, "r")) == NULL)
+		die("%s: cannot open:", path);
+	buf_init(&b);
+	buf_adds(&b, "");
+	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(&b, chunk, got);
+	if (ferror(f))
+		die("%s: read error:", path);
+	fclose(f);
+	cfg = json_parse(b.data, b.len, &perr);
+	buf_free(&b);
+	if (!jv_is_valid(cfg))
+		usage_error("%s: invalid JSON: %s", path, perr);
+	if (jv_get_kind(cfg) != JV_KIND_OBJECT)
+		usage_error("%s: expected a JSON object", path);
+	keys = jv_keys(jv_copy(cfg));
+	n = jv_array_length(jv_copy(keys));
+	for (i = 0; i < n; i++) {
+		k = jv_array_get(jv_copy(keys), i);
+		if (strcmp(jv_string_value(k), "default") != 0 &&
+		    strcmp(jv_string_value(k), "categories") != 0)
+			usage_error("%s: unknown setting \"%s\"", path,
+			    jv_string_value(k));
+		jv_free(k);
+	}
+	jv_free(keys);
+	if (jv_object_has(jv_copy(cfg), jv_string("default")))
+		add_curve(fo, NULL, jv_object_get(jv_copy(cfg),
+		    jv_string("default")), path);
+	cats = jv_object_get(jv_copy(cfg), jv_string("categories"));
+	if (jv_get_kind(cats) == JV_KIND_OBJECT) {
+		keys = jv_keys(jv_copy(cats));
+		n = jv_array_length(jv_copy(keys));
+		for (i = 0; i < n; i++) {
+			k = jv_array_get(jv_copy(keys), i);
+			add_curve(fo, jv_string_value(k), jv_object_get(
+			    jv_copy(cats), jv_copy(k)), path);
+			jv_free(k);
+		}
+		jv_free(keys);
+	} else if (jv_get_kind(cats) != JV_KIND_INVALID)
+		usage_error("%s: \"categories\": expected an object", path);
+	jv_free(cats);
+	jv_free(cfg);
+	if (fo->ncurve == 0)
+		usage_error("%s: no curve: expected \"default\" or "
+		    "\"categories\"", path);
+}
+
+/* Add the curve of category name (NULL: the default); consumes v. */
+static void
+add_curve(struct feat_opts *fo, const char *name, jv v, const char *path)
+{
+	struct feat_curve c;
+	jv a, b;
+	struct buf q;
+	long long iv;
+	int copies, i;
+
+	if (jv_get_kind(v) != JV_KIND_OBJECT)
+		usage_error("%s: curve \"%s\": expected {\"a\": A, \"b\": B}",
+		    path, name ? name : "default");
+	a = jv_object_get(jv_copy(v), jv_string("a"));
+	b = jv_object_get(v, jv_string("b"));
+	if (jv_get_kind(a) != JV_KIND_NUMBER ||
+	    jv_get_kind(b) != JV_KIND_NUMBER)
+		usage_error("%s: curve \"%s\": expected numbers a and b",
+		    path, name ? name : "default");
+	c.a = jv_number_value(a);
+	c.b = jv_number_value(b);
+	jv_free(a);
+	jv_free(b);
+	copies = name != NULL && parse_int(name, strlen(name), &iv) ? 2 : 1;
+	for (i = 0; i < copies; i++) {
+		if (name == NULL) {
+			c.cat = NULL;
+			c.catlen = 0;
+		} else if (i == 0) {
+			buf_init(&q);
+			buf_add_jstr(&q, name, strlen(name));
+			c.cat = q.data;
+			c.catlen = q.len;
+		} else {
+			c.cat = xstrdup(name);
+			c.catlen = strlen(name);
+		}
+		fo->curve = xreallocarray(fo->curve, fo->ncurve + 1,
+		    sizeof(*fo->curve));
+		fo->curve[fo->ncurve++] = c;
+	}
+}
+
+static size_t
+intern(struct intern *t, const char *s, size_t n)
+{
+	uint64_t hv = 1469598103934665603ULL;
+	size_t i, k, id;
+
+	for (i = 0; i < n; i++)
+		hv = (hv ^ (unsigned char)s[i]) * 1099511628211ULL;
+	if (t->n * 2 >= t->nslot) {
+		size_t ns = t->nslot ? t->nslot * 2 : 64;
+
+		free(t->slot);
+		t->slot = xcalloc(ns, sizeof(*t->slot));
+		t->nslot = ns;
+		for (id = 0; id < t->n; id++) {
+			uint64_t g = 1469598103934665603ULL;
+
+			for (i = 0; i < t->len[id]; i++)
+				g = (g ^ (unsigned char)t->s[id][i]) *
+				    1099511628211ULL;
+			for (k = g & (ns - 1); t->slot[k] != 0;
+			    k = (k + 1) & (ns - 1))
+				;
+			t->slot[k] = id + 1;
+		}
+	}
+	for (k = hv & (t->nslot - 1); t->slot[k] != 0;
+	    k = (k + 1) & (t->nslot - 1)) {
+		id = t->slot[k] - 1;
+		if (t->len[id] == n && memcmp(t->s[id], s, n) == 0)
+			return id;
+	}
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->s = xreallocarray(t->s, t->cap, sizeof(*t->s));
+		t->len = xreallocarray(t->len, t->cap, sizeof(*t->len));
+	}
+	t->s[t->n] = xstrndup(s, n);
+	t->len[t->n] = n;
+	t->slot[k] = ++t->n;
+	return t->n - 1;
+}
+
+static void
+intern_free(struct intern *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->s[i]);
+	free(t->s);
+	free(t->len);
+	free(t->slot);
+}
+
+static int
+is_upper_alnum(const char *s, size_t n, int digits)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (digits && s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+/* A number or null; a bad type rejects the row (returns 0). */
+static int
+get_num(struct run *r, const struct nd_line *ln, struct rec_field *f,
+    double *x)
+{
+	switch (rec_num(r->rec, f, x)) {
+	case REC_OK:
+		return 1;
+	case REC_ABSENT:
+	case REC_ISNULL:
+		*x = NAN;
+		return 1;
+	default:
+		acct_reject(r->ac, ln->source, ln->lineno, ln->buf, ln->len,
+		    rec_errmsg(r->rec, f, REC_NUMBER));
+		return 0;
+	}
+}
+
+static int
+get_bool(struct run *r, const struct nd_line *ln, struct rec_field *f,
+    double *x)
+{
+	int b;
+
+	switch (rec_bool(r->rec, f, &b)) {
+	case REC_OK:
+		*x = b;
+		return 1;
+	case REC_ABSENT:
+	case REC_ISNULL:
+		*x = NAN;
+		return 1;
+	default:
+		acct_reject(r->ac, ln->source, ln->lineno, ln->buf, ln->len,
+		    rec_errmsg(r->rec, f, REC_TRUE));
+		return 0;
+	}
+}
+
+static void
+read_row(struct run *r, struct group_set *gs, const struct nd_line *ln)
+{
+	struct record *rec = r->rec;
+	struct group_row *row;
+	double v[NVAL];
+	const char *err, *asin, *mkt, *date, *s;
+	size_t alen, mlen, dlen, n, i;
+	long day;
+	char msg[160];
+
+	if (ln->error != NULL || !rec_parse(rec, ln, &err)) {
+		acct_reject(r->ac, ln->source, ln->lineno, ln->buf, ln->len,
+		    ln->error != NULL ? ln->error : err);
+		return;
+	}
+	if (rec_str(rec, r->f_asin, &asin, &alen) != REC_OK) {
+		acct_reject(r->ac, ln->source, ln->lineno, ln->buf, ln->len,
+		    rec_errmsg(rec, r->f_asin, REC_STRING));
+		return;
+	}
+	if (alen != 10 || !is_upper_alnum(asin, alen, 1)) {
+		acct_reject(r->ac, ln->source, ln->lineno, ln->buf, ln->len,
+		    "field \"asin\": expected 10 characters A-Z 0-9");
+		return;
+	}
+	if (rec_str(rec, r->f_mkt, &mkt, &mlen) != REC_OK) {
+		acct_reject(r->ac, ln->source, ln->lineno, ln->buf, ln->len,
+		    rec_errmsg(rec, r->f_mkt, REC_STRING));
+		return;
+	}
+	if (mlen != 2 || !is_upper_alnum(mkt, mlen, 0)) {
+		acct_reject(r->ac, ln->source, ln->lineno, ln->buf, ln->len,
+		    "field \"marketplace\": expected 2 letters A-Z");
+		return;
+	}
+	if (rec_str(rec, r->f_date, &date, &dlen) != REC_OK) {
+		acct_reject(r->ac, ln->source, ln->lineno, ln->buf, ln->len,
+		    rec_errmsg(rec, r->f_date, REC_STRING));
+		return;
+	}
+	if (!feat_parse_date(date, dlen, &day)) {
+		acct_reject(r->ac, ln->source, ln->lineno, ln->buf, ln->len,
+		    "field \"date\": expected a date YYYY-MM-DD");
+		return;
+	}
+	v[FV_DAY] = (double)day;
+	/* Only the values some asked-for feature reads. */
+	for (i = FV_BSR; i < FV_N; i++) {
+		v[i] = NAN;
+		if (r->vf[i] == NULL || !r->need[i])
+			continue;
+		if (!(i == FV_DEAL || i == FV_VIDEO || i == FV_APLUS ?
+		    get_bool(r, ln, r->vf[i], &v[i]) :
+		    get_num(r, ln, r->vf[i], &v[i])))
+			return;
+	}
+	/* The price a shopper pays: buy box, else lowest new, else price. */
+	if (!(v[FV_PRICE] > 0) && r->need[FV_PRICE]) {
+		if (!get_num(r, ln, r->f_pnew, &v[FV_PRICE]))
+			return;
+		if (!(v[FV_PRICE] > 0) &&
+		    !get_num(r, ln, r->f_price, &v[FV_PRICE]))
+			return;
+	}
+	/* No title_len: count the title's characters. */
+	if (isnan(v[FV_TITLE]) && r->need[FV_TITLE] &&
+	    rec_str(rec, r->f_title, &s, &n) == REC_OK) {
+		v[FV_TITLE] = 0;
+		for (i = 0; i < n; i++)
+			v[FV_TITLE] += ((unsigned char)s[i] & 0xc0) != 0x80;
+	}
+	v[FV_LISTED] = NAN;
+	switch (r->need[FV_LISTED] ? rec_str(rec, r->f_listed, &s, &n) :
+	    REC_ABSENT) {
+	case REC_OK:
+		if (!feat_parse_date(s, n, &day)) {
+			acct_reject(r->ac, ln->source, ln->lineno, ln->buf,
+			    ln->len, "field \"listed_since\": expected a "
+			    "date YYYY-MM-DD");
+			return;
+		}
+		v[FV_LISTED] = (double)day;
+		break;
+	case REC_BADTYPE:
+		acct_reject(r->ac, ln->source, ln->lineno, ln->buf, ln->len,
+		    rec_errmsg(rec, r->f_listed, REC_STRING));
+		return;
+	default:
+		break;
+	}
+	/* The category the rank is measured in: bsr_cat, else category. */
+	v[V_CAT] = NAN;
+	if (!r->need_cat)
+		;
+	else if (rec_kind(rec, r->f_bsr_cat) > REC_NULL &&
+	    rec_json(rec, r->f_bsr_cat, &s, &n) == REC_OK)
+		v[V_CAT] = (double)intern(&r->cats, s, n);
+	else if (rec_kind(rec, r->f_category) > REC_NULL &&
+	    rec_json(rec, r->f_category, &s, &n) == REC_OK)
+		v[V_CAT] = (double)intern(&r->cats, s, n);
+
+	if (r->labels_xs)
+		group_key_add(gs, "", 0);
+	group_key_add(gs, asin, alen);
+	group_key_add(gs, mkt, mlen);
+	row = group_add(gs, ln->buf, ln->len, ln->source, ln->lineno);
+	if (row == NULL) {
+		snprintf(msg, sizeof(msg), "%s", group_set_error(gs));
+		out_flush(r->o);
+		die_at(ln->source, ln->lineno, "%s", msg);
+	}
+	memcpy(row->val, v, sizeof(v));
+	row->flags = 0;
+	for (i = 0; i < r->noutf; i++)
+		if (rec_kind(rec, r->outf[i]) != REC_MISSING) {
+			row->flags |= ROW_REPLACES;
+			break;
+		}
+}
+
+static void
+reject_row(struct run *r, const struct group_row *row, const char *msg)
+{
+	acct_reject(r->ac, row->source, row->lineno, row->line, row->len,
+	    msg);
+}
+
+/*
+ * Load a group into the engine; rows that share a day with another are
+ * all rejected (which one is right cannot be told), so the result does
+ * not depend on their order.  Returns the rows left (0: none).
+ */
+static size_t
+load_group(struct run *r, struct group *g)
+{
+	struct group_row *gr;
+	size_t i, n = 0, a, b, j;
+	char msg[200], d[11];
+
+	if (g->n > r->rowcap) {
+		r->rowcap = g->n;
+		r->rows = xreallocarray(r->rows, g->n, sizeof(*r->rows));
+	}
+	for (i = 0; i < g->n; i++) {
+		gr = group_row(g, i);
+		if (gr->flags & ROW_DUP)
+			continue;
+		memcpy(r->rows[n].v, gr->val, sizeof(r->rows[n].v));
+		if (isnan(gr->val[V_CAT])) {
+			r->rows[n].cat = NULL;
+			r->rows[n].catlen = 0;
+		} else {
+			r->rows[n].cat = r->cats.s[(size_t)gr->val[V_CAT]];
+			r->rows[n].catlen = r->cats.len[(size_t)gr->val[V_CAT]];
+		}
+		r->rows[n].tag = gr;
+		n++;
+	}
+	while (n > 0 && !feat_load(r->h, r->rows, n, &a, &b)) {
+		double day = r->rows[a].v[FV_DAY];
+		const struct group_row *keep = r->rows[a].tag;
+		int same = 1;
+
+		/* Byte-identical copies are one row seen twice: merged.
+		 * Rows that differ cannot be told apart: all rejected. */
+		for (j = 0; j < n; j++) {
+			gr = r->rows[j].tag;
+			if (r->rows[j].v[FV_DAY] == day && (gr->len !=
+			    keep->len || memcmp(gr->line, keep->line,
+			    keep->len) != 0))
+				same = 0;
+		}
+		feat_fmt_date(d, (long)day);
+		for (j = 0; j < n; j++) {
+			gr = r->rows[j].tag;
+			if (r->rows[j].v[FV_DAY] != day || (same && gr == keep))
+				continue;
+			gr->flags |= ROW_DUP;
+			if (same) {
+				r->ac->merged++;
+				continue;
+			}
+			snprintf(msg, sizeof(msg), "duplicate row for this "
+			    "asin, marketplace and date %s (asin-dedupe "
+			    "merges them)", d);
+			reject_row(r, gr, msg);
+			r->dups++;
+		}
+		for (i = j = 0; j < n; j++)
+			if (!(((struct group_row *)r->rows[j].tag)->flags &
+			    ROW_DUP))
+				r->rows[i++] = r->rows[j];
+		n = i;
+	}
+	return n;
+}
+
+static int
+cmp_xentry(const void *a, const void *b)
+{
+	const struct xentry *x = a, *y = b;
+
+	if (x->cat != y->cat)
+		return (uintptr_t)x->cat < (uintptr_t)y->cat ? -1 : 1;
+	if (x->day != y->day)
+		return x->day < y->day ? -1 : 1;
+	return x->m7 < y->m7 ? -1 : x->m7 > y->m7;
+}
+
+/*
+ * The labels' cross-section: every series' 7-day median BSR on every day
+ * of its span, by category and day, reduced to the top-q cutoff of each
+ * (category, day).  Categories are interned, so a pointer names one.
+ */
+static void
+cross_section(struct run *r, struct group **groups, size_t ng)
+{
+	struct xentry *e;
+	const char *cat;
+	size_t g, first, cnt, span, d, catlen, i, j, k;
+	long d0;
+	double m;
+
+	r->nxs = 0;
+	for (g = 0; g < ng; g++) {
+		if (load_group(r, groups[g]) == 0)
+			continue;
+		while (feat_next_segment(r->h, &first, &cnt)) {
+			feat_span(r->h, &d0, &span);
+			for (d = 0; d < span; d++) {
+				m = feat_median7(r->h, d0 + (long)d, &cat,
+				    &catlen);
+				if (isnan(m) || cat == NULL)
+					continue;
+				if (r->nxs == r->xscap) {
+					r->xscap = r->xscap ? r->xscap * 2 :
+					    1024;
+					r->xs = xreallocarray(r->xs, r->xscap,
+					    sizeof(*r->xs));
+				}
+				e = &r->xs[r->nxs++];
+				e->cat = cat;
+				e->day = d0 + (long)d;
+				e->m7 = m;
+			}
+		}
+	}
+	qsort(r->xs, r->nxs, sizeof(*r->xs), cmp_xentry);
+	/* One entry per (category, day) holding the cutoff. */
+	for (i = k = 0; i < r->nxs; i = j) {
+		for (j = i; j < r->nxs && r->xs[j].cat == r->xs[i].cat &&
+		    r->xs[j].day == r->xs[i].day; j++)
+			;
+		if (j - i > r->qcap) {
+			r->qcap = j - i;
+			r->qtmp = xreallocarray(r->qtmp, r->qcap,
+			    sizeof(double));
+		}
+		for (d = i; d < j; d++)
+			r->qtmp[d - i] = r->xs[d].m7;
+		r->xs[k] = r->xs[i];
+		r->xs[k].m7 = stats_quantile(r->qtmp, j - i, r->fo.top_q);
+		k++;
+	}
+	r->nxs = k;
+}
+
+static double
+threshold(struct run *r, const char *cat, long day)
+{
+	struct xentry key, *e;
+	size_t lo = 0, hi = r->nxs, mid;
+
+	if (!r->labels_xs)
+		return INFINITY;
+	if (cat == NULL)
+		return NAN;
+	key.cat = cat;
+	key.day = day;
+	key.m7 = -INFINITY;
+	/* The entries are unique per (category, day). */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		e = &r->xs[mid];
+		if (e->cat == key.cat && e->day == key.day)
+			return e->m7;
+		if (cmp_xentry(e, &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NAN;
+}
+
+static int
+selected(const struct run *r, long day)
+{
+	if (r->asof != NULL)
+		return bsearch(&day, r->asof, r->nasof, sizeof(*r->asof),
+		    cmp_long) != NULL;
+	if (r->have_since)
+		return day >= r->since;
+	return 1;
+}
+
+static void
+emit_batch(void *ctx, struct group **groups, size_t ng)
+{
+	struct run *r = ctx;
+	struct feat_row **sorted;
+	const char *cat;
+	size_t g, first, cnt, k, ns, catlen;
+	long day;
+	double th;
+
+	if (r->labels_xs)
+		cross_section(r, groups, ng);
+	for (g = 0; g < ng; g++) {
+		if (load_group(r, groups[g]) == 0)
+			continue;
+		sorted = feat_sorted(r->h, &ns);
+		while (feat_next_segment(r->h, &first, &cnt)) {
+			for (k = first; k < first + cnt; k++) {
+				day = (long)sorted[k]->v[FV_DAY];
+				if (!selected(r, day)) {
+					r->ac->dropped++;
+					continue;
+				}
+				th = INFINITY;
+				if (r->fo.horizon > 0 && r->labels_xs) {
+					feat_median7(r->h, day +
+					    r->fo.horizon, &cat, &catlen);
+					th = threshold(r, cat, day +
+					    r->fo.horizon);
+				}
+				feat_row(r->h, day, th, &r->fout);
+				write_row(r, sorted[k]->tag);
+			}
+		}
+	}
+}
+
+/*
+ * A plain row gets the members spliced in before its closing brace, the
+ * bytes out_end() would write; a row that already has one of our keys
+ * goes through out_*(), which replaces the old values.
+ */
+static void
+write_row(struct run *r, const struct group_row *row)
+{
+	const struct feat_out *fo = &r->fout;
+	struct nd_line ln;
+	const char *err;
+	size_t end, i;
+	int empty;
+
+	r->ac->out++;
+	if (!(row->flags & ROW_REPLACES)) {
+		end = row->len;
+		while (end > 0 && row->line[end - 1] != '}')
+			end--;
+		end--;
+		empty = 1;
+		for (i = (size_t)((const char *)memchr(row->line, '{',
+		    row->len) - row->line) + 1; i < end; i++)
+			if (row->line[i] != ' ' && row->line[i] != '\t' &&
+			    row->line[i] != '\r' && row->line[i] != '\n') {
+				empty = 0;
+				break;
+			}
+		out_write(r->o, row->line, end);
+		out_write(r->o, fo->text.data + empty, fo->text.len - empty);
+		out_write(r->o, row->line + end, row->len - end);
+		out_write(r->o, "\n", 1);
+		return;
+	}
+	ln.buf = row->line;
+	ln.len = row->len;
+	ln.source = row->source;
+	ln.lineno = row->lineno;
+	ln.error = NULL;
+	if (!rec_parse(r->rec, &ln, &err))
+		die_at(row->source, row->lineno, "%s", err);
+	out_begin(r->o, r->rec);
+	for (i = 0; i < fo->n; i++)
+		out_set_json(r->o, fo->m[i].key, fo->text.data + fo->m[i].off,
+		    fo->m[i].len);
+	out_end(r->o);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct cli_common co;
+	struct run r;
+	struct acct ac;
+	struct nd_reader *rd;
+	struct nd_line ln;
+	struct group_set *gs;
+	const char *windows = DEFAULT_WINDOWS, *units = NULL;
+	const char *const *keys;
+	char extra[256];
+	int ch, stable, nkeyf;
+	size_t i, nkeys;
+
+	diag_init(argv[0]);
+	cli_init(&co, usage_text);
+	memset(&r, 0, sizeof(r));
+	r.fo.min_cov = 0.6;
+	r.fo.top_q = 0.2;
+	r.fo.bsr_cap = 500000;
+	memcpy(r.fo.lqs_w, lqs_default, sizeof(r.fo.lqs_w));
+	while ((ch = getopt_long(argc, argv, "hVqv", longopts, NULL)) != -1) {
+		if (cli_common_opt(&co, ch, optarg))
+			continue;
+		switch (ch) {
+		case OPT_AS_OF:
+			if (r.have_since)
+				usage_error("options --as-of and --since "
+				    "exclude each other");
+			free(r.asof);
+			parse_asof(&r, optarg);
+			break;
+		case OPT_BSR_CAP:
+			r.fo.bsr_cap = cli_double("--bsr-cap", optarg, 1,
+			    1e15);
+			break;
+		case OPT_FEATURES:
+			strv_free(r.fo.only);
+			r.fo.only = cli_split("--features", optarg, NULL);
+			for (i = 0; r.fo.only[i] != NULL; i++)
+				if (!feat_known(r.fo.only[i]))
+					usage_error("option --features: no "
+					    "feature named '%s'",
+					    r.fo.only[i]);
+			break;
+		case OPT_HORIZON:
+			r.fo.horizon = (int)cli_int("--label-horizon", optarg,
+			    1, FEAT_MAX_WINDAYS);
+			break;
+		case OPT_LQS_WEIGHTS:
+			parse_lqs(&r.fo, optarg);
+			break;
+		case OPT_MIN_COV:
+			r.fo.min_cov = cli_double("--min-coverage", optarg,
+			    0, 1);
+			break;
+		case OPT_MIN_DROP:
+			r.fo.min_drop = cli_double("--min-drop", optarg, 0,
+			    0.99);
+			break;
+		case OPT_SINCE:
+			if (r.asof != NULL)
+				usage_error("options --as-of and --since "
+				    "exclude each other");
+			r.since = parse_day("--since", optarg);
+			r.have_since = 1;
+			break;
+		case OPT_SORTED:
+			r.sorted = 1;
+			break;
+		case OPT_TOP_Q:
+			r.fo.top_q = cli_double("--top-q", optarg, 0, 1);
+			if (r.fo.top_q <= 0)
+				usage_error("option --top-q: expected a "
+				    "number above 0 and at most 1, got '%s'",
+				    optarg);
+			break;
+		case OPT_UNITS:
+			units = optarg;
+			break;
+		case OPT_WINDOWS:
+			windows = optarg;
+			break;
+		default:
+			usage_error("unknown option");
+		}
+	}
+	parse_windows(&r.fo, windows);
+	if (units != NULL)
+		load_curves(&r.fo, units);
+	/* The top-q cutoff needs every series of the category. */
+	if (r.fo.horizon > 0 && r.fo.top_q < 1) {
+		if (r.sorted)
+			usage_error("option --label-horizon: breakout's top-q "
+			    "test needs every ASIN at once; with --sorted "
+			    "give --top-q 1");
+		r.labels_xs = 1;
+	}
+
+	rd = nd_open(argv + optind, argc - optind, co.max_line);
+	stable = !r.sorted && nd_stable(rd);
+	r.o = out_new(1, "<stdout>");
+	r.ac = &ac;
+	r.rec = rec_new();
+	r.h = feat_new(&r.fo);
+	feat_out_init(&r.fout);
+	r.f_asin = rec_field("asin");
+	r.f_mkt = rec_field("marketplace");
+	r.f_date = rec_field("date");
+	r.f_bsr = rec_field("bsr");
+	r.f_bsr_cat = rec_field("bsr_cat");
+	r.f_category = rec_field("category");
+	r.f_pbb = rec_field("price_buybox");
+	r.f_pnew = rec_field("price_new");
+	r.f_price = rec_field("price");
+	r.f_list = rec_field("list_price");
+	r.f_offers = rec_field("offers_new");
+	r.f_rating = rec_field("rating");
+	r.f_reviews = rec_field("review_count");
+	r.f_deal = rec_field("deal_active");
+	r.f_drops = rec_field("bsr_drops");
+	r.f_kd30 = rec_field("sales_rank_drops_30");
+	r.f_kd90 = rec_field("sales_rank_drops_90");
+	r.f_listed = rec_field("listed_since");
+	r.f_title_len = rec_field("title_len");
+	r.f_title = rec_field("title");
+	r.f_bullets = rec_field("bullet_count");
+	r.f_bullet_len = rec_field("bullet_chars_mean");
+	r.f_images = rec_field("image_count");
+	r.f_video = rec_field("has_video");
+	r.f_aplus = rec_field("has_aplus");
+	r.f_desc = rec_field("desc_chars");
+	r.vf[FV_BSR] = r.f_bsr;
+	r.vf[FV_PRICE] = r.f_pbb;
+	r.vf[FV_LIST] = r.f_list;
+	r.vf[FV_OFFERS] = r.f_offers;
+	r.vf[FV_RATING] = r.f_rating;
+	r.vf[FV_REVIEWS] = r.f_reviews;
+	r.vf[FV_DEAL] = r.f_deal;
+	r.vf[FV_DROPS] = r.f_drops;
+	r.vf[FV_KDROPS30] = r.f_kd30;
+	r.vf[FV_KDROPS90] = r.f_kd90;
+	r.vf[FV_TITLE] = r.f_title_len;
+	r.vf[FV_BULLETS] = r.f_bullets;
+	r.vf[FV_BULLET_LEN] = r.f_bullet_len;
+	r.vf[FV_IMAGES] = r.f_images;
+	r.vf[FV_VIDEO] = r.f_video;
+	r.vf[FV_APLUS] = r.f_aplus;
+	r.vf[FV_DESC] = r.f_desc;
+	for (i = 0; i < FV_N; i++)
+		r.need[i] = feat_needs(r.h, (int)i);
+	r.need_cat = feat_needs(r.h, FEAT_NEEDS_CATEGORY);
+	keys = feat_keys(r.h, &nkeys);
+	r.noutf = nkeys;
+	r.outf = xcalloc(nkeys, sizeof(*r.outf));
+	for (i = 0; i < nkeys; i++)
+		r.outf[i] = rec_field(keys[i]);
+	acct_init(&ac, &co);
+	ac.sink = r.o;
+	/* With the labels' cross-section, one batch holds every series: a
+	 * constant first key field makes them share the batch's root. */
+	nkeyf = r.labels_xs ? 3 : 2;
+	gs = group_set_new(nkeyf, r.labels_xs ? 1 : nkeyf, NVAL, r.sorted,
+	    stable, emit_batch, &r);
+	while (nd_next(rd, &ln)) {
+		ac.in++;
+		group_key_begin(gs);
+		read_row(&r, gs, &ln);
+	}
+	group_set_finish(gs);
+	out_close(r.o);
+	snprintf(extra, sizeof(extra), "\"duplicates\":%lld,\"peak_rows\":%zu,"
+	    "\"feat_version\":\"%s\"", r.dups, group_set_peak(gs),
+	    FEAT_VERSION);
+	if (co.verbose)
+		note("%lld duplicate rows rejected, at most %zu rows held",
+		    r.dups, group_set_peak(gs));
+	group_set_free(gs);
+	for (i = 0; i < nkeys; i++)
+		rec_field_free(r.outf[i]);
+	free(r.outf);
+	rec_field_free(r.f_asin);
+	rec_field_free(r.f_mkt);
+	rec_field_free(r.f_date);
+	rec_field_free(r.f_bsr);
+	rec_field_free(r.f_bsr_cat);
+	rec_field_free(r.f_category);
+	rec_field_free(r.f_pbb);
+	rec_field_free(r.f_pnew);
+	rec_field_free(r.f_price);
+	rec_field_free(r.f_list);
+	rec_field_free(r.f_offers);
+	rec_field_free(r.f_rating);
+	rec_field_free(r.f_reviews);
+	rec_field_free(r.f_deal);
+	rec_field_free(r.f_drops);
+	rec_field_free(r.f_kd30);
+	rec_field_free(r.f_kd90);
+	rec_field_free(r.f_listed);
+	rec_field_free(r.f_title_len);
+	rec_field_free(r.f_title);
+	rec_field_free(r.f_bullets);
+	rec_field_free(r.f_bullet_len);
+	rec_field_free(r.f_images);
+	rec_field_free(r.f_video);
+	rec_field_free(r.f_aplus);
+	rec_field_free(r.f_desc);
+	for (i = 0; i < r.fo.ncurve; i++)
+		free(r.fo.curve[i].cat);
+	free(r.fo.curve);
+	if (r.fo.only != NULL)
+		strv_free(r.fo.only);
+	feat_out_free(&r.fout);
+	feat_free(r.h);
+	intern_free(&r.cats);
+	free(r.rows);
+	free(r.asof);
+	free(r.xs);
+	free(r.qtmp);
+	rec_free(r.rec);
+	nd_close(rd);
+	return acct_finish(&ac, extra);
+}

@@ -45,6 +45,9 @@ MANS := $(sort $(wildcard man/*.1 man/*.7))
 .PHONY: all deps check test unit sanitize bench fuzz demo install uninstall \
 	clean lint
 .DELETE_ON_ERROR:
+# Objects are intermediates of the pattern rules: keep them, or every
+# `make demo` deletes them and the next `make` compiles the suite again.
+.SECONDARY:
 
 all: $(TOOLS)
 

@@ -42,6 +42,10 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
 
 MANS := $(sort $(wildcard man/*.1 man/*.7))
 
+# asin-db's migrations, compiled into libasin by common/db.c.
+DB_SQL := $(sort $(wildcard schemas/db-*.sql))
+DB_GEN := $(BUILD)/gen/dbschema.h
+
 .PHONY: all deps check test unit sanitize bench fuzz demo install uninstall \
 	clean lint
 .DELETE_ON_ERROR:
@@ -54,6 +58,12 @@ all: $(TOOLS)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(DB_GEN): $(DB_SQL) schemas/embed-sql.sh
+	@mkdir -p $(@D)
+	sh schemas/embed-sql.sh $(DB_SQL) >$@.tmp && mv $@.tmp $@
+$(BUILD)/obj/common/db.o: $(DB_GEN)
+$(BUILD)/obj/common/db.o: ALL_CFLAGS += -I$(BUILD)/gen
 
 $(LIB): $(COMMON_OBJ)
 	@mkdir -p $(@D)
@@ -107,14 +117,14 @@ bench: all unit
 
 # libFuzzer targets; FUZZ_SECONDS per target (default 600).
 FUZZ_SECONDS ?= 600
-fuzz:
+fuzz: $(DB_GEN)
 	@command -v clang >/dev/null || { echo "make fuzz needs clang" >&2; exit 1; }
 	@mkdir -p build-fuzz
 	@for f in $(FUZZ_SRC); do \
 	    n=$$(basename $$f .c); \
 	    echo "fuzz: $$n"; \
 	    clang -std=c11 -D_GNU_SOURCE -O1 -g -Icommon \
-	        -DASIN_VERSION='"$(VERSION)"' \
+	        -DASIN_VERSION='"$(VERSION)"' -I$(BUILD)/gen \
 	        -fsanitize=fuzzer,address,undefined -o build-fuzz/$$n \
 	        $$f $(COMMON_SRC) $(LDLIBS) || exit 1; \
 	    mkdir -p build-fuzz/$$n.corpus; \

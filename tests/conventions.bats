@@ -20,6 +20,8 @@ tool_args() {
 	asin-split) echo "--experiment e1 --variants control:50,treatment:50" ;;
 	asin-uplift) echo "" ;;
 	asin-fetch) echo "--replay $BATS_TEST_TMPDIR/empty-archive" ;;
+	asin-db) asin-db init "$BATS_TEST_TMPDIR/conv.db" &&
+		echo "load --tee $BATS_TEST_TMPDIR/conv.db facts" ;;
 	*) echo "" ;;
 	esac
 }

@@ -16,11 +16,12 @@ DATA         ?= data
 DB           ?= $(DATA)/asin.db
 EXPORTS      ?= exports
 ARCHIVE      ?= $(DATA)/archive
-SCHEMAS      ?= schemas
+SCHEMAS      ?= $(PIPELINES)/../schemas
 # Where the tools are; empty: on PATH.
 BIN          ?=
 
-# Fetching: provider profile, default marketplace, upstream (empty: the
+# Fetching (secrets: ENV_FILE when it exists, else the environment):
+# provider profile, default marketplace, upstream (empty: the
 # profile's), quota (tokens a minute; empty: the profile's, Keepa's own
 # token counts), requests in flight, and any further asin-fetch flags.
 PROVIDER     ?= keepa

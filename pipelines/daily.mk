@@ -25,8 +25,9 @@
 # days already done.
 
 THIS := $(lastword $(MAKEFILE_LIST))
-include $(dir $(THIS))config.mk
-SQL := $(dir $(THIS))sql
+PIPELINES := $(patsubst %/,%,$(dir $(THIS)))
+include $(PIPELINES)/config.mk
+SQL := $(PIPELINES)/sql
 
 ifeq ($(shell echo '$(DAY)' | grep -xE '[0-9]{4}-[0-9]{2}-[0-9]{2}'),)
 $(error DAY must be YYYY-MM-DD, got '$(DAY)')
@@ -39,7 +40,6 @@ CSV  := $(EXPORTS)/top_candidates_$(DAYC).csv
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 .DELETE_ON_ERROR:
-.SECONDARY:
 .PHONY: daily fetch dedupe load history features scores csv assign \
 	backfill
 
@@ -60,7 +60,8 @@ $(OUT)/envelopes.ndjson: | $(ASINS)
 	@mkdir -p $(OUT)
 	( $(BIN)asin-fetch -p $(PROVIDER) -m $(MARKETPLACE) \
 	    $(if $(BASE_URL),-b $(BASE_URL)) $(if $(QPM),--qpm $(QPM)) \
-	    -j $(PARALLEL) --env-file $(ENV_FILE) --date $(DAY) \
+	    -j $(PARALLEL) $(if $(wildcard $(ENV_FILE)),--env-file $(ENV_FILE)) \
+	    --date $(DAY) \
 	    --archive $(ARCHIVE) --rejects $(OUT)/fetch.rejects \
 	    --stats $(OUT)/fetch.stats -q $(FETCH_FLAGS) $(ASINS) \
 	    >$@.tmp || [ $$? -eq 3 ] ) \

@@ -132,7 +132,9 @@ fuzz: $(DB_GEN)
 	        build-fuzz/$$n.corpus tests/fuzz/$$n.seed || exit 1; \
 	done
 
-demo: all unit
+# Like check: install what is missing first, so a fresh machine runs it.
+demo: deps
+	$(MAKE) all unit
 	BUILD=$(BUILD) sh pipelines/demo.sh
 
 # asin-fetch finds its provider profiles in ../share/asin-tools/providers

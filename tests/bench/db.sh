@@ -6,10 +6,12 @@
 #     the same rows as CSV (every column of the table, in order) into the
 #     same schema, both in WAL mode; the file size after each;
 #   - the same load again over the full table (a rerun: every row equal);
+#   - both loads again with the rows in key order (asin, marketplace, date);
 #   - every row back: asin-db query (NDJSON, types kept, extra spread)
 #     against sqlite3 -json.
-# The CSV is made once from the loaded table (asin-db query --csv), so
-# both loads store the same values.
+# The CSV is made once from the NDJSON with jq, in the same row order:
+# both loads insert the same keys in the same (by day, so random) order.
+# sqlite3 stores an empty CSV field as '' where asin-db stores null.
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/bench/lib.sh"
 
@@ -20,15 +22,28 @@ peer_available sqlite3 || exit 0
 T=$B/db_template.db
 rm -f "$T" "$T-wal" "$T-shm"
 asin-db init "$T" || exit 1
+
+# to_csv NDJSON CSV: the rows as CSV in the same order, every column of
+# the facts table in its order (booleans 1/0, fields without a column as
+# the extra JSON text), made once per input.
+cols=$(sqlite3 "$T" "SELECT group_concat(name, ' ') FROM pragma_table_info('facts')")
+to_csv() {
+	[ -s "$2" ] && [ ! "$2" -ot "$1" ] && return 0
+	prog='def v: if . == null then "" elif . == true then 1
+	    elif . == false then 0 elif type == "array" or type == "object"
+	    then tojson else . end; ['
+	sep=
+	for c in $cols; do
+		[ "$c" = extra ] && continue
+		prog="$prog$sep(.$c | v)"
+		sep=,
+	done
+	del=$(echo "$cols" | sed 's/ extra$//; s/\([a-z_]*\)/.\1/g; s/ /, /g')
+	prog="$prog, (del($del) | if length == 0 then \"\" else tojson end)] | @csv"
+	jq -r "$prog" "$1" >"$2.tmp" && mv "$2.tmp" "$2"
+}
 CSV=$B/${name}_facts.csv
-if [ ! -s "$CSV" ] || [ "$CSV" -ot "$IN" ]; then
-	rm -f "$B/db_csv.db"*
-	cp "$T" "$B/db_csv.db"
-	asin-db load "$B/db_csv.db" facts "$IN" &&
-	    asin-db query --csv "$B/db_csv.db" "SELECT * FROM facts" |
-	    tail -n +2 >"$CSV.tmp" && mv "$CSV.tmp" "$CSV" || exit 1
-	rm -f "$B/db_csv.db"*
-fi
+to_csv "$IN" "$CSV" || exit 1
 csv_bytes=$(file_bytes "$CSV")
 
 OURS=$B/db_ours.db
@@ -48,6 +63,23 @@ echo "file size: asin-db $(($(file_bytes "$OURS") / 1000000)) MB," \
     "rows: $(sqlite3 "$OURS" 'SELECT count(*) FROM facts') and" \
     "$(sqlite3 "$PEER" 'SELECT count(*) FROM facts')"
 ratio "$L_OURS" "$L_PEER"
+echo
+
+# The same rows in key order, as a deduper sorting by asin, marketplace,
+# date writes them: inserts append to the key's B-tree.
+SIN=$(bench_facts "${name}_sorted" --seed 42 --rows "$rows" --days 100 \
+    --dup-rate 0 --sorted) || exit 1
+SCSV=$B/${name}_sorted_facts.csv
+to_csv "$SIN" "$SCSV" || exit 1
+L_OURS_S="asin-db load, rows in key order"
+L_PEER_S="sqlite3 .import, rows in key order"
+table_head "load $rows fact rows in key order into an empty facts table"
+measure "$L_OURS_S" "$rows" "$bytes" \
+    sh -c "rm -f '$OURS'*; cp '$T' '$OURS' && asin-db load '$OURS' facts '$SIN'"
+measure "$L_PEER_S" "$rows" "$csv_bytes" \
+    sh -c "rm -f '$PEER'*; cp '$T' '$PEER' && sqlite3 '$PEER' '.import --csv $SCSV facts'"
+echo
+ratio "$L_OURS_S" "$L_PEER_S"
 echo
 
 table_head "every fact row back out of the file as JSON ($rows rows)"

@@ -25,10 +25,11 @@ asin-db init "$T" || exit 1
 
 # to_csv NDJSON CSV: the rows as CSV in the same order, every column of
 # the facts table in its order (booleans 1/0, fields without a column as
-# the extra JSON text), made once per input.
+# the extra JSON text), made once per input and columns (CSV.args).
 cols=$(sqlite3 "$T" "SELECT group_concat(name, ' ') FROM pragma_table_info('facts')")
 to_csv() {
-	[ -s "$2" ] && [ ! "$2" -ot "$1" ] && return 0
+	want="$(cat "$1.args" 2>/dev/null) $cols"
+	[ -s "$2" ] && [ "$(cat "$2.args" 2>/dev/null)" = "$want" ] && return 0
 	prog='def v: if . == null then "" elif . == true then 1
 	    elif . == false then 0 elif type == "array" or type == "object"
 	    then tojson else . end; ['
@@ -40,9 +41,10 @@ to_csv() {
 	done
 	del=$(echo "$cols" | sed 's/ extra$//; s/\([a-z_]*\)/.\1/g; s/ /, /g')
 	prog="$prog, (del($del) | if length == 0 then \"\" else tojson end)] | @csv"
-	jq -r "$prog" "$1" >"$2.tmp" && mv "$2.tmp" "$2"
+	jq -r "$prog" "$1" >"$2.tmp" && mv "$2.tmp" "$2" &&
+	    echo "$want" >"$2.args"
 }
-CSV=$B/${name}_facts.csv
+CSV=$B/${name}_inorder.csv
 to_csv "$IN" "$CSV" || exit 1
 csv_bytes=$(file_bytes "$CSV")
 
@@ -69,7 +71,7 @@ echo
 # date writes them: inserts append to the key's B-tree.
 SIN=$(bench_facts "${name}_sorted" --seed 42 --rows "$rows" --days 100 \
     --dup-rate 0 --sorted) || exit 1
-SCSV=$B/${name}_sorted_facts.csv
+SCSV=$B/${name}_sorted.csv
 to_csv "$SIN" "$SCSV" || exit 1
 L_OURS_S="asin-db load, rows in key order"
 L_PEER_S="sqlite3 .import, rows in key order"

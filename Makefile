@@ -42,15 +42,28 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
 
 MANS := $(sort $(wildcard man/*.1 man/*.7))
 
+# asin-db's migrations, compiled into libasin by common/db.c.
+DB_SQL := $(sort $(wildcard schemas/db-*.sql))
+DB_GEN := $(BUILD)/gen/dbschema.h
+
 .PHONY: all deps check test unit sanitize bench fuzz demo install uninstall \
 	clean lint
 .DELETE_ON_ERROR:
+# Objects are intermediates of the pattern rules: keep them, or every
+# `make demo` deletes them and the next `make` compiles the suite again.
+.SECONDARY:
 
 all: $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(DB_GEN): $(DB_SQL) schemas/embed-sql.sh
+	@mkdir -p $(@D)
+	sh schemas/embed-sql.sh $(DB_SQL) >$@.tmp && mv $@.tmp $@
+$(BUILD)/obj/common/db.o: $(DB_GEN)
+$(BUILD)/obj/common/db.o: ALL_CFLAGS += -I$(BUILD)/gen
 
 $(LIB): $(COMMON_OBJ)
 	@mkdir -p $(@D)
@@ -104,14 +117,14 @@ bench: all unit
 
 # libFuzzer targets; FUZZ_SECONDS per target (default 600).
 FUZZ_SECONDS ?= 600
-fuzz:
+fuzz: $(DB_GEN)
 	@command -v clang >/dev/null || { echo "make fuzz needs clang" >&2; exit 1; }
 	@mkdir -p build-fuzz
 	@for f in $(FUZZ_SRC); do \
 	    n=$$(basename $$f .c); \
 	    echo "fuzz: $$n"; \
 	    clang -std=c11 -D_GNU_SOURCE -O1 -g -Icommon \
-	        -DASIN_VERSION='"$(VERSION)"' \
+	        -DASIN_VERSION='"$(VERSION)"' -I$(BUILD)/gen \
 	        -fsanitize=fuzzer,address,undefined -o build-fuzz/$$n \
 	        $$f $(COMMON_SRC) $(LDLIBS) || exit 1; \
 	    mkdir -p build-fuzz/$$n.corpus; \
@@ -119,7 +132,9 @@ fuzz:
 	        build-fuzz/$$n.corpus tests/fuzz/$$n.seed || exit 1; \
 	done
 
-demo: all unit
+# Like check: install what is missing first, so a fresh machine runs it.
+demo: deps
+	$(MAKE) all unit
 	BUILD=$(BUILD) sh pipelines/demo.sh
 
 # asin-fetch finds its provider profiles in ../share/asin-tools/providers

@@ -1,61 +1,128 @@
-# daily.mk - the daily job as make targets that write dated files, for cron:
+# daily.mk - the daily job: fetch to candidates in SQLite, one dated file
+# per stage.
 #
-#   15 2 * * *  cd /srv/asin && make -f pipelines/daily.mk >>logs/daily.log 2>&1
+#   make -f pipelines/daily.mk DAY=2026-05-10 ASINS=asins.txt DB=asin.db
+#   make -f pipelines/daily.mk backfill FROM=2026-05-01 TO=2026-05-10
 #
-# Every target writes to a temporary name and renames on success, and make
-# deletes what a failed step left (.DELETE_ON_ERROR), so a rerun of the
-# same DAY picks up where it stopped; asin-fetch's archive makes the rerun
-# fetch only the batches that did not finish.
+# Stages, each a file under $(DATA)/$(DAY)/ (settings: pipelines/config.mk):
+#   envelopes.ndjson   asin-fetch (archived, resumable; exit 3 = partial)
+#   facts.ndjson       asin-dedupe, whose quality gates stop the run
+#   load-facts.stats   facts, fetch_log and products loaded into $(DB)
+#   history.ndjson     the trailing $(HISTORY_DAYS) days read back
+#   features.ndjson    asin-feat for the day
+#   load-features.stats
+#   scores.ndjson      asin-zscore
+#   load-scores.stats
+#   $(EXPORTS)/top_candidates_YYYYMMDD.csv
+#   candidates.ndjson, assigned.ndjson   the A/B split of the candidates
 #
-# Until asin-dedupe and asin-feat join the suite, FEATURES names the file
-# of feature rows (one per asin, marketplace and date) that your own step
-# makes from the envelopes; the defaults below score price and BSR on fact
-# rows instead.
+# Every stage writes a temporary name and renames it when the stage
+# succeeded, so a failed or killed stage leaves no half file and a rerun
+# starts at the first stage whose file is missing.  The loads are upserts:
+# a stage killed mid-load and run again loses and duplicates nothing.  A
+# finished day has all its files, so rerunning it does nothing.  The
+# watch list is an order-only prerequisite: editing it does not refetch
+# days already done.
 
-DAY        ?= $(shell date -u +%F)
-ASINS      ?= asins.txt
-PROVIDER   ?= keepa
-DATA       ?= data
-ARCHIVE    ?= $(DATA)/archive
-OUT        := $(DATA)/$(DAY)
-SCHEMAS    ?= schemas
-FEATURES   ?= $(OUT)/facts.ndjson
-ZKEY       ?= date,marketplace,category
-ZFEATURES  ?= -log:bsr,-price
-TOP_N      ?= 50
-EXPERIMENT ?= daily-$(DAY)
-VARIANTS   ?= control:50,treatment:50
+THIS := $(lastword $(MAKEFILE_LIST))
+PIPELINES := $(patsubst %/,%,$(dir $(THIS)))
+include $(PIPELINES)/config.mk
+SQL := $(PIPELINES)/sql
+
+ifeq ($(shell echo '$(DAY)' | grep -xE '[0-9]{4}-[0-9]{2}-[0-9]{2}'),)
+$(error DAY must be YYYY-MM-DD, got '$(DAY)')
+endif
+OUT  := $(DATA)/$(DAY)
+DAYC := $(subst -,,$(DAY))
+FROM_HIST := $(shell date -u -d '$(DAY) - $(HISTORY_DAYS) days + 1 day' +%F)
+CSV  := $(EXPORTS)/top_candidates_$(DAYC).csv
 
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 .DELETE_ON_ERROR:
-.PHONY: daily fetch candidates assign
+.PHONY: daily fetch dedupe load history features scores csv assign \
+	backfill
 
-daily: assign
+# Rename the stage's temporary file into place, or remove it.
+COMMIT = && mv -f $@.tmp $@ || { rm -f $@.tmp; exit 1; }
 
+daily: csv assign
 fetch: $(OUT)/envelopes.ndjson
-candidates: $(OUT)/candidates.ndjson
+dedupe: $(OUT)/facts.ndjson
+load: $(OUT)/load-facts.stats
+history: $(OUT)/history.ndjson
+features: $(OUT)/load-features.stats
+scores: $(OUT)/load-scores.stats
+csv: $(CSV)
 assign: $(OUT)/assigned.ndjson
 
-# Exit 3 is a partial run (some ASINs missing or failed): keep what came,
-# the stats file and the envelopes say which.
-$(OUT)/envelopes.ndjson: $(ASINS)
+$(OUT)/envelopes.ndjson: | $(ASINS)
 	@mkdir -p $(OUT)
-	asin-fetch --provider $(PROVIDER) --date $(DAY) --archive $(ARCHIVE) \
-	    --rejects $(OUT)/fetch.rejects --stats $(OUT)/fetch.stats \
-	    $(ASINS) >$@.tmp || [ $$? -eq 3 ]
-	asin-validate --schema $(SCHEMAS)/fetch-envelope.schema.json $@.tmp >/dev/null
-	mv $@.tmp $@
+	( $(BIN)asin-fetch -p $(PROVIDER) -m $(MARKETPLACE) \
+	    $(if $(BASE_URL),-b $(BASE_URL)) $(if $(QPM),--qpm $(QPM)) \
+	    -j $(PARALLEL) $(if $(wildcard $(ENV_FILE)),--env-file $(ENV_FILE)) \
+	    --date $(DAY) \
+	    --archive $(ARCHIVE) --rejects $(OUT)/fetch.rejects \
+	    --stats $(OUT)/fetch.stats -q $(FETCH_FLAGS) $(ASINS) \
+	    >$@.tmp || [ $$? -eq 3 ] ) \
+	&& $(BIN)asin-validate --schema $(SCHEMAS)/fetch-envelope.schema.json \
+	    $@.tmp >/dev/null $(COMMIT)
 
-$(OUT)/candidates.ndjson: $(FEATURES)
-	asin-validate --schema $(SCHEMAS)/fact.schema.json \
-	    --rejects $(OUT)/features.rejects --max-rejects 1% $(FEATURES) | \
-	    asin-zscore -k $(ZKEY) --features=$(ZFEATURES) --top $(TOP_N) \
-	    --rejects $(OUT)/zscore.rejects --max-rejects 1% \
-	    --stats $(OUT)/zscore.stats >$@.tmp
-	mv $@.tmp $@
+# Gates (coverage against the watch list, ...) exit 1 after the report is
+# written: $(OUT)/dedupe.report.json says which.
+$(OUT)/facts.ndjson: $(OUT)/envelopes.ndjson
+	$(BIN)asin-dedupe --days $(DEDUPE_DAYS) --report $(OUT)/dedupe.report.json \
+	    --expect $(ASINS) --min-coverage $(MIN_COVERAGE) \
+	    --rejects $(OUT)/dedupe.rejects $(DEDUPE_FLAGS) $< >$@.tmp $(COMMIT)
+
+$(OUT)/load-facts.stats: $(OUT)/facts.ndjson $(OUT)/envelopes.ndjson
+	$(BIN)asin-db init $(DB)
+	jq -c 'del(.payload)' $(OUT)/envelopes.ndjson | \
+	    $(BIN)asin-db load $(DB) fetch_log
+	jq -c 'select(.date == "$(DAY)") | {asin, marketplace, title, category, bsr_cat, sub_cat, listed_since}' \
+	    $(OUT)/facts.ndjson | $(BIN)asin-db load $(DB) products
+	$(BIN)asin-db load --stats $@.tmp $(DB) facts $(OUT)/facts.ndjson $(COMMIT)
+
+$(OUT)/history.ndjson: $(OUT)/load-facts.stats
+	$(BIN)asin-db query --sql-file $(SQL)/history.sql \
+	    --param from=$(FROM_HIST) --param to=$(DAY) $(DB) >$@.tmp $(COMMIT)
+
+$(OUT)/features.ndjson: $(OUT)/history.ndjson
+	$(BIN)asin-feat --sorted --as-of $(DAY) $(FEAT_FLAGS) $< >$@.tmp $(COMMIT)
+
+$(OUT)/load-features.stats: $(OUT)/features.ndjson
+	$(BIN)asin-db load --stats $@.tmp $(DB) features $< $(COMMIT)
+
+$(OUT)/scores.ndjson: $(OUT)/load-features.stats
+	$(BIN)asin-zscore -k $(ZKEY) --features=$(ZFEATURES) \
+	    $(if $(ZWEIGHTS),--weights=$(ZWEIGHTS)) --min-group $(MIN_GROUP) \
+	    --explain --rejects $(OUT)/zscore.rejects --max-rejects 1% \
+	    --stats $(OUT)/zscore.stats $(OUT)/features.ndjson \
+	    >$@.tmp $(COMMIT)
+
+$(OUT)/load-scores.stats: $(OUT)/scores.ndjson
+	$(BIN)asin-db load --stats $@.tmp $(DB) scores $< $(COMMIT)
+
+$(CSV): $(OUT)/load-scores.stats
+	@mkdir -p $(EXPORTS)
+	$(BIN)asin-db query --csv --sql-file $(SQL)/top_candidates.sql \
+	    --param day=$(DAY) --param top=$(TOP_N) $(DB) >$@.tmp $(COMMIT)
+
+$(OUT)/candidates.ndjson: $(OUT)/load-scores.stats
+	$(BIN)asin-db query --sql-file $(SQL)/top_candidates.sql \
+	    --param day=$(DAY) --param top=$(TOP_N) $(DB) >$@.tmp $(COMMIT)
 
 $(OUT)/assigned.ndjson: $(OUT)/candidates.ndjson
-	asin-split --experiment $(EXPERIMENT) --variants $(VARIANTS) \
-	    --log $(OUT)/assign.log $< >$@.tmp
-	mv $@.tmp $@
+	$(BIN)asin-split --experiment $(EXPERIMENT) --variants $(VARIANTS) \
+	    --log $(OUT)/assign.log $< | \
+	    $(BIN)asin-db load --tee $(DB) assignments >$@.tmp $(COMMIT)
+
+# Each day in turn, oldest first; a day already done costs nothing.
+backfill:
+	@[ -n "$(FROM)" ] && [ -n "$(TO)" ] || \
+	    { echo "backfill needs FROM=YYYY-MM-DD TO=YYYY-MM-DD" >&2; exit 2; }
+	@d=$(FROM); \
+	while [[ ! "$$d" > "$(TO)" ]]; do \
+	    $(MAKE) -f $(THIS) DAY=$$d daily || exit 1; \
+	    d=$$(date -u -d "$$d + 1 day" +%F) || exit 1; \
+	done

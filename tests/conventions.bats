@@ -23,6 +23,8 @@ tool_args() {
 	asin-uplift) echo "" ;;
 	asin-fetch) echo "--replay $BATS_TEST_TMPDIR/empty-archive" ;;
 	asin-rank) echo "score --model $FIXTURES/asin-rank/model.json" ;;
+	asin-db) asin-db init "$BATS_TEST_TMPDIR/conv.db" &&
+		echo "load --tee $BATS_TEST_TMPDIR/conv.db facts" ;;
 	*) echo "" ;;
 	esac
 }

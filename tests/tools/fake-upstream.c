@@ -6,7 +6,11 @@
  * function of the seed, the clock given with --now and the request, so
  * tests can pin bytes.  Faults are injected on request (--fault), every
  * request is logged with its arrival time (--log), and --files serves real
- * Keepa sample responses from a directory.
+ * Keepa sample responses from a directory: the file of the request's
+ * domain whose products are the ASINs asked for, else one holding them
+ * all, else an answer put together from the products of every file
+ * (libjq's dump of them: integers stay exact, which is all Keepa sends
+ * in a product's history).
  *
  * Endpoints:
  *   GET  /product?key=&domain=&asin=A,B      Keepa-shaped products
@@ -68,7 +72,9 @@ struct sample {
 	char *body;
 	size_t len;
 	char **ids;
+	char **texts;		/* each product's JSON text, for assembling */
 	int nids;
+	int domain;		/* domainId of its products; 0: not given */
 };
 
 struct conn {
@@ -620,9 +626,12 @@ keepa_status(struct server *s, struct sbuf *b, long consumed)
 	    refill_in, rate, consumed);
 }
 
-/* The sample whose products are exactly ids, else one holding them all. */
+/*
+ * The sample of the request's domain whose products are exactly ids,
+ * else one holding them all.
+ */
 static struct sample *
-find_sample(struct server *s, char **ids, int nids)
+find_sample(struct server *s, char **ids, int nids, int domain)
 {
 	int i, j, k, pass;
 
@@ -631,6 +640,8 @@ find_sample(struct server *s, char **ids, int nids)
 			struct sample *sm = &s->samples[i];
 			int all = 1;
 
+			if (sm->domain != 0 && sm->domain != domain)
+				continue;
 			if (pass == 0 && sm->nids != nids)
 				continue;
 			for (j = 0; j < nids && all; j++) {
@@ -642,6 +653,24 @@ find_sample(struct server *s, char **ids, int nids)
 			if (all)
 				return sm;
 		}
+	return NULL;
+}
+
+/* The JSON text of product id of domain in any sample, or NULL. */
+static const char *
+sample_product(struct server *s, const char *id, int domain)
+{
+	int i, k;
+
+	for (i = 0; i < s->nsamples; i++) {
+		struct sample *sm = &s->samples[i];
+
+		if (sm->domain != 0 && sm->domain != domain)
+			continue;
+		for (k = 0; k < sm->nids; k++)
+			if (strcmp(sm->ids[k], id) == 0)
+				return sm->texts[k];
+	}
 	return NULL;
 }
 
@@ -683,15 +712,31 @@ handle_product(struct server *s, struct conn *c, const char *query,
 		s->kp_tokens -= (double)nids * cost;
 	}
 	if (s->nsamples > 0) {
-		struct sample *sm = find_sample(s, ids, nids);
+		struct sample *sm = find_sample(s, ids, nids, domain);
 
 		if (sm != NULL) {
 			respond(c, 200, NULL, sm->body, sm->len);
 			goto out;
 		}
+		/*
+		 * No one sample answers: put the answer together from the
+		 * products of every sample of the domain (a catalogue of one
+		 * file per product, as the demo's).
+		 */
 		sb_puts(&b, "{");
 		keepa_status(s, &b, nids);
-		sb_puts(&b, ",\"products\":[]}");
+		sb_puts(&b, ",\"products\":[");
+		for (i = 0; i < nids; i++) {
+			const char *pt = sample_product(s, ids[i], domain);
+
+			if (pt == NULL)
+				continue;
+			if (!first)
+				sb_puts(&b, ",");
+			first = 0;
+			sb_puts(&b, pt);
+		}
+		sb_puts(&b, "]}");
 		goto done;
 	}
 	sb_puts(&b, "{");
@@ -1029,15 +1074,29 @@ load_samples(struct server *s, const char *dir)
 		}
 		n = jv_array_length(jv_copy(prods));
 		sm->ids = xmem(calloc(n + 1, sizeof *sm->ids));
+		sm->texts = xmem(calloc(n + 1, sizeof *sm->texts));
 		sm->nids = 0;
+		sm->domain = 0;
 		for (i = 0; i < n; i++) {
-			jv a = jv_object_get(jv_array_get(jv_copy(prods), i),
-			    jv_string("asin"));
+			jv p = jv_array_get(jv_copy(prods), i);
+			jv a = jv_object_get(jv_copy(p), jv_string("asin"));
+			jv dom = jv_object_get(jv_copy(p),
+			    jv_string("domainId"));
 
-			if (jv_get_kind(a) == JV_KIND_STRING)
-				sm->ids[sm->nids++] = xmem(strdup(
+			if (jv_get_kind(dom) == JV_KIND_NUMBER)
+				sm->domain = (int)jv_number_value(dom);
+			jv_free(dom);
+			if (jv_get_kind(a) == JV_KIND_STRING) {
+				jv t = jv_dump_string(jv_copy(p), 0);
+
+				sm->ids[sm->nids] = xmem(strdup(
 				    jv_string_value(a)));
+				sm->texts[sm->nids++] = xmem(strdup(
+				    jv_string_value(t)));
+				jv_free(t);
+			}
 			jv_free(a);
+			jv_free(p);
 		}
 		jv_free(prods);
 		sm->name = xmem(strdup(e->d_name));

@@ -507,11 +507,19 @@ map_err(void *ctx, jv msg)
 {
 	struct buf *b = ctx;
 
+	const char *s, *nl;
+
+	/* the first error, first line: libjq quotes the program after it */
 	if (b->len == 0) {
-		if (jv_get_kind(msg) == JV_KIND_STRING)
-			buf_adds(b, jv_string_value(msg));
-		else
-			buf_adds(b, "jq error");
+		s = jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) :
+		    "jq error";
+		if (strncmp(s, "jq: error: ", 11) == 0)
+			s += 11;
+		nl = strchr(s, '\n');
+		buf_add(b, s, nl != NULL ? (size_t)(nl - s) : strlen(s));
+		while (b->len > 0 && (b->data[b->len - 1] == ':' ||
+		    b->data[b->len - 1] == ' '))
+			b->data[--b->len] = '\0';
 	}
 	jv_free(msg);
 }

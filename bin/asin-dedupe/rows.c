@@ -54,6 +54,7 @@ enum {
 };
 
 #define FTAB_SIZE 256
+#define CAT_ID (1ULL << 63)	/* rowsum.cat hashes bsr_cat, not category */
 
 struct fslot {
 	uint64_t h;
@@ -563,7 +564,7 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 			break;
 		case F_BSRCAT:
 			if (sc->m[i].kind != SCAN_NULL)
-				x->sum.cat = hash_bytes(v, vlen);
+				x->sum.cat = hash_bytes(v, vlen) | CAT_ID;
 			break;
 		case F_CATEGORY:
 			/* bsr_cat, when there is one, decides */
@@ -575,17 +576,23 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 			if (code >= F_PRICE) {
 				if (d <= 0) {
 					x->fix[x->nfix] = (long)i;
+					x->sum.nonnull &= ~(f->nf >= 0 ?
+					    1ULL << f->nf : 0);
 					x->fixkind[x->nfix++] = AN_PRICE;
 				} else
 					x->sum.price[code - F_PRICE] = d;
 			} else if (code == F_BSR || code == F_SUBBSR) {
 				if (d < 1) {
 					x->fix[x->nfix] = (long)i;
+					x->sum.nonnull &= ~(f->nf >= 0 ?
+					    1ULL << f->nf : 0);
 					x->fixkind[x->nfix++] = AN_BSR;
 				}
 			} else if (code == F_RATING) {
 				if (d < 1 || d > 5) {
 					x->fix[x->nfix] = (long)i;
+					x->sum.nonnull &= ~(f->nf >= 0 ?
+					    1ULL << f->nf : 0);
 					x->fixkind[x->nfix++] = AN_RATING;
 				}
 			} else if (code == F_REVIEWS) {
@@ -600,8 +607,8 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 			k = raw + sc->m[i].key;
 			if (sc->m[i].key_len == 8 && memcmp(k, "category", 8) ==
 			    0 && sc->m[i].kind == SCAN_STRING)
-				x->sum.cat = hash_bytes(raw + sc->m[i].val,
-				    sc->m[i].val_len) ^ 0x5bd1e995;
+				x->sum.cat = (hash_bytes(raw + sc->m[i].val,
+				    sc->m[i].val_len) & ~CAT_ID) | 1;
 		}
 	}
 	if (asin == NULL || mkt == NULL || date == NULL) {
@@ -835,6 +842,13 @@ row_take(struct run *r, struct record *rec, const char *raw, size_t len,
 		reject(r, src, line, q, qlen, what, r->msg.data);
 		return 0;
 	}
+	if (r->opt->sorted && env_raw == NULL) {
+		/* a flat row: its key must not go back; older keys are done */
+		struct nd_line at = { raw, len, src, line, NULL };
+
+		rows_check_order(r, &at, x.hi, x.lo);
+		rows_flush_before(r, x.hi, x.lo);
+	}
 	for (i = 0; i < x.nfix; i++)
 		x.sum.flags |= 1u << x.fixkind[i];
 	if (x.nfix > 0 || x.anom >= 0) {
@@ -980,7 +994,9 @@ relational(struct run *r, uint64_t hi, uint64_t lo, double fetched,
 			f |= 1u << AN_PRICE_JUMP;
 		break;
 	}
-	if (p->cat != 0 && s->cat != 0 && p->cat != s->cat)
+	/* an id against an id, a name against a name */
+	if (p->cat != 0 && s->cat != 0 && (p->cat & CAT_ID) ==
+	    (s->cat & CAT_ID) && p->cat != s->cat)
 		f |= 1u << AN_CATEGORY;
 	return f;
 }

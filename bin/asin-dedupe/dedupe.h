@@ -71,6 +71,7 @@ void arena_reset(struct arena *);
 
 struct mapprog;
 struct mentry;
+struct fslot;
 
 struct opts {
 	long days;
@@ -124,6 +125,10 @@ struct run {
 	struct mentry *ment;
 	size_t nment, capment;
 	uint64_t *khash;	/* member name hashes of a row */
+	struct fslot *ftab;	/* member names the checks know */
+	int fast;		/* check members alone (rows_init) */
+	char *props[128];
+	size_t nprop;
 	size_t capkhash;
 	/* the flush order, for rows that look back at the previous row */
 	int have_prev;
@@ -156,8 +161,12 @@ struct run {
  */
 int row_take(struct run *, struct record *rec, const char *raw, size_t len,
     const char *env_raw, size_t env_len, const char *what);
-/* Build the member-name table; call once the null-rate fields are set. */
-void rows_init(struct run *);
+/*
+ * Build the member-name table; call once the null-rate fields are set.
+ * doc (consumed) is the schema document: when its root only lists
+ * properties, members are checked alone against their property.
+ */
+void rows_init(struct run *, jv doc);
 /*
  * Reject an input line (or the line an envelope came on): counted, its
  * reason tallied for the report with digits folded to N.  what prefixes

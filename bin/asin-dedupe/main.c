@@ -147,6 +147,31 @@ find_schema(void)
 	    "ASIN_SCHEMAS");
 }
 
+/* The schema file as a jv, for rows_init(); schema_load() checked it. */
+static jv
+load_doc(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	struct buf text;
+	char tmp[8192], *err = NULL;
+	size_t n;
+	jv doc;
+
+	if (fp == NULL)
+		die("%s:", path);
+	buf_init(&text);
+	while ((n = fread(tmp, 1, sizeof(tmp), fp)) > 0)
+		buf_add(&text, tmp, n);
+	if (ferror(fp))
+		die("%s: read error:", path);
+	fclose(fp);
+	doc = json_parse(text.data ? text.data : "", text.len, &err);
+	buf_free(&text);
+	if (!jv_is_valid(doc))
+		die("%s: %s", path, err);
+	return doc;
+}
+
 /* Whether the current record is an asin-fetch envelope. */
 static int
 is_envelope(struct run *r, const struct nd_line *ln)
@@ -312,7 +337,7 @@ main(int argc, char *argv[])
 		die("%s: %s", schema_path, err);
 	if (o.expect != NULL)
 		expect_load(&r, o.expect);
-	rows_init(&r);
+	rows_init(&r, load_doc(schema_path));
 	r.rec = rec_new();
 	r.rec2 = rec_new();
 	r.recb = rec_new();

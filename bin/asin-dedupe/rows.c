@@ -62,6 +62,22 @@ struct fslot {
 	size_t len;
 	int code;
 	int nf;			/* null-rate index, -1 none */
+	/*
+	 * The property's own schema, when the root schema is only
+	 * properties (see rows_init): a member is checked alone, and the
+	 * string values found valid are remembered by their hash.
+	 */
+	struct schema *sub;
+	struct vcache *valid;	/* VCACHE entries */
+	int null_ok;		/* -1 not known yet */
+};
+
+/* A short string value known to pass its property, bytes kept. */
+#define VCACHE 1024
+#define VCACHE_LEN 32
+struct vcache {
+	unsigned char len;	/* 0: empty */
+	char s[VCACHE_LEN];
 };
 
 struct mentry {
@@ -78,8 +94,6 @@ struct achunk {
 	char data[];
 };
 
-static struct fslot ftab[FTAB_SIZE];
-
 int
 an_lookup(const char *s, size_t n)
 {
@@ -91,18 +105,28 @@ an_lookup(const char *s, size_t n)
 	return -1;
 }
 
+/* A 64-bit hash, eight bytes a step; never 0. */
 static uint64_t
 hash_bytes(const char *p, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
 
-	while (n-- > 0)
-		h = (h ^ (unsigned char)*p++) * 1099511628211ULL;
+	while (n >= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+		p += 8;
+		n -= 8;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
 	return h ? h : 1;
 }
 
 static struct fslot *
-ftab_find(const char *name, size_t len, uint64_t h)
+ftab_find(struct fslot *ftab, const char *name, size_t len, uint64_t h)
 {
 	size_t i = h & (FTAB_SIZE - 1);
 
@@ -116,11 +140,11 @@ ftab_find(const char *name, size_t len, uint64_t h)
 }
 
 static struct fslot *
-ftab_add(const char *name)
+ftab_add(struct fslot *ftab, const char *name)
 {
 	size_t len = strlen(name);
 	uint64_t h = hash_bytes(name, len);
-	struct fslot *f = ftab_find(name, len, h);
+	struct fslot *f = ftab_find(ftab, name, len, h);
 	size_t i;
 
 	if (f != NULL)
@@ -133,11 +157,57 @@ ftab_add(const char *name)
 	ftab[i].len = len;
 	ftab[i].code = F_OTHER;
 	ftab[i].nf = -1;
+	ftab[i].null_ok = -1;
 	return &ftab[i];
 }
 
+/* Whether the root of the schema document only lists properties. */
+static int
+root_is_properties(jv doc)
+{
+	int ok = jv_get_kind(doc) == JV_KIND_OBJECT;
+
+	if (!ok)
+		return 0;
+	jv_object_foreach(doc, k, v) {
+		const char *s = jv_string_value(k);
+
+		if (strcmp(s, "type") == 0)
+			ok &= jv_get_kind(v) == JV_KIND_STRING &&
+			    strcmp(jv_string_value(v), "object") == 0;
+		else if (strcmp(s, "additionalProperties") == 0)
+			ok &= jv_get_kind(v) == JV_KIND_TRUE;
+		else if (strcmp(s, "required") == 0) {
+			/* the key fields, which examine() checks itself */
+			ok &= jv_get_kind(v) == JV_KIND_ARRAY;
+			if (ok)
+				jv_array_foreach(v, i, e) {
+					const char *n = jv_get_kind(e) ==
+					    JV_KIND_STRING ? jv_string_value(e) :
+					    "";
+
+					(void)i;
+					ok &= strcmp(n, "asin") == 0 ||
+					    strcmp(n, "marketplace") == 0 ||
+					    strcmp(n, "date") == 0;
+					jv_free(e);
+				}
+		} else
+			ok &= strcmp(s, "properties") == 0 ||
+			    strcmp(s, "$schema") == 0 ||
+			    strcmp(s, "$id") == 0 ||
+			    strcmp(s, "$comment") == 0 ||
+			    strcmp(s, "title") == 0 ||
+			    strcmp(s, "description") == 0;
+		jv_free(k);
+		jv_free(v);
+	}
+	return ok && jv_get_kind(jv_object_get(jv_copy(doc),
+	    jv_string("properties"))) == JV_KIND_OBJECT;
+}
+
 void
-rows_init(struct run *r)
+rows_init(struct run *r, jv doc)
 {
 	static const struct {
 		const char *name;
@@ -150,15 +220,100 @@ rows_init(struct run *r)
 		{ "rating", F_RATING }, { "review_count", F_REVIEWS },
 		{ "bsr_cat", F_BSRCAT }, { "category", F_CATEGORY }
 	};
+	struct fslot *f;
+	char *err = NULL;
 	size_t i;
 
-	memset(ftab, 0, sizeof(ftab));
+	r->ftab = xcalloc(FTAB_SIZE, sizeof(*r->ftab));
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		ftab_add(known[i].name)->code = known[i].code;
+		ftab_add(r->ftab, known[i].name)->code = known[i].code;
 	for (i = 0; i < NPRICE; i++)
-		ftab_add(price_field[i])->code = F_PRICE + (int)i;
+		ftab_add(r->ftab, price_field[i])->code = F_PRICE + (int)i;
 	for (i = 0; i < r->nnf; i++)
-		ftab_add(r->nf[i])->nf = (int)i;
+		ftab_add(r->ftab, r->nf[i])->nf = (int)i;
+	/*
+	 * A schema that is only per-property rules accepts a row exactly when
+	 * each member passes its property's schema: check members alone, with
+	 * the same engine, and skip the walk over every property per row.
+	 */
+	r->fast = root_is_properties(jv_copy(doc));
+	if (r->fast) {
+		jv props = jv_object_get(jv_copy(doc), jv_string("properties"));
+
+		jv_object_foreach(props, k, v) {
+			if (r->nprop == FTAB_SIZE / 2) {
+				r->fast = 0;
+				jv_free(k);
+				jv_free(v);
+				continue;
+			}
+			r->props[r->nprop] = xstrdup(jv_string_value(k));
+			f = ftab_add(r->ftab, r->props[r->nprop++]);
+			f->sub = schema_compile(v, &err);
+			f->valid = xcalloc(VCACHE, sizeof(*f->valid));
+			if (f->sub == NULL) {
+				free(err);
+				err = NULL;
+				r->fast = 0;
+			}
+			jv_free(k);
+		}
+		jv_free(props);
+	}
+	jv_free(doc);
+}
+
+/* Whether one member's value passes its property's schema. */
+static int
+member_ok(struct fslot *f, const char *v, size_t n, enum scan_kind kind)
+{
+	struct vcache *c = NULL;
+	jv val;
+	char *tmp, *err;
+	size_t m;
+	int ok;
+
+	switch (kind) {
+	case SCAN_NULL:
+		if (f->null_ok < 0)
+			f->null_ok = schema_check(f->sub, jv_null(), 0, NULL) == 0;
+		return f->null_ok;
+	case SCAN_NUMBER:
+		return schema_check(f->sub, jv_number(scan_number(v, n)), 0,
+		    NULL) == 0;
+	case SCAN_STRING:
+		/* short values repeat (categories, days, codes): remember them */
+		if (n <= VCACHE_LEN) {
+			c = &f->valid[hash_bytes(v, n) & (VCACHE - 1)];
+			if (c->len == n && memcmp(c->s, v, n) == 0)
+				return 1;
+		}
+		tmp = xmalloc(n);
+		m = scan_unescape(tmp, v + 1, n - 2);
+		val = jv_string_sized(tmp, (int)m);
+		free(tmp);
+		break;
+	case SCAN_TRUE:
+		val = jv_true();
+		break;
+	case SCAN_FALSE:
+		val = jv_false();
+		break;
+	default:
+		val = json_parse(v, n, &err);
+		if (!jv_is_valid(val)) {
+			free(err);
+			jv_free(val);
+			return 0;
+		}
+		break;
+	}
+	ok = schema_check(f->sub, val, 0, NULL) == 0;
+	if (ok && c != NULL) {
+		memcpy(c->s, v, n);
+		c->len = (unsigned char)n;
+	}
+	return ok;
 }
 
 /* ---------------------------------------------------------------- */
@@ -392,6 +547,7 @@ struct exam {
 	int fixkind[NPRICE + 3];
 	size_t nfix;
 	long anom, anomv;	/* member indexes, -1 none */
+	int invalid;		/* a member failed its property's schema */
 };
 
 static int
@@ -476,6 +632,7 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 	x->fetched = -INFINITY;
 	x->nfix = 0;
 	x->anom = x->anomv = -1;
+	x->invalid = 0;
 	if (sc->n > r->capkhash) {
 		r->capkhash = sc->n * 2;
 		r->khash = xreallocarray(r->khash, r->capkhash,
@@ -491,11 +648,11 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 			size_t ul = scan_unescape(u, k, klen);
 
 			h = hash_bytes(u, ul);
-			f = ftab_find(u, ul, h);
+			f = ftab_find(r->ftab, u, ul, h);
 			free(u);
 		} else {
 			h = hash_bytes(k, klen);
-			f = ftab_find(k, klen, h);
+			f = ftab_find(r->ftab, k, klen, h);
 		}
 		for (j = 0; j < i; j++)
 			if (r->khash[j] == h && (sc->m[i].key_esc ||
@@ -518,6 +675,9 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 		}
 		if (f == NULL)
 			continue;
+		if (f->sub != NULL && !x->invalid && !member_ok(f, v, vlen,
+		    (enum scan_kind)sc->m[i].kind))
+			x->invalid = 1;
 		if (f->nf >= 0 && sc->m[i].kind != SCAN_NULL)
 			x->sum.nonnull |= 1ULL << f->nf;
 		code = f->code;
@@ -867,8 +1027,13 @@ row_take(struct run *r, struct record *rec, const char *raw, size_t len,
 		}
 		chk = r->rec2;
 	}
+	/*
+	 * Rebuilt rows, and rows the member checks refused (for the engine's
+	 * own message), get the whole-record check.
+	 */
 	r->msg.len = 0;
-	if (schema_check_record(r->sc, chk, 0, &r->msg) > 0) {
+	if ((!r->fast || chk != rec || x.invalid) &&
+	    schema_check_record(r->sc, chk, 0, &r->msg) > 0) {
 		reject(r, src, line, q, qlen, what, r->msg.data);
 		return 0;
 	}
@@ -1039,7 +1204,8 @@ emit(struct run *r, struct row *g, size_t k)
 			return;
 		}
 		r->msg.len = 0;
-		if (schema_check_record(r->sc, r->rec2, 0, &r->msg) > 0) {
+		if ((!r->fast || x.invalid) &&
+		    schema_check_record(r->sc, r->rec2, 0, &r->msg) > 0) {
 			reject(r, src, g[0].line, raw, len, "merged row: ",
 			    r->msg.data);
 			return;
@@ -1152,6 +1318,14 @@ void
 rows_free(struct run *r)
 {
 	size_t i;
+
+	for (i = 0; i < FTAB_SIZE && r->ftab != NULL; i++) {
+		schema_free(r->ftab[i].sub);
+		free(r->ftab[i].valid);
+	}
+	free(r->ftab);
+	for (i = 0; i < r->nprop; i++)
+		free(r->props[i]);
 
 	for (i = 0; i < r->npool; i++)
 		scan_free(&r->pool[i]);

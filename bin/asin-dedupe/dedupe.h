@@ -124,7 +124,9 @@ struct run {
 	size_t npool;
 	struct mentry *ment;
 	size_t nment, capment;
-	uint64_t *khash;	/* member name hashes of a row */
+	uint64_t *khash;	/* hashes of a row's names the table lacks */
+	size_t *kidx;		/* and their member indexes */
+	uint64_t gen;		/* rows examined, for duplicate names */
 	struct fslot *ftab;	/* member names the checks know */
 	int fast;		/* check members alone (rows_init) */
 	char *props[128];

@@ -70,6 +70,9 @@ struct fslot {
 	struct schema *sub;
 	struct vcache *valid;	/* VCACHE entries */
 	int null_ok;		/* -1 not known yet */
+	int any_string;		/* the schema takes every string */
+	uint64_t seen;		/* run.gen of the last row that had it */
+	int skip;		/* a key field examine() checks exactly so */
 };
 
 /* A short string value known to pass its property, bytes kept. */
@@ -161,6 +164,8 @@ ftab_add(struct fslot *ftab, const char *name)
 	return &ftab[i];
 }
 
+static void prop_shortcuts(struct fslot *, jv);
+
 /* Whether the root of the schema document only lists properties. */
 static int
 root_is_properties(jv doc)
@@ -249,6 +254,7 @@ rows_init(struct run *r, jv doc)
 			}
 			r->props[r->nprop] = xstrdup(jv_string_value(k));
 			f = ftab_add(r->ftab, r->props[r->nprop++]);
+			prop_shortcuts(f, v);
 			f->sub = schema_compile(v, &err);
 			f->valid = xcalloc(VCACHE, sizeof(*f->valid));
 			if (f->sub == NULL) {
@@ -261,6 +267,53 @@ rows_init(struct run *r, jv doc)
 		jv_free(props);
 	}
 	jv_free(doc);
+}
+
+/*
+ * What a property schema v (borrowed) allows without the engine: every
+ * string when it has no rule but its type; nothing to check for a key
+ * field whose rule is the one examine() applies itself.
+ */
+static void
+prop_shortcuts(struct fslot *f, jv v)
+{
+	static const char *const keys[][2] = {
+		{ "asin", "{\"type\":\"string\",\"pattern\":\"^[A-Z0-9]{10}$\"}" },
+		{ "marketplace", "{\"type\":\"string\",\"pattern\":\"^[A-Z]{2}$\"}" },
+		{ "date", "{\"type\":\"string\",\"format\":\"date\"}" }
+	};
+	jv bare, t, want;
+	size_t i;
+	int only_type = 1;
+
+	if (jv_get_kind(v) != JV_KIND_OBJECT)
+		return;
+	bare = jv_object_delete(jv_object_delete(jv_copy(v),
+	    jv_string("description")), jv_string("title"));
+	for (i = 0; i < 3; i++) {
+		if (strcmp(f->name, keys[i][0]) != 0)
+			continue;
+		want = jv_parse(keys[i][1]);
+		f->skip = jv_equal(jv_copy(bare), want);
+	}
+	jv_object_foreach(bare, k, x) {
+		only_type &= strcmp(jv_string_value(k), "type") == 0;
+		jv_free(k);
+		jv_free(x);
+	}
+	t = jv_object_get(bare, jv_string("type"));
+	if (only_type && jv_get_kind(t) == JV_KIND_STRING)
+		f->any_string = strcmp(jv_string_value(t), "string") == 0;
+	else if (only_type && jv_get_kind(t) == JV_KIND_ARRAY) {
+		jv_array_foreach(t, j, e) {
+			(void)j;
+			if (jv_get_kind(e) == JV_KIND_STRING &&
+			    strcmp(jv_string_value(e), "string") == 0)
+				f->any_string = 1;
+			jv_free(e);
+		}
+	}
+	jv_free(t);
 }
 
 /* Whether one member's value passes its property's schema. */
@@ -282,6 +335,8 @@ member_ok(struct fslot *f, const char *v, size_t n, enum scan_kind kind)
 		return schema_check(f->sub, jv_number(scan_number(v, n)), 0,
 		    NULL) == 0;
 	case SCAN_STRING:
+		if (f->any_string)
+			return 1;
 		/* short values repeat (categories, days, codes): remember them */
 		if (n <= VCACHE_LEN) {
 			c = &f->valid[hash_bytes(v, n) & (VCACHE - 1)];
@@ -616,7 +671,8 @@ examine(struct run *r, const char *raw, const struct scan *sc,
     struct exam *x)
 {
 	const char *asin = NULL, *mkt = NULL, *date = NULL, *k, *v;
-	size_t alen = 0, mlen = 0, dlen = 0, i, j, klen, vlen;
+	size_t alen = 0, mlen = 0, dlen = 0, i, j, klen, vlen, nunk = 0;
+	int dup;
 	struct fslot *f;
 	uint64_t h;
 	long day;
@@ -637,7 +693,10 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 		r->capkhash = sc->n * 2;
 		r->khash = xreallocarray(r->khash, r->capkhash,
 		    sizeof(*r->khash));
+		r->kidx = xreallocarray(r->kidx, r->capkhash,
+		    sizeof(*r->kidx));
 	}
+	r->gen++;
 	for (i = 0; i < sc->n; i++) {
 		k = raw + sc->m[i].key;
 		klen = sc->m[i].key_len;
@@ -654,17 +713,31 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 			h = hash_bytes(k, klen);
 			f = ftab_find(r->ftab, k, klen, h);
 		}
-		for (j = 0; j < i; j++)
-			if (r->khash[j] == h && (sc->m[i].key_esc ||
-			    sc->m[j].key_esc || (sc->m[j].key_len == klen &&
-			    memcmp(raw + sc->m[j].key, k, klen) == 0))) {
-				r->msg.len = 0;
-				buf_adds(&r->msg, "duplicate member name ");
-				buf_add_jstr(&r->msg, k, klen > 40 ? 40 : klen);
-				buf_adds(&r->msg, " (ambiguous record)");
-				return 0;
-			}
-		r->khash[i] = h;
+		/*
+		 * Duplicate names: a known name is marked with this row's
+		 * number; the others are compared with each other.
+		 */
+		dup = 0;
+		if (f != NULL) {
+			dup = f->seen == r->gen;
+			f->seen = r->gen;
+		} else {
+			for (j = 0; j < nunk && !dup; j++)
+				dup = r->khash[j] == h && (sc->m[i].key_esc ||
+				    sc->m[r->kidx[j]].key_esc ||
+				    (sc->m[r->kidx[j]].key_len == klen &&
+				    memcmp(raw + sc->m[r->kidx[j]].key, k,
+				    klen) == 0));
+			r->kidx[nunk] = i;
+			r->khash[nunk++] = h;
+		}
+		if (dup) {
+			r->msg.len = 0;
+			buf_adds(&r->msg, "duplicate member name ");
+			buf_add_jstr(&r->msg, k, klen > 40 ? 40 : klen);
+			buf_adds(&r->msg, " (ambiguous record)");
+			return 0;
+		}
 		if (sc->m[i].kind == SCAN_NUMBER &&
 		    is_number_nonfinite(v, vlen)) {
 			r->msg.len = 0;
@@ -675,7 +748,8 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 		}
 		if (f == NULL)
 			continue;
-		if (f->sub != NULL && !x->invalid && !member_ok(f, v, vlen,
+		if (f->sub != NULL && !f->skip && !x->invalid &&
+		    !member_ok(f, v, vlen,
 		    (enum scan_kind)sc->m[i].kind))
 			x->invalid = 1;
 		if (f->nf >= 0 && sc->m[i].kind != SCAN_NULL)
@@ -1068,7 +1142,7 @@ cmp_rows(const void *pa, const void *pb)
 
 /* The members of rows g[0..k) merged into r->b, newest value first. */
 static int
-merge(struct run *r, struct row *g, size_t k)
+merge(struct run *r, struct row *const *g, size_t k)
 {
 	size_t j, i, e;
 	struct scan *sc;
@@ -1084,10 +1158,10 @@ merge(struct run *r, struct row *g, size_t k)
 	r->nment = 0;
 	for (j = 0; j < k; j++) {
 		sc = &r->pool[j];
-		if (!scan_text(sc, g[j].raw, g[j].len))
+		if (!scan_text(sc, g[j]->raw, g[j]->len))
 			return 0;
 		for (i = 0; i < sc->n; i++) {
-			const char *key = g[j].raw + sc->m[i].key;
+			const char *key = g[j]->raw + sc->m[i].key;
 			size_t klen = sc->m[i].key_len;
 
 			isnull = sc->m[i].kind == SCAN_NULL;
@@ -1108,7 +1182,7 @@ merge(struct run *r, struct row *g, size_t k)
 			m = &r->ment[e];
 			m->key = key;
 			m->klen = klen;
-			m->val = g[j].raw + sc->m[i].val;
+			m->val = g[j]->raw + sc->m[i].val;
 			m->vlen = sc->m[i].val_len;
 			m->isnull = isnull;
 		}
@@ -1168,11 +1242,11 @@ relational(struct run *r, uint64_t hi, uint64_t lo, double fetched,
 
 /* Write (or drop) the group g[0..k) of one key. */
 static void
-emit(struct run *r, struct row *g, size_t k)
+emit(struct run *r, struct row *const *g, size_t k)
 {
-	const char *raw = g[0].raw, *src = r->srcs[g[0].src], *err;
-	size_t len = g[0].len, i, e;
-	struct rowsum sum = g[0].sum;
+	const char *raw = g[0]->raw, *src = r->srcs[g[0]->src], *err;
+	size_t len = g[0]->len, i, e;
+	struct rowsum sum = g[0]->sum;
 	unsigned flags, keep;
 	struct nd_line nl;
 	struct exam x;
@@ -1182,7 +1256,7 @@ emit(struct run *r, struct row *g, size_t k)
 	if (k > 1) {
 		r->ac.merged += (long long)k - 1;
 		if (!merge(r, g, k)) {
-			reject(r, src, g[0].line, raw, len, "",
+			reject(r, src, g[0]->line, raw, len, "",
 			    "merged row is not JSON");
 			return;
 		}
@@ -1191,34 +1265,34 @@ emit(struct run *r, struct row *g, size_t k)
 		nl.buf = raw;
 		nl.len = len;
 		nl.source = src;
-		nl.lineno = g[0].line;
+		nl.lineno = g[0]->line;
 		nl.error = NULL;
 		if (!rec_parse(r->rec2, &nl, &err)) {
-			reject(r, src, g[0].line, raw, len, "merged row: ",
+			reject(r, src, g[0]->line, raw, len, "merged row: ",
 			    err);
 			return;
 		}
 		if (!examine(r, raw, scan_of(r, r->rec2, &r->scan3), &x)) {
-			reject(r, src, g[0].line, raw, len, "merged row: ",
+			reject(r, src, g[0]->line, raw, len, "merged row: ",
 			    r->msg.data);
 			return;
 		}
 		r->msg.len = 0;
 		if ((!r->fast || x.invalid) &&
 		    schema_check_record(r->sc, r->rec2, 0, &r->msg) > 0) {
-			reject(r, src, g[0].line, raw, len, "merged row: ",
+			reject(r, src, g[0]->line, raw, len, "merged row: ",
 			    r->msg.data);
 			return;
 		}
 		sum = x.sum;
 		for (i = 0; i < k; i++)
-			sum.flags |= g[i].sum.flags;
+			sum.flags |= g[i]->sum.flags;
 	}
-	flags = sum.flags | relational(r, g[0].hi, g[0].lo, g[0].fetched,
+	flags = sum.flags | relational(r, g[0]->hi, g[0]->lo, g[0]->fetched,
 	    &sum);
 	r->have_prev = 1;
-	r->prev_hi = g[0].hi;
-	r->prev_lo = g[0].lo;
+	r->prev_hi = g[0]->hi;
+	r->prev_lo = g[0]->lo;
 	r->prev = sum;
 
 	/* the row as it goes out: its bytes, then the anomalies */
@@ -1249,7 +1323,7 @@ emit(struct run *r, struct row *g, size_t k)
 			if (flags & r->opt->drop & (1u << e))
 				buf_printf(&r->msg, " %s", an_name[e]);
 		buf_adds(&r->msg, " (--drop-anomalies)");
-		reject(r, src, g[0].line, r->b2.data, r->b2.len, "",
+		reject(r, src, g[0]->line, r->b2.data, r->b2.len, "",
 		    r->msg.data);
 		return;
 	}
@@ -1263,22 +1337,28 @@ emit(struct run *r, struct row *g, size_t k)
 		bits &= bits - 1;
 	}
 	if (r->nexpected > 0) {
-		unpack_asin(g[0].hi, asin);
+		unpack_asin(g[0]->hi, asin);
 		expect_mark(r, asin);
 	}
 }
 
-/* Emit the groups of the sorted rows[0..n). */
+/* Emit the groups of the rows ord[0..n), in key order. */
 static void
-emit_all(struct run *r, struct row *rows, size_t n)
+emit_all(struct run *r, struct row **ord, size_t n)
 {
 	size_t a = 0, b;
 
 	while (a < n) {
-		for (b = a + 1; b < n && rows[b].hi == rows[a].hi &&
-		    rows[b].lo == rows[a].lo; b++)
+		/* the rows are scattered: ask for the next ones early */
+		if (a + 8 < n) {
+			__builtin_prefetch(ord[a + 8]);
+			if (a + 4 < n)
+				__builtin_prefetch(ord[a + 4]->raw);
+		}
+		for (b = a + 1; b < n && ord[b]->hi == ord[a]->hi &&
+		    ord[b]->lo == ord[a]->lo; b++)
 			;
-		emit(r, rows + a, b - a);
+		emit(r, ord + a, b - a);
 		a = b;
 	}
 }
@@ -1286,7 +1366,8 @@ emit_all(struct run *r, struct row *rows, size_t n)
 void
 rows_flush_before(struct run *r, uint64_t hi, uint64_t lo)
 {
-	size_t n = 0;
+	struct row **ord;
+	size_t n = 0, i;
 
 	if (r->nrows == 0)
 		return;
@@ -1296,19 +1377,64 @@ rows_flush_before(struct run *r, uint64_t hi, uint64_t lo)
 		n++;
 	if (n == 0)
 		return;
-	emit_all(r, r->rows, n);
+	ord = xreallocarray(NULL, n, sizeof(*ord));
+	for (i = 0; i < n; i++)
+		ord[i] = &r->rows[i];
+	emit_all(r, ord, n);
+	free(ord);
 	memmove(r->rows, r->rows + n, (r->nrows - n) * sizeof(*r->rows));
 	r->nrows -= n;
 	if (r->nrows == 0)
 		arena_reset(&r->arena);
 }
 
+/* What the in-memory sort moves: the key and the way back to the row. */
+struct skey {
+	uint64_t hi, lo;
+	double fetched;
+	const struct row *row;
+};
+
+static int
+cmp_skey(const void *pa, const void *pb)
+{
+	const struct skey *a = pa, *b = pb;
+
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	if (a->fetched != b->fetched)
+		return a->fetched > b->fetched ? -1 : 1;
+	return cmp_rows(a->row, b->row);
+}
+
 void
 rows_flush_all(struct run *r)
 {
+	struct skey *keys;
+	struct row **ord;
+	size_t i;
+
 	if (r->nrows > 0) {
-		qsort(r->rows, r->nrows, sizeof(*r->rows), cmp_rows);
-		emit_all(r, r->rows, r->nrows);
+		/*
+		 * Sort small keys side by side, not the rows: the comparisons
+		 * then stay in cache; only ties of fetched_at read the bytes.
+		 */
+		keys = xreallocarray(NULL, r->nrows, sizeof(*keys));
+		for (i = 0; i < r->nrows; i++) {
+			keys[i].hi = r->rows[i].hi;
+			keys[i].lo = r->rows[i].lo;
+			keys[i].fetched = r->rows[i].fetched;
+			keys[i].row = &r->rows[i];
+		}
+		qsort(keys, r->nrows, sizeof(*keys), cmp_skey);
+		ord = xreallocarray(NULL, r->nrows, sizeof(*ord));
+		for (i = 0; i < r->nrows; i++)
+			ord[i] = (struct row *)keys[i].row;
+		free(keys);
+		emit_all(r, ord, r->nrows);
+		free(ord);
 	}
 	r->nrows = 0;
 	arena_reset(&r->arena);
@@ -1332,6 +1458,7 @@ rows_free(struct run *r)
 	free(r->pool);
 	free(r->ment);
 	free(r->khash);
+	free(r->kidx);
 	free(r->rows);
 	for (i = 0; i < r->nsrcs; i++)
 		free(r->srcs[i]);

@@ -112,6 +112,8 @@ void
 keepa_product_init(struct keepa_product *kp)
 {
 	memset(kp, 0, sizeof(*kp));
+	kp->sc = xmalloc(sizeof(*kp->sc));
+	scan_init(kp->sc);
 }
 
 void
@@ -127,6 +129,10 @@ keepa_product_free(struct keepa_product *kp)
 		keepa_series_free(&kp->ranks[i]);
 	free(kp->ranks);
 	free(kp->rank_cat);
+	if (kp->sc != NULL) {
+		scan_free(kp->sc);
+		free(kp->sc);
+	}
 	memset(kp, 0, sizeof(*kp));
 }
 
@@ -135,12 +141,12 @@ static int
 member(const struct keepa_product *kp, const char *key, const char **v,
     size_t *n)
 {
-	size_t off, len;
+	long i = scan_find(kp->sc, kp->txt, key, strlen(key));
 
-	if (!scan_obj_get(kp->txt, kp->len, key, strlen(key), &off, &len))
+	if (i < 0)
 		return 0;
-	*v = kp->txt + off;
-	*n = len;
+	*v = kp->txt + kp->sc->m[i].val;
+	*n = kp->sc->m[i].val_len;
 	return 1;
 }
 
@@ -323,7 +329,8 @@ keepa_product_parse(struct keepa_product *kp, const char *txt, size_t len,
 	kp->ref_hist.n = kp->sold_hist.n = 0;
 	kp->ref_hist.present = kp->sold_hist.present = 0;
 	kp->nranks = 0;
-	if (scan_kind_of(*skip_ws(txt, txt + len)) != SCAN_OBJECT) {
+	/* one pass indexes the members: each lookup is then a short walk */
+	if (!scan_text(kp->sc, txt, len) || kp->sc->kind != SCAN_OBJECT) {
 		snprintf(err, errsz, "expected a product object");
 		return 0;
 	}

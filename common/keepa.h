@@ -50,9 +50,12 @@ struct keepa_span {
 	size_t off, len;	/* len 0: absent or null */
 };
 
+struct scan;
+
 struct keepa_product {
 	const char *txt;	/* borrowed product text */
 	size_t len;
+	struct scan *sc;	/* the index of the product's members */
 	int product_type;	/* -1 when absent */
 	struct keepa_series csv[KEEPA_CSV_MAX];
 	struct keepa_series ref_hist;	/* salesRankReferenceHistory */

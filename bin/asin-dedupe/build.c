@@ -96,6 +96,21 @@ key(struct buf *b, const char *k)
 	buf_adds(b, "\":");
 }
 
+/* Decimal digits of v, without printf: rows are built by the million. */
+static void
+add_int(struct buf *b, int64_t v)
+{
+	char t[24], *p = t + sizeof(t);
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	buf_add(b, p, (size_t)(t + sizeof(t) - p));
+}
+
 static void
 put_int(struct buf *b, const char *k, int64_t v)
 {
@@ -103,7 +118,7 @@ put_int(struct buf *b, const char *k, int64_t v)
 	if (v == KEEPA_NONE)
 		buf_adds(b, "null");
 	else
-		buf_printf(b, "%lld", (long long)v);
+		add_int(b, v);
 }
 
 static void
@@ -156,8 +171,13 @@ row_head(struct buf *b, const struct env *e, long day, const char *source)
 
 	format_day(day, d);
 	b->len = 0;
-	buf_printf(b, "{\"asin\":\"%s\",\"marketplace\":\"%s\",\"date\":\"%s\","
-	    "\"source\":", e->asin, e->mkt, d);
+	buf_adds(b, "{\"asin\":\"");
+	buf_add(b, e->asin, 10);
+	buf_adds(b, "\",\"marketplace\":\"");
+	buf_add(b, e->mkt, 2);
+	buf_adds(b, "\",\"date\":\"");
+	buf_add(b, d, 10);
+	buf_adds(b, "\",\"source\":");
 	buf_add_jstr(b, source, strlen(source));
 	if (e->fetched != NULL) {
 		key(b, "fetched_at");
@@ -200,13 +220,32 @@ keepa_rows(struct run *r, const struct env *e)
 	long day, rows = 0;
 	int mi = mkt_index(e->mkt);
 	double unit = mi >= 0 && strcmp(mkts[mi].cur, "JPY") == 0 ? 1 : 100;
-	char err[160], t[24];
+	char err[160], t[24], fixed[128];
+	size_t n;
 
 	if (!keepa_product_parse(kp, e->payload, e->plen, err, sizeof(err))) {
 		reject_line(r, rec_source(r->rec), rec_lineno(r->rec), e->raw,
 		    e->len, "keepa payload: ", err);
 		return -1;
 	}
+	/* the product's dates, the same on every day's row */
+	fixed[0] = '\0';
+	if (kp->listed_since != KEEPA_NONE && kp->listed_since > 0) {
+		format_day((long)(keepa_unix(kp->listed_since) / 86400), t);
+		snprintf(fixed, sizeof(fixed), ",\"listed_since\":\"%s\"", t);
+	} else
+		snprintf(fixed, sizeof(fixed), ",\"listed_since\":null");
+	n = strlen(fixed);
+	if (kp->last_update != KEEPA_NONE && kp->last_update > 0) {
+		int64_t u = keepa_unix(kp->last_update);
+
+		format_day((long)(u / 86400), t);
+		snprintf(fixed + n, sizeof(fixed) - n, ",\"source_last_update\":"
+		    "\"%sT%02d:%02d:%02dZ\"", t, (int)(u % 86400 / 3600),
+		    (int)(u % 3600 / 60), (int)(u % 60));
+	} else
+		snprintf(fixed + n, sizeof(fixed) - n,
+		    ",\"source_last_update\":null");
 	for (day = e->day - r->opt->days + 1; day <= e->day; day++) {
 		if (day != e->day && !keepa_has_data(kp, day))
 			continue;
@@ -230,9 +269,11 @@ keepa_rows(struct run *r, const struct env *e)
 		put_price(&r->b, "price_amazon", d.price_amazon, unit);
 		put_price(&r->b, "list_price", d.list_price, unit);
 		key(&r->b, "currency");
-		if (mi >= 0)
-			buf_printf(&r->b, "\"%s\"", mkts[mi].cur);
-		else
+		if (mi >= 0) {
+			buf_addc(&r->b, '"');
+			buf_adds(&r->b, mkts[mi].cur);
+			buf_addc(&r->b, '"');
+		} else
 			buf_adds(&r->b, "null");
 		put_int(&r->b, "offers_new", d.offers_new);
 		/* 0 is Keepa's "no rating yet" */
@@ -243,23 +284,7 @@ keepa_rows(struct run *r, const struct env *e)
 		    day == e->day ? kp->monthly_sold : d.monthly_sold);
 		put_bool(&r->b, "deal_active", d.deal_active);
 		put_int(&r->b, "bsr_events", d.bsr_events);
-		key(&r->b, "listed_since");
-		if (kp->listed_since != KEEPA_NONE && kp->listed_since > 0) {
-			format_day((long)(keepa_unix(kp->listed_since) / 86400),
-			    t);
-			buf_printf(&r->b, "\"%s\"", t);
-		} else
-			buf_adds(&r->b, "null");
-		key(&r->b, "source_last_update");
-		if (kp->last_update != KEEPA_NONE && kp->last_update > 0) {
-			int64_t u = keepa_unix(kp->last_update);
-
-			format_day((long)(u / 86400), t);
-			buf_printf(&r->b, "\"%sT%02d:%02d:%02dZ\"", t,
-			    (int)(u % 86400 / 3600), (int)(u % 3600 / 60),
-			    (int)(u % 60));
-		} else
-			buf_adds(&r->b, "null");
+		buf_adds(&r->b, fixed);
 		if (day == e->day) {
 			/* the listing is a snapshot: only the fetch day has it */
 			key(&r->b, "title");

@@ -405,8 +405,18 @@ format_day(long z, char *dst)
 	d = doy - (153 * mp + 2) / 5 + 1;
 	m = mp < 10 ? mp + 3 : mp - 9;
 	y += m <= 2;
-	snprintf(dst, 11, "%04u-%02u-%02u", (unsigned)((y % 10000 + 10000) %
-	    10000), m % 100, d % 100);
+	y = (y % 10000 + 10000) % 10000;
+	dst[0] = (char)('0' + y / 1000);
+	dst[1] = (char)('0' + y / 100 % 10);
+	dst[2] = (char)('0' + y / 10 % 10);
+	dst[3] = (char)('0' + y % 10);
+	dst[4] = '-';
+	dst[5] = (char)('0' + m / 10 % 10);
+	dst[6] = (char)('0' + m % 10);
+	dst[7] = '-';
+	dst[8] = (char)('0' + d / 10 % 10);
+	dst[9] = (char)('0' + d % 10);
+	dst[10] = '\0';
 }
 
 static int

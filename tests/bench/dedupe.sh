@@ -10,8 +10,9 @@
 #   2. Keepa envelopes from the fake upstream through asin-fetch, about
 #      400 days of history each, enough for ROWS day rows: asin-dedupe
 #      --days 400 in memory and --sorted, against DuckDB reading the same
-#      envelopes and taking the as-of BSR and new price of every day with
-#      an ASOF JOIN (two series where asin-dedupe reads eleven).
+#      envelopes and taking the as-of value of every day of seven csv
+#      series with an ASOF JOIN, one row per day and series (asin-dedupe
+#      reads eleven series into one checked row per day).
 # Peers come from tests/bench/setup-peers.sh (run here when missing); they
 # write to a file under $BENCH_OUT, asin-dedupe to /dev/null.
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -93,17 +94,21 @@ krows=$(asin-dedupe --days $days "$KIN" | wc -l | tr -d ' ')
 kbytes=$(file_bytes "$KIN")
 
 cat >"$B/dedupe_keepa_duckdb.sql" <<'SQL'
-CREATE TABLE e AS SELECT asin, marketplace,
-    CAST(json_extract(payload, '$.csv[3]') AS BIGINT[]) AS s,
-    CAST(json_extract(payload, '$.csv[1]') AS BIGINT[]) AS p
+CREATE TABLE e AS SELECT asin, marketplace, unnest([
+    {f: 'price_amazon', a: CAST(json_extract(payload, '$.csv[0]') AS BIGINT[])},
+    {f: 'price_new', a: CAST(json_extract(payload, '$.csv[1]') AS BIGINT[])},
+    {f: 'bsr', a: CAST(json_extract(payload, '$.csv[3]') AS BIGINT[])},
+    {f: 'list_price', a: CAST(json_extract(payload, '$.csv[4]') AS BIGINT[])},
+    {f: 'offers_new', a: CAST(json_extract(payload, '$.csv[11]') AS BIGINT[])},
+    {f: 'rating', a: CAST(json_extract(payload, '$.csv[16]') AS BIGINT[])},
+    {f: 'review_count', a: CAST(json_extract(payload, '$.csv[17]') AS BIGINT[])}
+  ]) AS s
   FROM read_json('${IN}', format = 'newline_delimited',
     columns = {asin: 'VARCHAR', marketplace: 'VARCHAR', date: 'DATE', payload: 'JSON'});
 CREATE TABLE pts AS
-  SELECT asin, marketplace, 'bsr' AS f, s[2 * i + 1] AS t, s[2 * i + 2] AS v
-    FROM (SELECT asin, marketplace, s, unnest(range(len(s) // 2)) AS i FROM e)
-  UNION ALL
-  SELECT asin, marketplace, 'price_new', p[2 * i + 1], p[2 * i + 2]
-    FROM (SELECT asin, marketplace, p, unnest(range(len(p) // 2)) AS i FROM e);
+  SELECT asin, marketplace, f, a[2 * i + 1] AS t, a[2 * i + 2] AS v
+    FROM (SELECT asin, marketplace, s.f AS f, s.a AS a,
+                 unnest(range(len(s.a) // 2)) AS i FROM e);
 CREATE TABLE d AS
   SELECT asin, marketplace, f, unnest(range(20583 - ${DAYS} + 1, 20584)) AS day
     FROM (SELECT DISTINCT asin, marketplace, f FROM pts);
@@ -123,12 +128,12 @@ measure "asin-dedupe --days $days (Keepa)" "$krows" "$kbytes" \
 measure "asin-dedupe --days $days --sorted (Keepa)" "$krows" "$kbytes" \
     asin-dedupe --days $days --sorted "$KIN"
 if [ $have_duckdb = 1 ]; then
-	measure "duckdb-1t as-of bsr, price_new (Keepa)" "$krows" "$kbytes" \
+	measure "duckdb-1t as-of 7 series (Keepa)" "$krows" "$kbytes" \
 	    node "$TOP/tests/bench/zscore-duckdb.cjs" --threads 1 \
 	    "$B/dedupe_keepa_duckdb.sql" IN="$KIN" OUT="$B/dedupe_peer.json" \
 	    DAYS=$days
 fi
 rm -f "$B/dedupe_peer.json"
 echo
-ratio "asin-dedupe --days $days (Keepa)" "duckdb-1t as-of bsr, price_new (Keepa)"
-ratio "asin-dedupe --days $days --sorted (Keepa)" "duckdb-1t as-of bsr, price_new (Keepa)"
+ratio "asin-dedupe --days $days (Keepa)" "duckdb-1t as-of 7 series (Keepa)"
+ratio "asin-dedupe --days $days --sorted (Keepa)" "duckdb-1t as-of 7 series (Keepa)"

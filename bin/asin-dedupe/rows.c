@@ -1309,7 +1309,6 @@ emit(struct run *r, struct row *const *g, size_t k)
 	while (len > 0 && raw[len - 1] != '}')
 		len--;
 	r->b2.len = 0;
-	buf_add(&r->b2, raw, len - 1);
 	buf_adds(&r->b2, len > 2 ? ",\"anomalies\":[" : "\"anomalies\":[");
 	for (e = 0, keep = flags; e < AN_COUNT; e++) {
 		if (!(flags & (1u << e)))
@@ -1321,23 +1320,30 @@ emit(struct run *r, struct row *const *g, size_t k)
 		if (keep)
 			buf_addc(&r->b2, ',');
 	}
-	buf_adds(&r->b2, "]}");
+	buf_adds(&r->b2, "]}\n");
 	r->rows_checked++;
 	for (e = 0; e < AN_COUNT; e++)
 		if (flags & (1u << e))
 			r->an_rows[e]++;
 	if (flags & r->opt->drop) {
+		struct buf line;
+
+		buf_init(&line);
+		buf_add(&line, raw, len - 1);
+		buf_add(&line, r->b2.data, r->b2.len - 1);
 		r->msg.len = 0;
 		buf_adds(&r->msg, "dropped for anomaly");
 		for (e = 0; e < AN_COUNT; e++)
 			if (flags & r->opt->drop & (1u << e))
 				buf_printf(&r->msg, " %s", an_name[e]);
 		buf_adds(&r->msg, " (--drop-anomalies)");
-		reject(r, src, g[0]->line, r->b2.data, r->b2.len, "",
+		reject(r, src, g[0]->line, line.data, line.len, "",
 		    r->msg.data);
+		buf_free(&line);
 		return;
 	}
-	buf_addc(&r->b2, '\n');
+	/* straight from the row's bytes: no copy of the line */
+	out_write(r->o, raw, len - 1);
 	out_write(r->o, r->b2.data, r->b2.len);
 	r->ac.out++;
 	r->rows_out++;

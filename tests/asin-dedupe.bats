@@ -143,6 +143,9 @@ asin-dedupe: 8 in, 8 out, 0 rejected, 0 merged, 0 dropped" "$stderr"
 	printf 'B0ANOM0001\nnot-an-asin\n' >bad.txt
 	run -1 --separate-stderr asin-dedupe --expect bad.txt "$FX/anomalies.in"
 	assert_eq "asin-dedupe: bad.txt:2: expected an ASIN (10 upper-case letters or digits), got 'not-an-asin'" "$stderr"
+	run -0 --separate-stderr asin-dedupe --report rep.json --previous-report none.json "$FX/anomalies.in"
+	assert_eq "asin-dedupe: none.json: no previous report, so no row change" "$stderr"
+	assert_eq null "$(jq -c .previous rep.json)"
 	printf '{"rows":1}' >prev.json
 	run -1 --separate-stderr asin-dedupe --previous-report prev.json "$FX/anomalies.in"
 	assert_eq 'asin-dedupe: prev.json: previous report has no "rows_out" count' "$stderr"

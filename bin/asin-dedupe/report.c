@@ -3,6 +3,7 @@
  * is written (atomically) before the gates are judged, so a failed gate
  * leaves every row and the report behind for a person to look at.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,7 +164,10 @@ put_tally(struct buf *b, const char *key, const struct tally *t)
 	free(names);
 }
 
-/* rows_out of the previous report; dies when it has none. */
+/*
+ * rows_out of the previous report; -1 (with a warning) when the file does
+ * not exist; dies when it cannot be read or has no count.
+ */
 static long long
 previous_rows(const char *path)
 {
@@ -174,6 +178,11 @@ previous_rows(const char *path)
 	jv doc, v;
 	long long rows;
 
+	/* the first run of a daily job has none yet: say so and go on */
+	if (fp == NULL && errno == ENOENT) {
+		warn("%s: no previous report, so no row change", path);
+		return -1;
+	}
 	if (fp == NULL)
 		die("%s: cannot open previous report:", path);
 	buf_init(&text);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dedupe.h"
 
@@ -179,7 +180,7 @@ previous_rows(const char *path)
 	long long rows;
 
 	/* the first run of a daily job has none yet: say so and go on */
-	if (fp == NULL && errno == ENOENT) {
+	if (fp == NULL && access(path, F_OK) != 0 && errno == ENOENT) {
 		warn("%s: no previous report, so no row change", path);
 		return -1;
 	}

@@ -166,11 +166,12 @@ ftab_add(struct fslot *ftab, const char *name)
 
 static void prop_shortcuts(struct fslot *, jv);
 
-/* Whether the root of the schema document only lists properties. */
+/* Whether the root of the schema document (borrowed) only lists properties. */
 static int
 root_is_properties(jv doc)
 {
 	int ok = jv_get_kind(doc) == JV_KIND_OBJECT;
+	jv props;
 
 	if (!ok)
 		return 0;
@@ -207,8 +208,10 @@ root_is_properties(jv doc)
 		jv_free(k);
 		jv_free(v);
 	}
-	return ok && jv_get_kind(jv_object_get(jv_copy(doc),
-	    jv_string("properties"))) == JV_KIND_OBJECT;
+	props = jv_object_get(jv_copy(doc), jv_string("properties"));
+	ok &= jv_get_kind(props) == JV_KIND_OBJECT;
+	jv_free(props);
+	return ok;
 }
 
 void
@@ -241,7 +244,7 @@ rows_init(struct run *r, jv doc)
 	 * each member passes its property's schema: check members alone, with
 	 * the same engine, and skip the walk over every property per row.
 	 */
-	r->fast = root_is_properties(jv_copy(doc));
+	r->fast = root_is_properties(doc);
 	if (r->fast) {
 		jv props = jv_object_get(jv_copy(doc), jv_string("properties"));
 

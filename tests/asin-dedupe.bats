@@ -131,7 +131,7 @@ B0TEST0002 2026-05-05" "$(jq -r '"\(.asin) \(.date)"' <<<"$output")"
 }
 
 @test "asin-dedupe: the quality report" {
-	printf 'B0ANOM0001\n# a comment\nB0ANOM0002\n  B0ANOM0009  \nB0ANOM0001\n' >expect.txt
+	printf 'B0ANOM0001\n# a comment\n{"asin":"B0ANOM0002","marketplace":"US"}\n  B0ANOM0009  \nB0ANOM0001\n' >expect.txt
 	printf '{"rows_out":10}\n' >prev.json
 	run -0 --separate-stderr asin-dedupe -v --report rep.json --expect expect.txt \
 	    --previous-report prev.json "$FX/anomalies.in"

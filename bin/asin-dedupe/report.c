@@ -89,6 +89,22 @@ expect_load(struct run *r, const char *path)
 			e--;
 		if (p == e || *p == '#')
 			continue;
+		/* asin-fetch's other input form: NDJSON with "asin" */
+		if (*p == '{') {
+			char *err = NULL;
+			jv o = json_parse(p, (size_t)(e - p), &err), a;
+
+			if (!jv_is_valid(o))
+				die_at(path, lineno, "invalid JSON: %s", err);
+			a = jv_object_get(o, jv_string("asin"));
+			if (jv_get_kind(a) != JV_KIND_STRING ||
+			    jv_string_length_bytes(jv_copy(a)) != 10)
+				die_at(path, lineno, "expected an \"asin\" of 10 "
+				    "characters");
+			memcpy(p, jv_string_value(a), 10);
+			e = p + 10;
+			jv_free(a);
+		}
 		if (!pack_key(p, (size_t)(e - p), "US", 2, 0, &hi, &lo)) {
 			*e = '\0';
 			die_at(path, lineno, "expected an ASIN (10 upper-case "

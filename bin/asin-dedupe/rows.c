@@ -1433,7 +1433,7 @@ rows_flush_all(struct run *r)
 {
 	struct skey *keys;
 	struct row **ord;
-	size_t i;
+	size_t i, a, b;
 
 	if (r->nrows > 0) {
 		/*
@@ -1451,8 +1451,20 @@ rows_flush_all(struct run *r)
 		ord = xreallocarray(NULL, r->nrows, sizeof(*ord));
 		for (i = 0; i < r->nrows; i++)
 			ord[i] = (struct row *)keys[i].row;
+		/* groups from the keys, side by side, not from the rows */
+		a = 0;
+		while (a < r->nrows) {
+			if (a + 8 < r->nrows) {
+				__builtin_prefetch(ord[a + 8]);
+				__builtin_prefetch(ord[a + 4]->raw);
+			}
+			for (b = a + 1; b < r->nrows && keys[b].hi ==
+			    keys[a].hi && keys[b].lo == keys[a].lo; b++)
+				;
+			emit(r, ord + a, b - a);
+			a = b;
+		}
 		free(keys);
-		emit_all(r, ord, r->nrows);
 		free(ord);
 	}
 	r->nrows = 0;

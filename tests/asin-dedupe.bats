@@ -1,0 +1,273 @@
+#!/usr/bin/env bats
+# asin-dedupe: exact rows for merges, every anomaly kind, Keepa histories
+# (own small fixtures of the samples' shape), SP-API items, --map, every
+# gate, --sorted against the in-memory mode, the bad inputs of
+# CONVENTIONS.md section 6, and, when ../shared is there, the real Keepa
+# samples alone and through asin-fetch and the fake upstream.
+load helper
+
+FX="$FIXTURES/asin-dedupe"
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+	unset ASIN_SCHEMAS
+	UP_PID=
+}
+
+teardown() {
+	if [ -n "$UP_PID" ]; then
+		kill "$UP_PID" 2>/dev/null || true
+		wait "$UP_PID" 2>/dev/null || true
+	fi
+}
+
+# row ASIN DATE: the output row of ASIN on DATE from $output.
+row() {
+	jq -c --arg a "$1" --arg d "$2" 'select(.asin == $a and .date == $d)' <<<"$output"
+}
+
+@test "asin-dedupe: rows of one key merge field by field, newest fetched_at first" {
+	golden asin-dedupe/merge asin-dedupe --stats st.json
+	# 9 in: 2 folded into B0MERGE001 US 05-10, 1 exact duplicate, 1 tie
+	assert_eq '{"in":9,"out":5,"rejected":0,"merged":4,"dropped":0}' "$(cat st.json)"
+	# The input order does not matter.
+	run -0 sh -c "tac '$FX/merge.in' | asin-dedupe"
+	assert_eq "$(cat "$FX/merge.out")" "$output"
+	run -0 asin-validate -s "$SCHEMAS/fact.schema.json" "$FX/merge.out"
+}
+
+@test "asin-dedupe: every anomaly kind is flagged, bad values nulled and kept" {
+	golden asin-dedupe/anomalies asin-dedupe
+	# Running the output through again changes nothing.
+	asin-dedupe <"$FX/anomalies.in" | asin-dedupe >again
+	cmp again "$FX/anomalies.out"
+	# --max-price-jump and --stale-hours move the thresholds.
+	run -0 asin-dedupe --max-price-jump 5 --stale-hours 100 "$FX/anomalies.in"
+	assert_eq '["category_change"]' "$(row B0ANOM0001 2026-05-04 | jq -c .anomalies)"
+	run -0 asin-dedupe --max-price-jump 2.9 "$FX/anomalies.in"
+	assert_eq '["price_jump"]' "$(row B0ANOM0002 2026-05-02 | jq -c .anomalies)"
+}
+
+@test "asin-dedupe: --drop-anomalies sends those rows to --rejects" {
+	run -0 --separate-stderr asin-dedupe --drop-anomalies price_jump,stale \
+	    --rejects rej.ndjson --stats st.json "$FX/anomalies.in"
+	assert_eq 7 "${#lines[@]}"
+	assert_eq '{"in":8,"out":7,"rejected":1,"merged":0,"dropped":0}' "$(cat st.json)"
+	assert_eq '"dropped for anomaly price_jump stale (--drop-anomalies)" 2026-05-04' \
+	    "$(jq -r '"\(.error | tojson) \(.raw | fromjson | .date)"' rej.ndjson)"
+	run -2 --separate-stderr asin-dedupe --drop-anomalies stale "$FX/anomalies.in"
+	assert_eq "asin-dedupe: option --drop-anomalies needs --rejects FILE: dropped rows go there
+Try 'asin-dedupe --help' for more information." "$stderr"
+	run -2 --separate-stderr asin-dedupe --drop-anomalies stale,odd --rejects r "$FX/anomalies.in"
+	assert_eq "asin-dedupe: option --drop-anomalies: unknown anomaly kind 'odd'
+Try 'asin-dedupe --help' for more information." "$stderr"
+}
+
+@test "asin-dedupe: Keepa histories as the value at the end of each day" {
+	golden asin-dedupe/keepa asin-dedupe --days 5 --report rep.json
+	assert_eq '{"records":5,"envelopes":5,"rows_in":9,"rows_out":6,"dropped":3,"envelopes_by_status":{"failed":1,"invalid":1,"missing":1,"ok":2},"envelope_reasons":{"failed: HTTP 503 (3 attempts)":1,"missing: not in the answer":1}}' \
+	    "$(jq -c '{records, envelopes, rows_in, rows_out, dropped, envelopes_by_status, envelope_reasons}' rep.json)"
+	run -0 asin-validate -s "$SCHEMAS/fact.schema.json" "$FX/keepa.out"
+	# --days 1: only the envelope's own day.
+	run -0 asin-dedupe "$FX/keepa.in"
+	assert_eq "B0TEST0001 2026-05-05
+B0TEST0002 2026-05-05" "$(jq -r '"\(.asin) \(.date)"' <<<"$output")"
+	assert_eq "$(sed -n 5p "$FX/keepa.out")" "${lines[0]}"
+}
+
+@test "asin-dedupe: an SP-API catalog item is one row for the fetch day" {
+	golden asin-dedupe/spapi asin-dedupe
+}
+
+@test "asin-dedupe: --map turns a templated payload into rows that merge" {
+	golden asin-dedupe/map asin-dedupe --days 2 --map "$TOP/schemas/maps/reviews-template.jq"
+	# PROVIDER=FILE beats the built-in mapping for that provider.
+	printf '.payload | {bsr: 7, title: "from jq"}\n' >k.jq
+	run -0 asin-dedupe --map keepa=k.jq --map "$TOP/schemas/maps/reviews-template.jq" "$FX/map.in"
+	assert_eq '{"asin":"B0TEST0001","bsr":7,"title":"from jq","review_count":140,"source":"reviews-template"}' \
+	    "$(jq -c 'select(.asin == "B0TEST0001") | {asin, bsr, title, review_count, source}' <<<"$output")"
+	# A program's errors and non-object results are rejects.
+	printf '.payload | if .asin == "B0TEST0006" then error("no rows for this one") else 5 end\n' >bad.jq
+	run -0 --separate-stderr asin-dedupe --map bad.jq --rejects rej.ndjson --stats st.json "$FX/map.in"
+	assert_eq '--map bad.jq: expected objects, got number
+--map bad.jq: no rows for this one' "$(jq -r .error rej.ndjson)"
+	assert_eq '{"in":3,"out":1,"rejected":2,"merged":0,"dropped":0}' "$(cat st.json)"
+	printf '.payload | {' >syntax.jq
+	run -1 --separate-stderr asin-dedupe --map syntax.jq "$FX/map.in"
+	assert_eq "asin-dedupe: syntax.jq: jq program does not compile: syntax error, unexpected \$end (Unix shell quoting issues?) at <top-level>, line 1" "$stderr"
+	run -1 --separate-stderr asin-dedupe --map nothere.jq "$FX/map.in"
+	assert_eq "asin-dedupe: nothere.jq: cannot open jq program: No such file or directory" "$stderr"
+}
+
+@test "asin-dedupe: --sorted gives the bytes of the in-memory mode" {
+	local f
+	for f in merge anomalies keepa map; do
+		asin-dedupe --days 3 --map "$TOP/schemas/maps/reviews-template.jq" "$FX/$f.in" >mem
+		# the same records, ordered by asin, marketplace, date
+		jq -c . "$FX/$f.in" 2>/dev/null | jq -sc 'sort_by(.asin, .marketplace, .date) | .[]' >sorted.in
+		asin-dedupe --sorted --days 3 --map "$TOP/schemas/maps/reviews-template.jq" sorted.in >srt
+		cmp mem srt
+	done
+	run -1 --separate-stderr asin-dedupe --sorted "$FX/merge.in"
+	assert_eq "asin-dedupe: $FX/merge.in:2: input not sorted by asin, marketplace, date: B0MERGE001 US 2026-05-10 after B0MERGE002 US 2026-05-10 (drop --sorted)" "$stderr"
+}
+
+@test "asin-dedupe: bad input is a located reject, nothing lost" {
+	run -0 --separate-stderr asin-dedupe --rejects rej.ndjson --stats st.json "$FX/bad.in"
+	assert_eq '{"asin":"B0GOOD0001","marketplace":"US","date":"2026-05-10","bsr":10,"anomalies":[]}
+{"asin":"B0GOOD0002","marketplace":"US","date":"2026-05-10","bsr":12,"anomalies":[]}' "$output"
+	assert_eq "$(sed "s|@FX@|$FX|g" "$FX/bad.rejects")" "$(cat rej.ndjson)"
+	assert_eq '{"in":19,"out":2,"rejected":17,"merged":0,"dropped":0}' "$(cat st.json)"
+	# Without --rejects the first bad line stops the run; the row before it is out.
+	run -1 --separate-stderr asin-dedupe "$FX/bad.in"
+	assert_eq "asin-dedupe: $FX/bad.in:2: invalid JSON at column 69: unexpected end of input" "$stderr"
+	# A line beyond --max-line.
+	{ head -1 "$FX/bad.in"; printf '{"asin":"%s"}\n' "$(head -c 200 /dev/zero | tr '\0' A)"; } >long.in
+	run -1 --separate-stderr asin-dedupe --max-line 100 long.in
+	assert_eq "asin-dedupe: long.in:2: line too long (see --max-line)" "$stderr"
+	# --max-rejects as a count.
+	run -1 --separate-stderr asin-dedupe --rejects rej.ndjson --max-rejects 3 "$FX/bad.in"
+	assert_eq "asin-dedupe: $FX/bad.in:5: too many rejects: 4 (--max-rejects 3)" "$stderr"
+}
+
+@test "asin-dedupe: the quality report" {
+	printf 'B0ANOM0001\n# a comment\n{"asin":"B0ANOM0002","marketplace":"US"}\n  B0ANOM0009  \nB0ANOM0001\n' >expect.txt
+	printf '{"rows_out":10}\n' >prev.json
+	run -0 --separate-stderr asin-dedupe -v --report rep.json --expect expect.txt \
+	    --previous-report prev.json "$FX/anomalies.in"
+	assert_eq "asin-dedupe: report: 8 records, 0 envelopes, 8 rows out, 0 merged, 0 rejected, 11 anomalies, coverage 0.6666666666666666
+asin-dedupe: 8 in, 8 out, 0 rejected, 0 merged, 0 dropped" "$stderr"
+	assert_eq "$(cat "$FX/report.json")" "$(cat rep.json)"
+	run -1 --separate-stderr asin-dedupe --expect bad.txt "$FX/anomalies.in"
+	assert_eq "asin-dedupe: bad.txt: cannot open: No such file or directory" "$stderr"
+	printf 'B0ANOM0001\nnot-an-asin\n' >bad.txt
+	run -1 --separate-stderr asin-dedupe --expect bad.txt "$FX/anomalies.in"
+	assert_eq "asin-dedupe: bad.txt:2: expected an ASIN (10 upper-case letters or digits), got 'not-an-asin'" "$stderr"
+	run -0 --separate-stderr asin-dedupe --report rep.json --previous-report none.json "$FX/anomalies.in"
+	assert_eq "asin-dedupe: none.json: no previous report, so no row change" "$stderr"
+	assert_eq null "$(jq -c .previous rep.json)"
+	printf '{"rows":1}' >prev.json
+	run -1 --separate-stderr asin-dedupe --previous-report prev.json "$FX/anomalies.in"
+	assert_eq 'asin-dedupe: prev.json: previous report has no "rows_out" count' "$stderr"
+}
+
+@test "asin-dedupe: each gate fails the run after the rows and the report" {
+	printf 'B0ANOM0001\nB0ANOM0002\nB0ANOM0009\n' >expect.txt
+	run -1 --separate-stderr asin-dedupe --report rep.json --expect expect.txt \
+	    --min-coverage 0.9 "$FX/anomalies.in"
+	assert_eq 8 "${#lines[@]}"
+	assert_eq "asin-dedupe: gate --min-coverage 0.9 failed: coverage 0.6666666666666666 (2 of 3 expected ASINs have a row)" "$stderr"
+	assert_eq '[{"gate":"--min-coverage 0.9","value":0.6666666666666666,"limit":0.9,"ok":false}]' "$(jq -c .gates rep.json)"
+	run -0 asin-dedupe --expect expect.txt --min-coverage 0.6 "$FX/anomalies.in"
+	run -1 --separate-stderr asin-dedupe --max-null-rate price=0.1 --max-null-rate bsr=0.5 "$FX/anomalies.in"
+	assert_eq 8 "${#lines[@]}"
+	assert_eq "asin-dedupe: gate --max-null-rate price=0.1 failed: price is null in 0.125 of the rows (1 of 8)" "$stderr"
+	run -1 --separate-stderr asin-dedupe --max-anomaly-rate stale=0.1 --max-anomaly-rate price_jump=0.5 "$FX/anomalies.in"
+	assert_eq "asin-dedupe: gate --max-anomaly-rate stale=0.1 failed: stale in 0.125 of the rows (1 of 8)" "$stderr"
+	# a field the report does not list by default
+	run -1 --separate-stderr asin-dedupe --max-null-rate reviews_7d=0.5 "$FX/anomalies.in"
+	assert_eq "asin-dedupe: gate --max-null-rate reviews_7d=0.5 failed: reviews_7d is null in 1 of the rows (8 of 8)" "$stderr"
+	run -2 --separate-stderr asin-dedupe --min-coverage 0.5 "$FX/anomalies.in"
+	assert_eq "asin-dedupe: option --min-coverage needs --expect FILE
+Try 'asin-dedupe --help' for more information." "$stderr"
+	run -2 --separate-stderr asin-dedupe --max-anomaly-rate stale=2 "$FX/anomalies.in"
+	[[ "$stderr" == "asin-dedupe: option --max-anomaly-rate: expected a number from 0 to 1, got '2'"* ]]
+	run -2 --separate-stderr asin-dedupe --max-null-rate price "$FX/anomalies.in"
+	assert_eq "asin-dedupe: option --max-null-rate: expected NAME=RATE, got 'price'
+Try 'asin-dedupe --help' for more information." "$stderr"
+}
+
+@test "asin-dedupe: the schema is found beside the tool, or named" {
+	run -1 --separate-stderr asin-dedupe --schema nothere.json "$FX/merge.in"
+	assert_eq "asin-dedupe: nothere.json: No such file or directory" "$stderr"
+	ASIN_SCHEMAS="$TOP/schemas" run -0 asin-dedupe "$FX/merge.in"
+	assert_eq "$(cat "$FX/merge.out")" "$output"
+}
+
+# The real samples, never copied into the project.
+keepa_envelopes() {
+	local f
+	for f in product_B0D8W1YVBX.json products_multi_asin_full_history_sanitized.json \
+	    product_history_B001GZ6QEC.json product_history_empty_B001GZ6QEC.json; do
+		jq -c '.products[] | {asin, marketplace: "US", provider: "keepa", endpoint: "product",
+		    date: "2026-05-10", fetched_at: "2026-05-10T05:00:00Z", status: "ok",
+		    http_status: 200, attempts: 1, batch: "0123456789abcdef", payload: .}' \
+		    "$SHARED_DATA/keepa/$f"
+	done
+}
+
+# as_of FILE ASIN I DAY: csv[I] of ASIN in FILE as of the end of DAY, by jq.
+as_of() {
+	jq --arg a "$2" --argjson i "$3" --arg d "$4" '
+	    (($d + "T23:59:59Z" | fromdate) / 60 - 21564000) as $e
+	    | .products[] | select(.asin == $a) | .csv[$i] as $s
+	    | (if ($i == 18) then 3 else 2 end) as $k
+	    | [range(0; $s | length; $k) | select($s[.] <= $e)] | last
+	    | $s[. + 1] + (if $k == 3 and $s[. + 1] >= 0 then ([$s[. + 2], 0] | max) else 0 end)' "$1"
+}
+
+@test "asin-dedupe: Keepa samples: section 1.8's as-of values for B0D8W1YVBX on 2026-05-09" {
+	need_shared keepa
+	local K="$SHARED_DATA/keepa/product_B0D8W1YVBX.json"
+	keepa_envelopes >env.ndjson
+	run -0 asin-dedupe --days 40 env.ndjson
+	local r
+	r=$(row B0D8W1YVBX 2026-05-09)
+	assert_eq '{"bsr":25,"rating":4.3,"review_count":11597,"bsr_cat":3760911}' \
+	    "$(jq -c '{bsr, rating, review_count, bsr_cat}' <<<"$r")"
+	# the price fields against jq's own as-of reading of the sample
+	assert_eq "$(as_of "$K" B0D8W1YVBX 18 2026-05-09)" "$(jq '.price_buybox * 100 | round' <<<"$r")"
+	assert_eq "$(as_of "$K" B0D8W1YVBX 1 2026-05-09)" "$(jq '.price_new * 100 | round' <<<"$r")"
+	assert_eq "$(as_of "$K" B0D8W1YVBX 4 2026-05-09)" "$(jq '.list_price * 100 | round' <<<"$r")"
+	assert_eq "$(as_of "$K" B0D8W1YVBX 11 2026-05-09)" "$(jq '.offers_new' <<<"$r")"
+	assert_eq "$(as_of "$K" B0D8W1YVBX 0 2026-05-09)" "$(jq '.price_amazon // -1' <<<"$r")"
+	# review_count 9790 thirty days before (section 1.8)
+	assert_eq 9790 "$(row B0D8W1YVBX 2026-04-09 | jq .review_count)"
+	# B0F7XPYCSJ: the -1 rank at Keepa minute 8052940 is a null bsr with
+	# bsr_lost from that day on, never before.
+	local lost
+	lost=$(date -u -d @$(((8052940 + 21564000) * 60)) +%F)
+	assert_eq "$lost" "$(jq -r 'select(.asin == "B0F7XPYCSJ" and (.anomalies | index("bsr_lost"))) | .date' <<<"$output" | head -1)"
+	assert_eq '[]' "$(jq -c --arg d "$lost" 'select(.asin == "B0F7XPYCSJ" and .date >= $d and .bsr != null)' <<<"$output" | jq -sc .)"
+	assert_eq 16310091 "$(row B0F7XPYCSJ "$lost" | jq .bsr_cat)"
+	# the empty history (merged with the synthetic one of the same ASIN)
+	# gives rows and no crash; alone, one all-null row for the fetch day
+	jq -c 'select(.asin == "B001GZ6QEC")' env.ndjson | tail -1 >empty.ndjson
+	run -0 asin-dedupe --days 40 empty.ndjson
+	assert_eq '{"date":"2026-05-10","bsr":null,"price":null,"bsr_events":0,"anomalies":[]}' \
+	    "$(jq -c '{date, bsr, price, bsr_events, anomalies}' <<<"$output")"
+	run -0 asin-validate -s "$SCHEMAS/fact.schema.json" <<<"$output"
+}
+
+@test "asin-dedupe: asin-fetch | asin-dedupe against the fake upstream serving the samples" {
+	need_shared keepa
+	export KEEPA_API_KEY=kp-secret-7f3a9c2e51 ASIN_FETCH_SEED=7
+	rm -f port
+	fake-upstream --port-file port --files "$SHARED_DATA/keepa" >/dev/null 2>up.err 3>&- &
+	UP_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		[ -s port ] && break
+		sleep 0.05
+	done
+	printf 'B0D8W1YVBX\nB0F7XPYCSJ\nB001GZ6QEC\nB000000001\n' >in
+	run -0 --separate-stderr sh -c "asin-fetch -b http://127.0.0.1:$(cat port) --batch 1 --date 2026-05-10 in |
+	    asin-dedupe --days 2 --report rep.json --expect in"
+	assert_eq '{"bsr":25,"rating":4.3,"review_count":11597}' "$(row B0D8W1YVBX 2026-05-09 | jq -c '{bsr, rating, review_count}')"
+	assert_eq "B001GZ6QEC 2026-05-09
+B001GZ6QEC 2026-05-10
+B0D8W1YVBX 2026-05-09
+B0D8W1YVBX 2026-05-10
+B0F7XPYCSJ 2026-05-09
+B0F7XPYCSJ 2026-05-10" "$(jq -r '"\(.asin) \(.date)"' <<<"$output")"
+	assert_eq '{"ok":3,"missing":1,"rate":0.75,"gone":["B000000001"]}' \
+	    "$(jq -c '{ok: .envelopes_by_status.ok, missing: .envelopes_by_status.missing, rate: .coverage.rate, gone: .coverage.missing}' rep.json)"
+}
+
+@test "asin-dedupe: --help lists every flag the man page documents" {
+	run -0 asin-dedupe --help
+	local f
+	for f in $(grep -oE '^\.Fl [a-z-]+' "$TOP/man/asin-dedupe.1" | awk '{ print $2 }' | sort -u); do
+		[[ "$output" == *"-$f"* ]] || { echo "man page flag -$f not in --help"; return 1; }
+	done
+}

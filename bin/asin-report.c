@@ -19,8 +19,9 @@
 #include "scan.h"
 
 #define MAX_PARTS 16
-#define SPARK_W 40	/* sparkline grid: columns */
-#define SPARK_H 12	/* and rows; drawn at 96 x 24 pixels */
+#define SPARK_W 30	/* sparkline grid: columns */
+#define SPARK_H 12	/* and rows; drawn at 88 x 24 pixels */
+#define TITLE_MAX 50	/* characters of a title shown */
 
 static const char usage_text[] =
     "usage: asin-report [--candidates FILE] [--history FILE] "
@@ -108,6 +109,7 @@ struct hpt {
 struct series {
 	const char *asin;	/* borrowed from the first candidate */
 	const char *mp;
+	size_t asin_len, mp_len;
 	struct hpt *p;
 	size_t n, cap;
 	char *title;		/* the latest title seen, owned */
@@ -589,6 +591,8 @@ index_series(struct report *rp)
 			{
 			rp->s[rp->ns].asin = c->asin;
 			rp->s[rp->ns].mp = c->mp;
+			rp->s[rp->ns].asin_len = strlen(c->asin);
+			rp->s[rp->ns].mp_len = strlen(c->mp);
 			rp->s[rp->ns].title_day = INT32_MIN;
 			rp->ns++;
 		}
@@ -606,13 +610,13 @@ find_series(struct report *rp, const char *asin, size_t an, const char *mp,
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct series *s = &rp->s[mid];
-		size_t sl = strlen(s->asin);
+		size_t sl = s->asin_len;
 		int r = memcmp(s->asin, asin, sl < an ? sl : an);
 
 		if (r == 0)
 			r = sl < an ? -1 : sl > an;
 		if (r == 0) {
-			sl = strlen(s->mp);
+			sl = s->mp_len;
 			r = memcmp(s->mp, mp, sl < mn ? sl : mn);
 			if (r == 0)
 				r = sl < mn ? -1 : sl > mn;
@@ -690,8 +694,11 @@ read_history(struct report *rp)
 		}
 		s->p[s->n++] = p;
 		if (t != NULL && p.day > s->title_day) {
-			free(s->title);
-			s->title = xstrndup(t, tn);
+			if (s->title == NULL || strlen(s->title) != tn ||
+			    memcmp(s->title, t, tn) != 0) {
+				free(s->title);
+				s->title = xstrndup(t, tn);
+			}
 			s->title_day = p.day;
 		}
 		rp->ac.merged++;
@@ -995,9 +1002,17 @@ static const char css[] =
     "th[aria-sort=descending] button::after{content:\" \\25BC\"}\n"
     "thead th{position:sticky;top:0;background:var(--bg)}\n"
     ".na{font-style:italic}\n"
+    ".ld #cand-table tbody{display:none}\n"
     ".up{color:var(--up)}.dn{color:var(--dn)}\n"
-    "svg.sp{width:96px;height:24px;display:block}\n"
-    "svg.sp path{fill:none;stroke:var(--ac);stroke-width:1.5;"
+    "#cand-table td{text-align:right}#cand-table td:nth-child(2),"
+    "#cand-table td:nth-child(3),#cand-table td:nth-child(4){"
+    "text-align:left}\n"
+    "#cand-table td:nth-child(2){white-space:normal;min-width:12rem;"
+    "max-width:28rem}\n"
+    "#cand-table i{font-style:normal;font-size:.85em}\n"
+    "#cand-table i:not(.up):not(.dn){color:var(--mut)}\n"
+    "#cand-table svg{width:88px;height:24px;display:block}\n"
+    "#cand-table path{fill:none;stroke:var(--ac);stroke-width:1.5;"
     "stroke-linecap:round;stroke-linejoin:round;"
     "vector-effect:non-scaling-stroke}\n"
     "figure{margin:.75rem 0}figcaption{max-width:760px}\n"
@@ -1012,7 +1027,7 @@ static const char css[] =
     ".decision{font-size:1.05rem;padding:.5rem .75rem;border-left:4px "
     "solid var(--ac);background:#f3f6fb}\n"
     "@media (max-width:600px){body{padding:.5rem;font-size:13px}"
-    "td.t{min-width:9rem}}\n"
+    "td.t,#cand-table td:nth-child(2){min-width:9rem}}\n"
     "@media print{.filters,nav{display:none}.scroll{overflow:visible}"
     "thead th{position:static}tr{break-inside:avoid}"
     "section{break-before:auto}body{padding:0}}\n";
@@ -1023,15 +1038,20 @@ static const char css[] =
  * DOM, no library.
  */
 static const char js[] =
+    "document.documentElement.className='';\n"
     "(function(){\n"
     "var t=document.getElementById('cand-table');if(!t)return;\n"
     "var tb=t.tBodies[0],rows=Array.prototype.slice.call(tb.rows),"
     "q=document.getElementById('cand-q'),"
     "cs=document.getElementById('cand-cat'),"
     "cnt=document.getElementById('cand-count');\n"
-    "function key(r,i){var c=r.cells[i];if(!c||c.className.indexOf('na')"
-    ">=0)return null;var v=c.getAttribute('data-v');"
-    "return v===null?c.textContent.toLowerCase():parseFloat(v);}\n"
+    "var num=Array.prototype.map.call(t.tHead.rows[0].cells,"
+    "function(h){return h.className==='n';});\n"
+    "function key(r,i){var c=r.cells[i];if(!c||c.className==='na')"
+    "return null;if(!num[i])return c.textContent.toLowerCase();"
+    "var v=c.firstChild&&c.firstChild.nodeValue;"
+    "v=v?parseFloat(v.replace(/[^0-9.+-]/g,'')):NaN;"
+    "return isNaN(v)?null:v;}\n"
     "function sort(i,th){var d=th.getAttribute('aria-sort')==='ascending'?"
     "-1:1;Array.prototype.forEach.call(t.tHead.rows[0].cells,"
     "function(h){h.removeAttribute('aria-sort');});"
@@ -1047,7 +1067,7 @@ static const char js[] =
     "var b=th.querySelector('button');if(b)b.addEventListener('click',"
     "function(){sort(i,th);});});\n"
     "function filter(){var s=q.value.toLowerCase(),c=cs.value,n=0;"
-    "rows.forEach(function(r){var ok=(!c||r.getAttribute('data-c')===c)"
+    "rows.forEach(function(r){var ok=(!c||r.cells[2].textContent===c)"
     "&&(!s||r.textContent.toLowerCase().indexOf(s)>=0);r.hidden=!ok;"
     "if(ok)n++;});cnt.textContent=n+' of '+rows.length+' shown';}\n"
     "q.addEventListener('input',filter);"
@@ -1065,6 +1085,16 @@ static void
 td_missing(struct buf *b)
 {
 	buf_adds(b, "<td class=na>missing");
+}
+
+/* A candidate cell: the text, or missing for NAN. */
+static void
+td_val(struct buf *b, double v, const char *text)
+{
+	if (isnan(v))
+		td_missing(b);
+	else
+		buf_printf(b, "<td>%s", text);
 }
 
 /* A numeric cell with its sort key. */
@@ -1101,7 +1131,13 @@ page_head(struct report *rp, const char *date)
 		buf_printf(b, "asin-tools report %s", date);
 	else
 		buf_adds(b, "asin-tools report");
+	/*
+	 * While a long table is parsed the browser lays it out again and
+	 * again; hidden until the end of the page (when scripts run at
+	 * all) it is laid out once.
+	 */
 	buf_printf(b, "</title>\n<style>\n%s</style>\n</head>\n<body>\n"
+	    "<script>document.documentElement.className='ld'</script>\n"
 	    "<header>\n<h1>", css);
 	if (rp->o->title)
 		esc(b, rp->o->title);
@@ -1193,8 +1229,8 @@ td_spark(struct report *rp, const struct series *s)
 		if (y[i] > hi)
 			hi = y[i];
 	}
-	buf_printf(b, "<td><svg class=sp viewBox=\"0 0 %d %d\" "
-	    "preserveAspectRatio=none role=img aria-label=\"BSR %s to %s, "
+	buf_printf(b, "<td><svg viewBox=\"0 0 %d %d\" "
+	    "role=img aria-label=\"BSR %s to %s, "
 	    "best %s, %zu days\"><path d=\"", SPARK_W - 1, SPARK_H - 1,
 	    html_num(n1, first, 0, 0), html_num(n2, last, 0, 0),
 	    html_num(n3, pow(10, lo), 0, 0), s->n);
@@ -1254,7 +1290,7 @@ section_candidates(struct report *rp)
 		qsort(cats, ncat, sizeof(char *), cmp_str);
 		for (j = 0; j < ncat; j++) {
 			buf_adds(b, "<option value=\"");
-			esc(b, cats[j]);
+			esc(b, cats[j][0] ? cats[j] : "missing");
 			buf_adds(b, "\">");
 			esc(b, cats[j][0] ? cats[j] : "(no category)");
 			buf_adds(b, "</option>");
@@ -1294,19 +1330,19 @@ section_candidates(struct report *rp)
 		double bsr = c->bsr, price = c->price, rev = c->reviews;
 		double f, l;
 
-		buf_adds(b, "<tr data-c=\"");
-		esc(b, c->category);
-		buf_adds(b, "\">");
-		if (c->rank > 0)
-			td_num(b, c->rank, html_num(n1, c->rank, 0, 0));
-		else
-			td_missing(b);
-		buf_adds(b, "<td class=t><b>");
+		/*
+		 * Rows are the bulk of a large page: no sort keys, the
+		 * script reads the number shown; alignment comes from CSS.
+		 */
+		buf_adds(b, "<tr>");
+		td_val(b, c->rank > 0 ? c->rank : NAN, html_num(n1, c->rank,
+		    0, 0));
+		buf_adds(b, "<td><b>");
 		esc(b, c->asin);
 		buf_adds(b, "</b>");
 		if (title != NULL) {
 			buf_adds(b, " <small>");
-			html_esc_max(b, title, strlen(title), 80);
+			html_esc_max(b, title, strlen(title), TITLE_MAX);
 			buf_adds(b, "</small>");
 		}
 		if (c->has_category) {
@@ -1316,46 +1352,37 @@ section_candidates(struct report *rp)
 			td_missing(b);
 		buf_adds(b, "<td>");
 		esc(b, c->mp);
-		td_num(b, c->score, isnan(c->score) ? "" :
-		    html_num(n1, c->score, 2, 0));
+		td_val(b, c->score, html_num(n1, c->score, 2, 0));
 		if (isnan(bsr) && s != NULL)
 			trend(s, 0, &f, &bsr);
-		td_num(b, bsr, isnan(bsr) ? "" : html_num(n1, bsr, 0, 0));
+		td_val(b, bsr, html_num(n1, bsr, 0, 0));
 		if (s != NULL)
 			td_spark(rp, s);
 		if (isnan(price) && s != NULL)
 			trend(s, 1, &f, &price);
-		if (isnan(price))
-			td_missing(b);
-		else {
-			td_num(b, price, html_money(n1, price, c->mp));
-			if (s != NULL && trend(s, 1, &f, &l) && f > 0 &&
-			    s->n > 1)
-				buf_printf(b, " <small class=%s>%s</small>",
-				    l > f ? "up" : l < f ? "dn" : "na",
-				    html_pct(n2, l / f - 1, 1, 1));
-		}
+		td_val(b, price, html_money(n1, price, c->mp));
+		if (!isnan(price) && s != NULL && trend(s, 1, &f, &l) &&
+		    f > 0 && s->n > 1)
+			buf_printf(b, " <i class=%s>%s</i>", l > f ? "up" :
+			    l < f ? "dn" : "na", html_pct(n2, l / f - 1, 1, 1));
 		if (isnan(rev) && s != NULL)
 			trend(s, 2, &f, &rev);
-		if (isnan(rev))
-			td_missing(b);
-		else {
-			td_num(b, rev, html_num(n1, rev, 0, 0));
-			if (s != NULL && trend(s, 2, &f, &l) && s->n > 1)
-				buf_printf(b, " <small>%s</small>",
-				    html_num(n2, l - f, 0, 1));
-		}
-		td_num(b, c->rating, isnan(c->rating) ? "" :
-		    html_num(n1, c->rating, 1, 0));
+		td_val(b, rev, html_num(n1, rev, 0, 0));
+		if (!isnan(rev) && s != NULL && trend(s, 2, &f, &l) &&
+		    s->n > 1)
+			buf_printf(b, " <i>%s</i>", html_num(n2, l - f, 0, 1));
+		td_val(b, c->rating, html_num(n1, c->rating, 1, 0));
 		for (k = 0; k < rp->nparts; k++) {
 			if (isnan(c->part[k])) {
 				td_missing(b);
 				continue;
 			}
-			fmt_double(n2, c->part[k]);
-			buf_printf(b, "<td class=\"n %s\" data-v=%s>%s",
-			    c->part[k] > 0 ? "up" : c->part[k] < 0 ? "dn" : "",
-			    n2, html_num(n1, c->part[k], 2, 1));
+			if (c->part[k] != 0)
+				buf_printf(b, "<td class=%s>", c->part[k] > 0 ?
+				    "up" : "dn");
+			else
+				buf_adds(b, "<td>");
+			buf_adds(b, html_num(n1, c->part[k], 2, 1));
 		}
 		buf_adds(b, "\n");
 	}

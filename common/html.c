@@ -265,35 +265,52 @@ html_spark_path(struct buf *b, const int *x, const double *y, size_t n,
 {
 	double span = ymax - ymin;
 	size_t i, drawn = 0, run = 0;
-	int px = 0, py = 0;
+	int px = 0, py = 0, hx = 0, pairs = 0;
 
 	(void)w;
-	for (i = 0; i < n; i++) {
-		int cx = x[i], cy;
+	for (i = 0; i <= n; i++) {
+		int cx = 0, cy = 0;
 		double f;
 
-		if (isnan(y[i])) {
+		if (i < n && !isnan(y[i])) {
+			f = span > 0 ? (y[i] - ymin) / span : 0.5;
+			if (f < 0)
+				f = 0;
+			if (f > 1)
+				f = 1;
+			cx = x[i];
+			cy = (int)lround((invert ? f : 1 - f) * (h - 1));
+			/* A flat stretch is one "h": a third of the bytes. */
+			if (run > 0 && cy == py) {
+				hx += cx - px;
+				px = cx;
+				run++;
+				drawn++;
+				continue;
+			}
+		}
+		if (hx > 0) {
+			buf_printf(b, "h%d", hx);
+			hx = 0;
+			pairs = 0;
+		}
+		if (i == n || isnan(y[i])) {
 			if (run == 1)
 				buf_adds(b, "h0");
 			run = 0;
 			continue;
 		}
-		f = span > 0 ? (y[i] - ymin) / span : 0.5;
-		if (f < 0)
-			f = 0;
-		if (f > 1)
-			f = 1;
-		cy = (int)lround((invert ? f : 1 - f) * (h - 1));
 		if (run == 0) {
 			/*
 			 * A new stretch: a relative move (the first m of a
 			 * path is absolute); the pairs after it are lines.
 			 * A stretch of one point is drawn as a dot.
 			 */
-			if (run == 1)
-				buf_adds(b, "h0");
 			buf_addc(b, 'm');
-			run = 0;
+			pairs = 1;
+		} else if (!pairs) {
+			buf_addc(b, 'l');
+			pairs = 1;
 		}
 		path_num(b, cx - px);
 		path_num(b, cy - py);
@@ -302,7 +319,5 @@ html_spark_path(struct buf *b, const int *x, const double *y, size_t n,
 		run++;
 		drawn++;
 	}
-	if (run == 1)
-		buf_adds(b, "h0");
 	return drawn;
 }

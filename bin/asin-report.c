@@ -22,6 +22,11 @@
 #define SPARK_W 30	/* sparkline grid: columns */
 #define SPARK_H 12	/* and rows; drawn at 88 x 24 pixels */
 #define TITLE_MAX 50	/* characters of a title shown */
+/*
+ * Rows the page shows at first (more on request): a browser lays out a
+ * 10,000-row table slowly, 200 rows at once.  Printing shows them all.
+ */
+#define PAGE_STR "200"
 
 static const char usage_text[] =
     "usage: asin-report [--candidates FILE] [--history FILE] "
@@ -1002,7 +1007,7 @@ static const char css[] =
     "th[aria-sort=descending] button::after{content:\" \\25BC\"}\n"
     "thead th{position:sticky;top:0;background:var(--bg)}\n"
     ".na{font-style:italic}\n"
-    ".ld #cand-table tbody{display:none}\n"
+    ".ld #cand-table tbody{display:none}#cand-table tr.pg{display:none}\n"
     ".up{color:var(--up)}.dn{color:var(--dn)}\n"
     "#cand-table td{text-align:right}#cand-table td:nth-child(2),"
     "#cand-table td:nth-child(3),#cand-table td:nth-child(4){"
@@ -1030,6 +1035,7 @@ static const char css[] =
     "td.t,#cand-table td:nth-child(2){min-width:9rem}}\n"
     "@media print{.filters,nav{display:none}.scroll{overflow:visible}"
     "thead th{position:static}tr{break-inside:avoid}"
+    "#cand-table tr.pg{display:table-row}"
     "section{break-before:auto}body{padding:0}}\n";
 
 /*
@@ -1038,20 +1044,33 @@ static const char css[] =
  * DOM, no library.
  */
 static const char js[] =
-    "document.documentElement.className='';\n"
     "(function(){\n"
     "var t=document.getElementById('cand-table');if(!t)return;\n"
-    "var tb=t.tBodies[0],rows=Array.prototype.slice.call(tb.rows),"
+    "var PAGE=" PAGE_STR ",lim=PAGE,tb=t.tBodies[0],"
+    "rows=Array.prototype.slice.call(tb.rows),"
     "q=document.getElementById('cand-q'),"
     "cs=document.getElementById('cand-cat'),"
-    "cnt=document.getElementById('cand-count');\n"
+    "cnt=document.getElementById('cand-count'),"
+    "more=document.getElementById('cand-more'),"
+    "all=document.getElementById('cand-all');\n"
     "var num=Array.prototype.map.call(t.tHead.rows[0].cells,"
     "function(h){return h.className==='n';});\n"
+    "function fmt(n){return n.toLocaleString('en-US');}\n"
     "function key(r,i){var c=r.cells[i];if(!c||c.className==='na')"
     "return null;if(!num[i])return c.textContent.toLowerCase();"
     "var v=c.firstChild&&c.firstChild.nodeValue;"
     "v=v?parseFloat(v.replace(/[^0-9.+-]/g,'')):NaN;"
     "return isNaN(v)?null:v;}\n"
+    "function render(){var s=q.value.toLowerCase(),c=cs.value,n=0,sh=0;"
+    "rows.forEach(function(r){if(r.lc===undefined)"
+    "r.lc=r.textContent.toLowerCase();"
+    "var ok=(!c||r.cells[2].textContent===c)&&(!s||r.lc.indexOf(s)>=0),"
+    "pg=false;if(ok){n++;pg=n>lim;if(!pg)sh++;}"
+    "if(r.hidden!==!ok)r.hidden=!ok;"
+    "if(r.classList.contains('pg')!==pg)r.classList.toggle('pg',pg);});"
+    "cnt.textContent=fmt(sh)+' of '+fmt(n)+' shown'+(n<rows.length?"
+    "' ('+fmt(rows.length)+' in all)':'');"
+    "more.hidden=all.hidden=n<=lim;}\n"
     "function sort(i,th){var d=th.getAttribute('aria-sort')==='ascending'?"
     "-1:1;Array.prototype.forEach.call(t.tHead.rows[0].cells,"
     "function(h){h.removeAttribute('aria-sort');});"
@@ -1060,19 +1079,20 @@ static const char js[] =
     "ks.sort(function(a,b){if(a[0]===null||b[0]===null){"
     "if(a[0]===b[0])return a[1]-b[1];return a[0]===null?1:-1;}"
     "if(a[0]<b[0])return -d;if(a[0]>b[0])return d;return a[1]-b[1];});"
+    "rows=ks.map(function(k){return k[2];});render();"
     "var f=document.createDocumentFragment();"
-    "ks.forEach(function(k){f.appendChild(k[2]);});tb.appendChild(f);"
-    "rows=ks.map(function(k){return k[2];});}\n"
+    "rows.forEach(function(r){f.appendChild(r);});tb.appendChild(f);}\n"
     "Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th,i){"
     "var b=th.querySelector('button');if(b)b.addEventListener('click',"
     "function(){sort(i,th);});});\n"
-    "function filter(){var s=q.value.toLowerCase(),c=cs.value,n=0;"
-    "rows.forEach(function(r){var ok=(!c||r.cells[2].textContent===c)"
-    "&&(!s||r.textContent.toLowerCase().indexOf(s)>=0);r.hidden=!ok;"
-    "if(ok)n++;});cnt.textContent=n+' of '+rows.length+' shown';}\n"
-    "q.addEventListener('input',filter);"
-    "cs.addEventListener('change',filter);\n"
-    "})();\n";
+    "function reset(){lim=PAGE;render();}\n"
+    "q.addEventListener('input',reset);"
+    "cs.addEventListener('change',reset);"
+    "more.addEventListener('click',function(){lim+=PAGE;render();});"
+    "all.addEventListener('click',function(){lim=Infinity;render();});\n"
+    "render();\n"
+    "})();\n"
+    "document.documentElement.className='';\n";
 
 static void
 esc(struct buf *b, const char *s)
@@ -1298,7 +1318,9 @@ section_candidates(struct report *rp)
 		free(cats);
 	}
 	buf_printf(b, "</select></label><output id=cand-count>%s of %s "
-	    "shown</output></div>\n", html_num(n1, (double)rp->nc, 0, 0),
+	    "shown</output><button type=button id=cand-more hidden>Show "
+	    PAGE_STR " more</button><button type=button id=cand-all hidden>"
+	    "Show all</button></div>\n", html_num(n1, (double)rp->nc, 0, 0),
 	    html_num(n2, (double)rp->nc, 0, 0));
 	buf_adds(b, "<div class=scroll>\n<table id=cand-table>\n"
 	    "<caption class=meta>Candidates: select a column header to "

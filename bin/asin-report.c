@@ -118,11 +118,13 @@ struct series {
 	struct hpt *p;
 	size_t n, cap;
 	char *title;		/* the latest title seen, owned */
+	size_t title_len;	/* it may hold NUL (\u0000) */
 	int title_day;
 };
 
 struct cand {
 	char *asin, *mp, *date, *category, *title;	/* owned */
+	size_t title_len;	/* the title may hold NUL (\u0000) */
 	int has_category;
 	double score, bsr, price, reviews, rating;	/* NAN: missing */
 	double part[MAX_PARTS];
@@ -391,9 +393,17 @@ read_candidates(struct report *rp)
 			c.part[k] = NAN;
 		if (!req_str(rp->rec, f_asin, &s, &n, &err))
 			goto bad;
+		if (memchr(s, '\0', n) != NULL) {
+			err = "field \"asin\": holds a NUL character";
+			goto bad;
+		}
 		c.asin = xstrndup(s, n);
 		if (!req_str(rp->rec, f_mp, &s, &n, &err))
 			goto bad;
+		if (memchr(s, '\0', n) != NULL) {
+			err = "field \"marketplace\": holds a NUL character";
+			goto bad;
+		}
 		c.mp = xstrndup(s, n);
 		if (!req_str(rp->rec, f_date, &s, &n, &err))
 			goto bad;
@@ -404,11 +414,16 @@ read_candidates(struct report *rp)
 		c.date = xstrndup(s, n);
 		if (!opt_str(rp->rec, f_cat, &s, &n, &err))
 			goto bad;
+		if (s != NULL && memchr(s, '\0', n) != NULL) {
+			err = "field \"category\": holds a NUL character";
+			goto bad;
+		}
 		c.has_category = s != NULL;
 		c.category = xstrndup(s ? s : "", n);
 		if (!opt_str(rp->rec, f_title, &s, &n, &err))
 			goto bad;
 		c.title = s ? xstrndup(s, n) : NULL;
+		c.title_len = n;
 		if (!opt_num(rp->rec, f_score, &c.score, &err) ||
 		    !opt_num(rp->rec, f_bsr, &c.bsr, &err) ||
 		    !opt_num(rp->rec, f_price, &c.price, &err) ||
@@ -699,10 +714,11 @@ read_history(struct report *rp)
 		}
 		s->p[s->n++] = p;
 		if (t != NULL && p.day > s->title_day) {
-			if (s->title == NULL || strlen(s->title) != tn ||
+			if (s->title == NULL || s->title_len != tn ||
 			    memcmp(s->title, t, tn) != 0) {
 				free(s->title);
 				s->title = xstrndup(t, tn);
+				s->title_len = tn;
 			}
 			s->title_day = p.day;
 		}
@@ -1349,6 +1365,8 @@ section_candidates(struct report *rp)
 		    &rp->s[c->series] : NULL;
 		const char *title = c->title ? c->title :
 		    s != NULL ? s->title : NULL;
+		size_t title_len = c->title ? c->title_len :
+		    s != NULL ? s->title_len : 0;
 		double bsr = c->bsr, price = c->price, rev = c->reviews;
 		double f, l;
 
@@ -1364,7 +1382,7 @@ section_candidates(struct report *rp)
 		buf_adds(b, "</b>");
 		if (title != NULL) {
 			buf_adds(b, " <small>");
-			html_esc_max(b, title, strlen(title), TITLE_MAX);
+			html_esc_max(b, title, title_len, TITLE_MAX);
 			buf_adds(b, "</small>");
 		}
 		if (c->has_category) {

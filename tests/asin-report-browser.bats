@@ -137,13 +137,18 @@ both: B000000004 | 1 of 1 shown (6 in all)" "$(probe_result "$BATS_TEST_TMPDIR/d
 	with_probe "$BATS_TEST_TMPDIR/r.html" "
 var n=document.getElementById('cand-count'),m=document.getElementById('cand-more'),a=document.getElementById('cand-all'),c=document.getElementById('cand-cat');
 function shown(){return document.querySelectorAll('#cand-table tbody tr:not([hidden]):not(.pg)').length;}
-out.push(shown()+' '+n.textContent+' more:'+!m.hidden);
+function first(){return document.querySelector('#cand-table tbody tr:not([hidden]):not(.pg) b').textContent;}
+out.push(shown()+' '+n.textContent+' more:'+!m.hidden+' '+first());
+document.querySelectorAll('#cand-table th button')[4].click();out.push('score up: '+shown()+' '+first());
+document.querySelectorAll('#cand-table th button')[4].click();out.push('score down: '+shown()+' '+first());
 m.click();out.push(shown()+' '+n.textContent);
 a.click();out.push(shown()+' '+n.textContent+' more:'+!m.hidden);
 c.value='C1';c.dispatchEvent(new Event('change'));out.push(shown()+' '+n.textContent+' more:'+!m.hidden)" >"$BATS_TEST_TMPDIR/p.html"
 	browser --dump-dom "file://$BATS_TEST_TMPDIR/p.html" >"$BATS_TEST_TMPDIR/dom" 2>"$BATS_TEST_TMPDIR/log"
 	no_console "$BATS_TEST_TMPDIR/log"
-	assert_eq "200 200 of 450 shown more:true
+	assert_eq "200 200 of 450 shown more:true B000000450
+score up: 200 B000000001
+score down: 200 B000000450
 400 400 of 450 shown
 450 450 of 450 shown more:false
 200 200 of 225 shown (450 in all) more:true" "$(probe_result "$BATS_TEST_TMPDIR/dom")"

@@ -164,7 +164,7 @@ struct report {
 	struct metric *m;
 	size_t nm, capm;
 	struct buf page;
-	int svgid;
+	struct scan explain;	/* reused: its member array grows once */
 };
 
 /* ------------------------------------------------------------------ */
@@ -306,8 +306,7 @@ static int
 read_explain(struct report *rp, const struct rec_field *f, struct cand *c,
     const char **err)
 {
-	static struct scan sc;	/* reused: the member array grows once */
-	static int init;
+	struct scan *sc = &rp->explain;
 	const char *js;
 	size_t jn, i, off, len;
 	char name[256];
@@ -327,16 +326,12 @@ read_explain(struct report *rp, const struct rec_field *f, struct cand *c,
 		*err = rec_errmsg(rp->rec, f, REC_OBJECT);
 		return 0;
 	}
-	if (!init) {
-		scan_init(&sc);
-		init = 1;
-	}
-	if (!scan_text(&sc, js, jn)) {
+	if (!scan_text(sc, js, jn)) {
 		*err = "field \"explain\": invalid JSON";
 		return 0;
 	}
-	for (i = 0; i < sc.n; i++) {
-		const struct scan_member *m = &sc.m[i];
+	for (i = 0; i < sc->n; i++) {
+		const struct scan_member *m = &sc->m[i];
 		size_t nl;
 		int k;
 
@@ -579,13 +574,13 @@ select_candidates(struct report *rp)
 	rp->nc = n;
 }
 
-static const struct cand *cmp_base;
-
+/* Candidate indices by asin, then marketplace; arg is the array. */
 static int
-cmp_asin(const void *a, const void *b)
+cmp_asin(const void *a, const void *b, void *arg)
 {
-	const struct cand *x = &cmp_base[*(const size_t *)a],
-	    *y = &cmp_base[*(const size_t *)b];
+	const struct cand *c = arg;
+	const struct cand *x = &c[*(const size_t *)a],
+	    *y = &c[*(const size_t *)b];
 	int r;
 
 	if ((r = strcmp(x->asin, y->asin)) != 0)
@@ -602,14 +597,13 @@ index_series(struct report *rp)
 	rp->byasin = xcalloc(rp->nc + 1, sizeof(size_t));
 	for (i = 0; i < rp->nc; i++)
 		rp->byasin[i] = i;
-	cmp_base = rp->c;
-	qsort(rp->byasin, rp->nc, sizeof(size_t), cmp_asin);
+	qsort_r(rp->byasin, rp->nc, sizeof(size_t), cmp_asin, rp->c);
 	rp->s = xcalloc(rp->nc + 1, sizeof(*rp->s));
 	for (i = 0; i < rp->nc; i++) {
 		struct cand *c = &rp->c[rp->byasin[i]];
 
-		if (i == 0 || cmp_asin(&rp->byasin[i - 1], &rp->byasin[i]))
-			{
+		if (i == 0 || cmp_asin(&rp->byasin[i - 1], &rp->byasin[i],
+		    rp->c)) {
 			rp->s[rp->ns].asin = c->asin;
 			rp->s[rp->ns].mp = c->mp;
 			rp->s[rp->ns].asin_len = strlen(c->asin);
@@ -2242,6 +2236,7 @@ main(int argc, char *argv[])
 	acct_init(&rp.ac, &o.co);
 	rp.rec = rec_new();
 	buf_init(&rp.page);
+	scan_init(&rp.explain);
 
 	read_candidates(&rp);
 	select_candidates(&rp);
@@ -2306,6 +2301,7 @@ main(int argc, char *argv[])
 	}
 	free(rp.m);
 	buf_free(&rp.page);
+	scan_free(&rp.explain);
 	rec_free(rp.rec);
 	free(o.cand);
 	return rc;

@@ -727,6 +727,8 @@ bad:
 		struct series *s = &rp->s[i];
 		size_t n = 0;
 
+		if (s->n == 0)
+			continue;
 		qsort(s->p, s->n, sizeof(*s->p), cmp_hpt);
 		for (j = 0; j < s->n; j++)
 			if (n == 0 || s->p[n - 1].day != s->p[j].day)

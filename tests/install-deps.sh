@@ -10,6 +10,19 @@ for p in $pkgs; do
 	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)
 	[ "$s" = installed ] || missing="$missing $p"
 done
+# Optional: chromium (about 350 MB) for asin-report's browser tests, which
+# skip without it; ASIN_NO_BROWSER=1 leaves it out, and a failed install
+# does not fail make deps.
+if [ -z "${ASIN_NO_BROWSER:-}" ] && [ "$(id -u)" -eq 0 ] &&
+    ! command -v chromium >/dev/null 2>&1; then
+	echo "make deps: installing chromium for the browser tests" >&2
+	{ DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    --no-install-recommends chromium >/dev/null 2>&1 ||
+	  { apt-get update -q >/dev/null 2>&1 &&
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    --no-install-recommends chromium >/dev/null 2>&1; }; } ||
+	    echo "make deps: no chromium; the browser tests will skip" >&2
+fi
 [ -z "$missing" ] && exit 0
 echo "make deps: installing:$missing" >&2
 if [ "$(id -u)" -ne 0 ]; then

@@ -34,7 +34,7 @@ EOF
 
 @test "asin-db init: every table and view, schema version recorded, twice is a no-op" {
 	run -0 --separate-stderr asin-db init -v "$(DB)"
-	assert_eq "asin-db: $(DB): schema version 2 (2 migrations applied)" "$stderr"
+	assert_eq "asin-db: $(DB): schema version 3 (3 migrations applied)" "$stderr"
 	run -0 sqlite3 "$(DB)" "SELECT type || ' ' || name FROM sqlite_master WHERE type IN ('table','view') ORDER BY type, name"
 	assert_eq "table assignments
 table categories
@@ -51,9 +51,9 @@ view latest_features
 view top_candidates
 view training_set" "$output"
 	run -0 sqlite3 "$(DB)" "PRAGMA user_version; PRAGMA journal_mode; SELECT version || ' ' || name FROM schema_migrations"
-	assert_eq $'2\nwal\n1 db-0001-tables\n2 db-0002-views' "$output"
+	assert_eq $'3\nwal\n1 db-0001-tables\n2 db-0002-views\n3 db-0003-feat-names' "$output"
 	run -0 --separate-stderr asin-db init -v "$(DB)"
-	assert_eq "asin-db: $(DB): schema version 2 (0 migrations applied)" "$stderr"
+	assert_eq "asin-db: $(DB): schema version 3 (0 migrations applied)" "$stderr"
 }
 
 @test "asin-db init upgrades a version-1 file and keeps its rows" {
@@ -63,9 +63,9 @@ view training_set" "$output"
 	    "INSERT INTO facts (asin, marketplace, date, bsr) VALUES ('B000000001', 'US', '2026-05-01', 5)" \
 	    "PRAGMA user_version = 1"
 	run -1 --separate-stderr asin-db load "$(DB)" facts </dev/null
-	assert_eq "asin-db: $(DB): schema version 1 is older than this asin-db (2): run 'asin-db init $(DB)' to upgrade it" "$stderr"
+	assert_eq "asin-db: $(DB): schema version 1 is older than this asin-db (3): run 'asin-db init $(DB)' to upgrade it" "$stderr"
 	run -0 --separate-stderr asin-db init -v "$(DB)"
-	assert_eq "asin-db: $(DB): schema version 2 (1 migration applied)" "$stderr"
+	assert_eq "asin-db: $(DB): schema version 3 (2 migrations applied)" "$stderr"
 	run -0 asin-db query "$(DB)" "SELECT asin, marketplace, date FROM latest_features UNION ALL SELECT asin, bsr, date FROM facts"
 	assert_eq '{"asin":"B000000001","marketplace":5,"date":"2026-05-01"}' "$output"
 }
@@ -74,9 +74,9 @@ view training_set" "$output"
 	asin-db init "$(DB)"
 	sqlite3 "$(DB)" "PRAGMA user_version = 9"
 	run -1 --separate-stderr asin-db load "$(DB)" facts </dev/null
-	assert_eq "asin-db: $(DB): schema version 9 is newer than this asin-db (2): use a newer asin-db" "$stderr"
+	assert_eq "asin-db: $(DB): schema version 9 is newer than this asin-db (3): use a newer asin-db" "$stderr"
 	run -1 --separate-stderr asin-db init "$(DB)"
-	assert_eq "asin-db: $(DB): schema version 9 is newer than this asin-db (2): use a newer asin-db" "$stderr"
+	assert_eq "asin-db: $(DB): schema version 9 is newer than this asin-db (3): use a newer asin-db" "$stderr"
 	run -0 asin-db query "$(DB)" "SELECT count(*) AS n FROM facts"
 	assert_eq '{"n":0}' "$output"
 }
@@ -251,9 +251,9 @@ EOF
 	assert_eq '{"asin":"B000000001","date":"2026-05-02","bsr_log_slope_30":-0.01}
 {"asin":"B000000002","date":"2026-05-02","bsr_log_slope_30":-0.02}
 {"asin":"B000000003","date":"2026-05-02","bsr_log_slope_30":-0.03}' "$output"
-	echo '{"asin":"B000000001","marketplace":"US","date":"2026-05-01","label_grade":2}' | asin-db load "$(DB)" features
-	run -0 asin-db query "$(DB)" "SELECT asin, date, label_grade, product_brand FROM training_set"
-	assert_eq '{"asin":"B000000001","date":"2026-05-01","label_grade":2,"product_brand":"Acme"}' "$output"
+	echo '{"asin":"B000000001","marketplace":"US","date":"2026-05-01","grade_14":2}' | asin-db load "$(DB)" features
+	run -0 asin-db query "$(DB)" "SELECT asin, date, grade_14, product_brand FROM training_set"
+	assert_eq '{"asin":"B000000001","date":"2026-05-01","grade_14":2,"product_brand":"Acme"}' "$output"
 }
 
 @test "asin-db load: kill -9 mid-load leaves whole batches; the rerun loses and duplicates nothing" {

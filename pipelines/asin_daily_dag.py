@@ -27,6 +27,7 @@ STAGES = [
     ("features", 2),
     ("scores", 2),
     ("csv", 2),
+    ("report", 2),
     ("assign", 2),
 ]
 

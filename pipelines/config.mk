@@ -33,9 +33,16 @@ ENV_FILE     ?= .env
 FETCH_FLAGS  ?=
 
 # Dedupe: days of history each fetch re-asserts (a missed day heals on
-# the next run), and the quality gates that stop the run.
-DEDUPE_DAYS  ?= 120
-MIN_COVERAGE ?= 0.9
+# the next run), and the quality gates that stop the run (exit 1 after
+# $(DATA)/DAY/quality.json is written; it says which gate): rejects, the
+# share of the watch list with a row, the share of rows without a BSR,
+# the share of stale rows.  Yesterday's quality.json gives the change in
+# rows; a missing one (the first day) is a warning.
+DEDUPE_DAYS  ?= 30
+MAX_REJECTS  ?= 1%
+MIN_COVERAGE ?= 0.95
+MAX_NULL_RATE ?= bsr=0.2
+MAX_ANOMALY_RATE ?= stale=0.1
 DEDUPE_FLAGS ?=
 
 # Features: days of history read back from the database for asin-feat.
@@ -47,8 +54,9 @@ ZKEY         ?= date,marketplace,category
 ZFEATURES    ?= -bsr_log_slope_30,log1p:rank_drops_30,log1p:review_velocity_30,-bsr_log_mom_30
 ZWEIGHTS     ?=
 MIN_GROUP    ?= 8
-# Candidates per category in the export.
+# Candidates per category in the export and in the report.
 TOP_N        ?= 20
+REPORT_FLAGS ?=
 
 # The A/B split of the day's candidates.
 EXPERIMENT   ?= daily-$(DAY)

@@ -7,6 +7,7 @@
 # Stages, each a file under $(DATA)/$(DAY)/ (settings: pipelines/config.mk):
 #   envelopes.ndjson   asin-fetch (archived, resumable; exit 3 = partial)
 #   facts.ndjson       asin-dedupe, whose quality gates stop the run
+#                      (quality.json, dedupe.stats, dedupe.rejects)
 #   load-facts.stats   facts, fetch_log and products loaded into $(DB)
 #   history.ndjson     the trailing $(HISTORY_DAYS) days read back
 #   features.ndjson    asin-feat for the day
@@ -14,6 +15,7 @@
 #   scores.ndjson      asin-zscore
 #   load-scores.stats
 #   $(EXPORTS)/top_candidates_YYYYMMDD.csv
+#   $(EXPORTS)/report_YYYYMMDD.html   asin-report of the top candidates
 #   candidates.ndjson, assigned.ndjson   the A/B split of the candidates
 #
 # Every stage writes a temporary name and renames it when the stage
@@ -35,18 +37,20 @@ endif
 OUT  := $(DATA)/$(DAY)
 DAYC := $(subst -,,$(DAY))
 FROM_HIST := $(shell date -u -d '$(DAY) - $(HISTORY_DAYS) days + 1 day' +%F)
+PREV_DAY := $(shell date -u -d '$(DAY) - 1 day' +%F)
 CSV  := $(EXPORTS)/top_candidates_$(DAYC).csv
+REPORT := $(EXPORTS)/report_$(DAYC).html
 
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 .DELETE_ON_ERROR:
-.PHONY: daily fetch dedupe load history features scores csv assign \
-	backfill
+.PHONY: daily fetch dedupe load history features scores csv report \
+	assign backfill
 
 # Rename the stage's temporary file into place, or remove it.
 COMMIT = && mv -f $@.tmp $@ || { rm -f $@.tmp; exit 1; }
 
-daily: csv assign
+daily: csv report assign
 fetch: $(OUT)/envelopes.ndjson
 dedupe: $(OUT)/facts.ndjson
 load: $(OUT)/load-facts.stats
@@ -54,6 +58,7 @@ history: $(OUT)/history.ndjson
 features: $(OUT)/load-features.stats
 scores: $(OUT)/load-scores.stats
 csv: $(CSV)
+report: $(REPORT)
 assign: $(OUT)/assigned.ndjson
 
 $(OUT)/envelopes.ndjson: | $(ASINS)
@@ -68,12 +73,23 @@ $(OUT)/envelopes.ndjson: | $(ASINS)
 	&& $(BIN)asin-validate --schema $(SCHEMAS)/fetch-envelope.schema.json \
 	    $@.tmp >/dev/null $(COMMIT)
 
-# Gates (coverage against the watch list, ...) exit 1 after the report is
-# written: $(OUT)/dedupe.report.json says which.
+# The quality gates of config.mk exit 1 after every row and the report
+# are written: $(OUT)/quality.json says which gate (its gates member) and
+# $(OUT)/dedupe.stats how many records went where.  Yesterday's report
+# gives the change in rows; on the first day it is missing, a warning.
+# Coverage is measured against what was asked for: one envelope per
+# ASIN of the watch list (ok, missing or failed); the lines asin-fetch
+# refused before sending are in $(OUT)/fetch.rejects.
 $(OUT)/facts.ndjson: $(OUT)/envelopes.ndjson
-	$(BIN)asin-dedupe --days $(DEDUPE_DAYS) --report $(OUT)/dedupe.report.json \
-	    --expect $(ASINS) --min-coverage $(MIN_COVERAGE) \
-	    --rejects $(OUT)/dedupe.rejects $(DEDUPE_FLAGS) $< >$@.tmp $(COMMIT)
+	jq -c '{asin, marketplace}' $< >$(OUT)/expected.ndjson
+	$(BIN)asin-dedupe --days $(DEDUPE_DAYS) \
+	    --rejects $(OUT)/dedupe.rejects --max-rejects $(MAX_REJECTS) \
+	    --stats $(OUT)/dedupe.stats --report $(OUT)/quality.json \
+	    --previous-report $(DATA)/$(PREV_DAY)/quality.json \
+	    --expect $(OUT)/expected.ndjson --min-coverage $(MIN_COVERAGE) \
+	    $(foreach g,$(MAX_NULL_RATE),--max-null-rate $(g)) \
+	    $(foreach g,$(MAX_ANOMALY_RATE),--max-anomaly-rate $(g)) \
+	    $(DEDUPE_FLAGS) $< >$@.tmp $(COMMIT)
 
 $(OUT)/load-facts.stats: $(OUT)/facts.ndjson $(OUT)/envelopes.ndjson
 	$(BIN)asin-db init $(DB)
@@ -88,7 +104,8 @@ $(OUT)/history.ndjson: $(OUT)/load-facts.stats
 	    --param from=$(FROM_HIST) --param to=$(DAY) $(DB) >$@.tmp $(COMMIT)
 
 $(OUT)/features.ndjson: $(OUT)/history.ndjson
-	$(BIN)asin-feat --sorted --as-of $(DAY) $(FEAT_FLAGS) $< >$@.tmp $(COMMIT)
+	$(BIN)asin-feat --sorted --as-of $(DAY) --stats $(OUT)/feat.stats \
+	    $(FEAT_FLAGS) $< >$@.tmp $(COMMIT)
 
 $(OUT)/load-features.stats: $(OUT)/features.ndjson
 	$(BIN)asin-db load --stats $@.tmp $(DB) features $< $(COMMIT)
@@ -107,6 +124,15 @@ $(CSV): $(OUT)/load-scores.stats
 	@mkdir -p $(EXPORTS)
 	$(BIN)asin-db query --csv --sql-file $(SQL)/top_candidates.sql \
 	    --param day=$(DAY) --param top=$(TOP_N) $(DB) >$@.tmp $(COMMIT)
+
+# The page a person opens: the top candidates of each category with their
+# BSR, price and reviews over the history read back.
+$(REPORT): $(OUT)/load-scores.stats
+	@mkdir -p $(EXPORTS)
+	$(BIN)asin-report --candidates $(OUT)/scores.ndjson \
+	    --history $(OUT)/history.ndjson --date $(DAY) \
+	    --days $(HISTORY_DAYS) --top $(TOP_N) \
+	    --title "Breakout candidates $(DAY)" $(REPORT_FLAGS) -o $@
 
 $(OUT)/candidates.ndjson: $(OUT)/load-scores.stats
 	$(BIN)asin-db query --sql-file $(SQL)/top_candidates.sql \

@@ -49,64 +49,68 @@ done
 port=$(cat "$W/port")
 echo "listening on 127.0.0.1:$port"
 
-# The daily job, as cron runs it, with the demo's paths.
+# The daily job, as cron runs it, with the demo's paths.  The watch list
+# is new, so its first run asks Keepa for the whole history
+# (DEDUPE_DAYS=120); later days need only the last 30.
 daily() {
 	KEEPA_API_KEY=demo-key make --no-print-directory -s \
 	    -f "$TOP/pipelines/daily.mk" DAY="$DAY" ASINS="$CAT/asins.ndjson" \
 	    DATA="$W/data" DB="$W/asin.db" EXPORTS="$W/exports" \
 	    ARCHIVE="$W/data/archive" BASE_URL="http://127.0.0.1:$port" \
-	    EXPERIMENT=demo-main-image VARIANTS=control:50,treatment:50 "$@"
+	    DEDUPE_DAYS=120 EXPERIMENT=demo-main-image \
+	    VARIANTS=control:50,treatment:50 "$@"
 }
 
-say "3. the daily job for $DAY: make -f pipelines/daily.mk (fetch, dedupe, load, features, scores, export)"
+say "3. the daily job for $DAY: make -f pipelines/daily.mk daily"
 D="$W/data/$DAY"
 daily fetch
-jq -c '{requested, ok, missing, failed, requests, retries}' "$D/fetch.stats"
-echo "rejected before sending: $(jq -r .raw "$D/fetch.rejects")"
-if command -v asin-dedupe >/dev/null && command -v asin-feat >/dev/null; then
-	daily daily
-else
-	# Until asin-dedupe and asin-feat join this branch the scores come
-	# from generated fact rows, loaded and exported through the same
-	# database and query.
-	echo "asin-dedupe and asin-feat are not built: scoring generated facts"
-	asin-db init "$W/asin.db"
-	genfacts --seed 7 --rows 60000 --days 30 --start "$(date -u -d "$DAY - 29 days" +%F)" |
-	    asin-db load --tee "$W/asin.db" facts |
-	    asin-zscore -k date,marketplace,category --features=-log:bsr,-price \
-	    --min-group 8 --explain >"$W/scored.ndjson"
-	asin-db load "$W/asin.db" scores "$W/scored.ndjson"
-	mkdir -p "$W/exports"
-	q() {
-		asin-db query --sql-file "$TOP/pipelines/sql/top_candidates.sql" \
-		    --param day="$DAY" --param top=20 "$@" "$W/asin.db"
-	}
-	q --csv >"$W/exports/top_candidates_$(echo "$DAY" | tr -d -).csv"
-	q >"$D/candidates.ndjson"
-	asin-split --experiment demo-main-image --variants control:50,treatment:50 \
-	    "$D/candidates.ndjson" | asin-db load --tee "$W/asin.db" assignments \
-	    >"$D/assigned.ndjson"
-fi
-csv="$W/exports/top_candidates_$(echo "$DAY" | tr -d -).csv"
+printf 'fetch:   %s\n' "$(jq -c '{requested, ok, missing, failed, requests, retries}' "$D/fetch.stats")"
+printf '         refused before sending: %s\n' "$(jq -r '"\(.raw) (\(.error))"' "$D/fetch.rejects")"
+daily dedupe 2>"$W/dedupe.err" || { cat "$W/dedupe.err" >&2; exit 1; }
+printf 'dedupe:  %s\n' "$(jq -c '{rows_out, coverage: .coverage.rate, missing: .coverage.missing, gates: [.gates[] | "\(.gate) \(if .ok then "ok" else "FAILED" end)"]}' "$D/quality.json")"
+daily daily
+printf 'load:    %s fact rows, %s feature rows, %s scores in the database\n' \
+    "$(jq .written "$D/load-facts.stats")" "$(jq .written "$D/load-features.stats")" \
+    "$(jq .written "$D/load-scores.stats")"
+printf 'history: %s rows read back for asin-feat (%s days), %s feature rows for %s\n' \
+    "$(jq .in "$D/feat.stats")" "$(asin-db query "$W/asin.db" 'SELECT count(DISTINCT date) AS n FROM facts' | jq .n)" \
+    "$(jq .out "$D/feat.stats")" "$DAY"
+dayc=$(echo "$DAY" | tr -d -)
+csv="$W/exports/top_candidates_$dayc.csv"
+report="$W/exports/report_$dayc.html"
 
-say "4. the day's top candidates per category"
-asin-db query --param day="$DAY" "$W/asin.db" \
-    "SELECT marketplace, category, group_rank, asin, score FROM scores
-     WHERE date = :day AND group_rank <= 3
-     ORDER BY marketplace, category, group_rank" |
-    jq -r '[.marketplace, .category, .group_rank, .asin,
-        (.score * 100 | round / 100)] | @tsv' |
-    { printf 'MKT\tCATEGORY\tRANK\tASIN\tSCORE\n'; cat; } | column -t -s "$(printf '\t')"
+say "4. the day's top 3 candidates per category (* = a planted breakout)"
+jq -r '"\(.marketplace) \(.asin)"' "$CAT/breakouts.ndjson" >"$W/planted.txt"
+asin-db query --sql-file "$TOP/pipelines/sql/top_candidates.sql" \
+    --param day="$DAY" --param top=3 "$W/asin.db" |
+    jq -r --rawfile planted "$W/planted.txt" '
+	def n(d): if . == null then "-" else (. * d | round) / d | tostring end;
+	def cut(k): if . == null then "-" elif length > k then .[:k-1] + "~" else . end;
+	[.marketplace, .category, .rank,
+	 .asin + (if (.marketplace + " " + .asin) as $k |
+	     $planted | split("\n") | index([$k]) != null then " *" else "" end),
+	 (.score | n(100)), (.bsr_last // "-"),
+	 (if .bsr_log_slope_30 == null then "-"
+	  else ((-.bsr_log_slope_30 * 30 | exp * 10 | round) / 10 | tostring) + "x" end),
+	 (.review_velocity_30 | n(10)), (.title | cut(36))] | @tsv' |
+    { printf 'MKT\tCATEGORY\t#\tASIN\tSCORE\tBSR\tBSR 30d\tREVIEWS/DAY\tTITLE\n'; cat; } |
+    column -t -s "$(printf '\t')"
 echo
-echo "database: $BUILD/demo/asin.db  (asin-db query $BUILD/demo/asin.db \"SELECT * FROM top_candidates\")"
-echo "CSV:      $BUILD/demo/exports/$(basename "$csv")"
+echo "BSR 30d: how many times better the rank got over 30 days (the fitted slope)."
+found=$(asin-db query --param day="$DAY" "$W/asin.db" \
+    "SELECT marketplace, asin FROM scores WHERE date = :day AND group_rank = 1" |
+    jq -r '"\(.marketplace) \(.asin)"' | grep -cxF -f "$W/planted.txt" || :)
+echo "planted breakouts ranked first in their category: $found of $(wc -l <"$W/planted.txt")"
 
-say "5. asin-split put the candidates into experiment demo-main-image"
+say "5. asin-split put the day's candidates into experiment demo-main-image"
 jq -r .variant "$D/assigned.ndjson" | sort | uniq -c
 
 say "6. asin-uplift: two weeks of per-ASIN results (simulated) for those ASINs"
 uplift-gen --assigned "$D/assigned.ndjson" --seed 11 --lift 0.08 >"$W/results.ndjson"
-asin-uplift --unit asin --control control --format markdown "$W/results.ndjson" >"$W/report.md"
-cat "$W/report.md"
+asin-uplift --unit asin --control control --format markdown "$W/results.ndjson" >"$W/uplift.md"
+cat "$W/uplift.md"
 
 say "done: the files are in $BUILD/demo/"
+echo "database: $BUILD/demo/asin.db   (asin-db query $BUILD/demo/asin.db 'SELECT * FROM top_candidates')"
+echo "CSV:      $BUILD/demo/exports/$(basename "$csv")"
+echo "report:   $BUILD/demo/exports/$(basename "$report")   (open it in a browser)"

@@ -44,8 +44,8 @@ REPORT := $(EXPORTS)/report_$(DAYC).html
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 .DELETE_ON_ERROR:
-.PHONY: daily fetch dedupe load history features scores csv report \
-	assign backfill
+.PHONY: daily fetch dedupe load history features scores csv report assign \
+	backfill
 
 # Rename the stage's temporary file into place, or remove it.
 COMMIT = && mv -f $@.tmp $@ || { rm -f $@.tmp; exit 1; }
@@ -79,9 +79,12 @@ $(OUT)/envelopes.ndjson: | $(ASINS)
 # gives the change in rows; on the first day it is missing, a warning.
 # Coverage is measured against what was asked for: one envelope per
 # ASIN of the watch list (ok, missing or failed); the lines asin-fetch
-# refused before sending are in $(OUT)/fetch.rejects.
+# refused before sending are in $(OUT)/fetch.rejects.  The envelopes
+# without their payloads are what the fetch_log table holds.
 $(OUT)/facts.ndjson: $(OUT)/envelopes.ndjson
-	jq -c '{asin, marketplace}' $< >$(OUT)/expected.ndjson
+	jq -c 'del(.payload)' $< >$(OUT)/fetch_log.ndjson.tmp \
+	    && mv -f $(OUT)/fetch_log.ndjson.tmp $(OUT)/fetch_log.ndjson
+	jq -c '{asin, marketplace}' $(OUT)/fetch_log.ndjson >$(OUT)/expected.ndjson
 	$(BIN)asin-dedupe --days $(DEDUPE_DAYS) \
 	    --rejects $(OUT)/dedupe.rejects --max-rejects $(MAX_REJECTS) \
 	    --stats $(OUT)/dedupe.stats --report $(OUT)/quality.json \
@@ -91,12 +94,12 @@ $(OUT)/facts.ndjson: $(OUT)/envelopes.ndjson
 	    $(foreach g,$(MAX_ANOMALY_RATE),--max-anomaly-rate $(g)) \
 	    $(DEDUPE_FLAGS) $< >$@.tmp $(COMMIT)
 
-$(OUT)/load-facts.stats: $(OUT)/facts.ndjson $(OUT)/envelopes.ndjson
+$(OUT)/load-facts.stats: $(OUT)/facts.ndjson
 	$(BIN)asin-db init $(DB)
-	jq -c 'del(.payload)' $(OUT)/envelopes.ndjson | \
-	    $(BIN)asin-db load $(DB) fetch_log
-	jq -c 'select(.date == "$(DAY)") | {asin, marketplace, title, category, bsr_cat, sub_cat, listed_since}' \
-	    $(OUT)/facts.ndjson | $(BIN)asin-db load $(DB) products
+	$(BIN)asin-db load $(DB) fetch_log $(OUT)/fetch_log.ndjson
+	{ grep -F '"date":"$(DAY)"' $(OUT)/facts.ndjson || [ $$? -eq 1 ]; } | \
+	    jq -c 'select(.date == "$(DAY)") | {asin, marketplace, title, category, bsr_cat, sub_cat, listed_since}' | \
+	    $(BIN)asin-db load $(DB) products
 	$(BIN)asin-db load --stats $@.tmp $(DB) facts $(OUT)/facts.ndjson $(COMMIT)
 
 $(OUT)/history.ndjson: $(OUT)/load-facts.stats

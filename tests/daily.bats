@@ -41,7 +41,7 @@ mk() {
 		touch "$d/$f"
 		sleep 0.01
 	done
-	touch exports/top_candidates_20260510.csv
+	touch exports/top_candidates_20260510.csv exports/report_20260510.html
 	run -0 mk -q DAY=2026-05-10 daily
 	# A later watch list does not refetch a finished day.
 	sleep 0.01
@@ -57,7 +57,8 @@ mk() {
 	cd "$BATS_TEST_TMPDIR"
 	touch asins.txt
 	run -0 mk -n backfill FROM=2026-02-27 TO=2026-03-02
-	run -0 grep -o -- '--date 20[0-9-]*' <<<"$output"
+	# asin-fetch's --date, the first on its line (asin-report's is not).
+	run -0 sed -n 's/^ *\(--date 20[0-9-]*\) .*/\1/p' <<<"$output"
 	assert_eq "--date 2026-02-27
 --date 2026-02-28
 --date 2026-03-01

@@ -37,7 +37,9 @@ FETCH_FLAGS  ?=
 # $(DATA)/DAY/quality.json is written; it says which gate): rejects, the
 # share of the watch list with a row, the share of rows without a BSR,
 # the share of stale rows.  Yesterday's quality.json gives the change in
-# rows; a missing one (the first day) is a warning.
+# rows; a missing one (the first day) is a warning.  A new watch list's
+# first day is worth DEDUPE_DAYS=$(HISTORY_DAYS): the first fetch builds
+# only --days of history, and the 90-day features need the days before.
 DEDUPE_DAYS  ?= 30
 MAX_REJECTS  ?= 1%
 MIN_COVERAGE ?= 0.95

@@ -176,3 +176,18 @@ tables() {
 	run -0 sqlite3 a/asin.db "PRAGMA integrity_check"
 	assert_eq ok "$output"
 }
+
+@test "daily e2e: a quality gate stops the run before the load, quality.json says which" {
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr mk DAY=$END MIN_COVERAGE=1 daily
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"--min-coverage 1"* ]] || { echo "$stderr"; return 1; }
+	run -0 jq -c '[.gates[] | select(.ok | not) | .gate], .coverage.missing' data/$END/quality.json
+	assert_eq '["--min-coverage 1"]
+["B0MISS0001"]' "$output"
+	[ ! -e data/$END/facts.ndjson ] && [ ! -e data/$END/facts.ndjson.tmp ]
+	[ ! -e asin.db ]
+	# Relaxed for the day, the rerun goes on from the envelopes.
+	run -0 mk DAY=$END daily
+	[ -s exports/top_candidates_20260510.csv ]
+}

@@ -341,6 +341,9 @@ const char *rec_raw(const struct record *, size_t *len);
  * after the call.
  */
 void rec_allow_duplicate_keys(int allow);
+/* What rec_allow_duplicate_keys() last set, for readers that scan lines
+ * themselves (asin-db's loader) and must refuse the same records. */
+int rec_duplicate_keys_allowed(void);
 
 enum rec_kind rec_kind(struct record *, const struct rec_field *);
 /*

@@ -51,6 +51,12 @@ rec_allow_duplicate_keys(int allow)
 	allow_dup_default = allow;
 }
 
+int
+rec_duplicate_keys_allowed(void)
+{
+	return allow_dup_default;
+}
+
 struct record {
 	int use_jq;		/* ASIN_PARSER=jq: libjq parses every line */
 	int allow_dup;		/* a key twice: the last one counts */

@@ -946,6 +946,12 @@ main(int argc, char *argv[])
 		case OPT_EVAL: o.eval = optarg; break;
 		case OPT_TEMPLATE: o.template = optarg; break;
 		case OPT_OUTPUT: o.output = optarg; break;
+		case 'h':
+			/* the record flags of cli_common_help do not apply */
+			fputs(usage_text, stdout);
+			if (fflush(stdout) != 0 || ferror(stdout))
+				die("<stdout>: write error:");
+			exit(EXIT_OK);
 		default:
 			if (!cli_common_opt(&o.co, ch, optarg))
 				usage_error("unhandled option");

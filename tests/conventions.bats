@@ -20,6 +20,7 @@ tool_args() {
 	asin-split) echo "--experiment e1 --variants control:50,treatment:50" ;;
 	asin-uplift) echo "" ;;
 	asin-fetch) echo "--replay $BATS_TEST_TMPDIR/empty-archive" ;;
+	asin-registry) echo "log-runs --dry-run" ;;
 	*) echo "" ;;
 	esac
 }

@@ -300,10 +300,33 @@ Try 'asin-registry --help' for more information." "$stderr"
 	[ "$(asin-registry log-runs --dry-run | wc -l)" = 2 ]
 }
 
-@test "pipelines/train.mk: train, eval, register, card, promote" {
+# rows: deterministic feature rows with a label and a baseline score.
+rows() {
+	awk -v seed="$1" 'BEGIN { srand(seed); for (d = 1; d <= 6; d++) for (c = 0; c < 3; c++) for (i = 0; i < 12; i++) {
+		b = int(rand() * 50000) + 100; l = (b < 10000) ? 2 : (b < 25000 ? 1 : 0)
+		printf "{\"asin\":\"B%09d\",\"marketplace\":\"US\",\"date\":\"2024-03-%02d\",\"category\":\"C%d\",\"price\":%.2f,\"bsr\":%d,\"rating\":%.1f,\"review_count\":%d,\"score\":%.3f,\"breakout_14\":%d}\n",
+		    d * 100 + c * 12 + i, d, c, 5 + rand() * 50, b, 3 + rand() * 2, int(rand() * 3000), -b / 50000, l } }'
+}
+
+@test "pipelines/train.mk: train, eval, register, promote, card; a changed signature stops it" {
 	command -v asin-rank >/dev/null || skip "asin-rank is not on this branch (build/bin/asin-rank absent)"
-	mkdir -p data
-	genfacts --help >/dev/null 2>&1 || skip "genfacts absent"
-	run make -f "$TOP/pipelines/train.mk" -C "$BATS_TEST_TMPDIR" TRAIN_DATA="$FX/../asin-rank/train.ndjson" all
+	rows 3 >train.ndjson
+	rows 4 >holdout.ndjson
+	local mk=(make -s -f "$TOP/pipelines/train.mk" TRAIN=train.ndjson HOLDOUT=holdout.ndjson
+	    FEATURE_VERSION=1.0.0 "TRAIN_FLAGS=--trees 5 --min-leaf 3")
+	run "${mk[@]}" WEEK=2024-W14 FEATURES=price,bsr,rating,review_count
 	assert_status 0
+	[ "$(asin-registry resolve rank@production)" = models/rank-2024-W14/model.json ]
+	[ "$(jq -c '[.version,.stage,.note]' models/rank-2024-W14/promoted.json)" = '[1,"production","weekly 2024-W14"]' ]
+	grep -q '^# rank, version 1$' models/rank-2024-W14/card.md
+	grep -q '^| ndcg@10 | ndcg_at_10 | ' models/rank-2024-W14/card.md
+	[ "$(asin-registry log-runs --dry-run | jq -r '.tags[] | select(.key == "asin.command") | .value' | tr '\n' ' ')" = 'train eval ' ]
+	run "${mk[@]}" WEEK=2024-W15 FEATURES=price,bsr,rating
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'asin-registry: rank: promote version 2 to production refused: signature differs from version 1 (production): removed feature "review_count" (--force overrides)'* ]]
+	[ ! -e models/rank-2024-W15/promoted.json ]
+	[ "$(asin-registry resolve rank@production)" = models/rank-2024-W14/model.json ]
+	run "${mk[@]}" WEEK=2024-W15 FEATURES=price,bsr,rating PROMOTE_FLAGS=--force
+	assert_status 0
+	[ "$(asin-registry resolve rank@production)" = models/rank-2024-W15/model.json ]
 }

@@ -840,6 +840,18 @@ cmd_log_runs(struct opts *o, struct registry *r, struct out *out,
 	return EXIT_OK;
 }
 
+/* 1 if the long option name takes an argument. */
+static int
+takes_arg(const char *name)
+{
+	size_t i;
+
+	for (i = 0; longopts[i].name != NULL; i++)
+		if (strcmp(longopts[i].name, name) == 0)
+			return longopts[i].has_arg == required_argument;
+	return 0;
+}
+
 /* Split production=A,staging=B into the alias names. */
 static void
 alias_map(struct opts *o, const char *arg)
@@ -884,6 +896,11 @@ main(int argc, char *argv[])
 	 * version number.
 	 */
 	for (i = 1; i < (size_t)argc; i++) {
+		if (strcmp(argv[i], "-o") == 0 || (strncmp(argv[i], "--", 2) ==
+		    0 && strchr(argv[i], '=') == NULL && takes_arg(argv[i] + 2))) {
+			i++;	/* the option's argument */
+			continue;
+		}
 		if (argv[i][0] != '-') {
 			if (strcmp(argv[i], "promote") != 0)
 				break;

@@ -41,11 +41,13 @@ safe(const char *s)
 static const char *
 ecode(jv out, char *buf, size_t n)
 {
-	jv c = jv_object_get(jv_copy(out), jv_string("error_code"));
+	jv c;
 
 	buf[0] = '\0';
-	if (jv_get_kind(out) == JV_KIND_OBJECT &&
-	    jv_get_kind(c) == JV_KIND_STRING)
+	if (jv_get_kind(out) != JV_KIND_OBJECT)
+		return buf;
+	c = jv_object_get(jv_copy(out), jv_string("error_code"));
+	if (jv_get_kind(c) == JV_KIND_STRING)
 		snprintf(buf, n, "%s", jv_string_value(c));
 	jv_free(c);
 	return buf;
@@ -56,7 +58,8 @@ static char *
 fail_msg(const char *what, int st, jv out, char *text)
 {
 	char code[64];
-	jv m = jv_object_get(jv_copy(out), jv_string("message"));
+	jv m = jv_get_kind(out) == JV_KIND_OBJECT ? jv_object_get(jv_copy(out),
+	    jv_string("message")) : jv_null();
 	char *s, *t;
 
 	ecode(out, code, sizeof code);
@@ -651,6 +654,24 @@ add_history(struct mlflow *m, const char *name, jv ev, char **err)
 	return 0;
 }
 
+/* The history event of a new version; v and res borrowed. */
+static int
+register_event(struct mlflow *m, const char *name, jv v, jv res, char **err)
+{
+	jv ev = jv_object();
+	char ts[24];
+
+	reg_iso(reg_now(), ts);
+	ev = jv_object_set(ev, jv_string("ts"), jv_string(ts));
+	ev = jv_object_set(ev, jv_string("action"), jv_string("register"));
+	ev = jv_object_set(ev, jv_string("name"), jv_string(name));
+	ev = jv_object_set(ev, jv_string("version"), jv_object_get(
+	    jv_copy(res), jv_string("version")));
+	ev = jv_object_set(ev, jv_string("by"), jv_object_get(jv_copy(v),
+	    jv_string("registered_by")));
+	return add_history(m, name, ev, err);
+}
+
 static jv
 m_create(void *st, jv v, int *existed, char **err)
 {
@@ -686,8 +707,19 @@ m_create(void *st, jv v, int *existed, char **err)
 		if (!jv_is_valid(all))
 			goto fail;
 		found = by_key(all, key);
+		if (jv_get_kind(found) == JV_KIND_OBJECT && tries == 0) {
+			*existed = 1;
+			jv_free(v);
+			free(name);
+			free(key);
+			return found;
+		}
 		if (jv_get_kind(found) == JV_KIND_OBJECT) {
-			*existed = tries == 0;
+			/* our create went through but its answer was lost */
+			if (register_event(m, name, v, found, err) != 0) {
+				jv_free(found);
+				goto fail;
+			}
 			jv_free(v);
 			free(name);
 			free(key);
@@ -786,23 +818,9 @@ m_create(void *st, jv v, int *existed, char **err)
 		}
 	}
 	res = from_mv(x);
-	{
-		jv ev = jv_object(), ver = jv_object_get(jv_copy(res),
-		    jv_string("version"));
-		char ts[24];
-
-		reg_iso(reg_now(), ts);
-		ev = jv_object_set(ev, jv_string("ts"), jv_string(ts));
-		ev = jv_object_set(ev, jv_string("action"),
-		    jv_string("register"));
-		ev = jv_object_set(ev, jv_string("name"), jv_string(name));
-		ev = jv_object_set(ev, jv_string("version"), ver);
-		ev = jv_object_set(ev, jv_string("by"), jv_object_get(
-		    jv_copy(v), jv_string("registered_by")));
-		if (add_history(m, name, ev, err) != 0) {
-			jv_free(res);
-			goto fail;
-		}
+	if (register_event(m, name, v, res, err) != 0) {
+		jv_free(res);
+		goto fail;
 	}
 	jv_free(v);
 	free(name);

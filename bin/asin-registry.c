@@ -270,7 +270,7 @@ emit(struct out *out, jv v)
 static char *
 cell(jv v, const char *k)
 {
-	jv x = jv_object_get(jv_copy(v), jv_string(k));
+	jv x = reg_get(jv_copy(v), jv_string(k));
 	char *r;
 
 	switch (jv_get_kind(x)) {
@@ -302,8 +302,8 @@ cell(jv v, const char *k)
 		break;
 	}
 	case JV_KIND_OBJECT: {
-		jv f = jv_object_get(jv_copy(x), jv_string("from"));
-		jv t = jv_object_get(jv_copy(x), jv_string("to"));
+		jv f = reg_get(jv_copy(x), jv_string("from"));
+		jv t = reg_get(jv_copy(x), jv_string("to"));
 
 		r = xasprintf("%s:%s", jv_get_kind(f) == JV_KIND_STRING ?
 		    jv_string_value(f) : "?", jv_get_kind(t) ==
@@ -433,7 +433,7 @@ need(const struct opts *o, const void *v, const char *flag)
 
 /* Add the metrics of a JSON object (borrowed) whose values are numbers. */
 static jv
-add_metrics(jv m, jv obj, const char *prefix, const char *src)
+add_metrics(jv m, jv obj, const char *prefix, const char *src, int quiet)
 {
 	if (jv_get_kind(obj) != JV_KIND_OBJECT)
 		return m;
@@ -444,11 +444,16 @@ add_metrics(jv m, jv obj, const char *prefix, const char *src)
 
 			m = jv_object_set(m, jv_string(key), v);
 			free(key);
-		} else if (jv_get_kind(v) != JV_KIND_NULL) {
-			(void)src;
+		} else {
+			/* asin-rank writes null for a metric it could not
+			 * compute (no relevant row, say): say it is left out */
+			if (!quiet)
+				warn("%s: metric \"%s\" is %s, not a "
+				    "number: left out", src,
+				    jv_string_value(k),
+				    jv_kind_name(jv_get_kind(v)));
 			jv_free(v);
-		} else
-			jv_free(v);
+		}
 		jv_free(k);
 	}
 	return m;
@@ -474,25 +479,25 @@ cmd_register(struct opts *o, struct registry *r, struct out *out)
 		jv t, f;
 
 		model = json_file(o->model);
-		t = jv_object_get(jv_copy(model), jv_string("format"));
+		t = reg_get(jv_copy(model), jv_string("format"));
 		if (jv_get_kind(t) != JV_KIND_STRING ||
 		    strcmp(jv_string_value(t), "asin-rank-model") != 0)
 			die("%s: not an asin-rank model (no \"format\": "
 			    "\"asin-rank-model\")", o->model);
 		jv_free(t);
 		if (o->signature == NULL) {
-			sig = sig_from_rank(jv_object_get(jv_copy(model),
+			sig = sig_from_rank(reg_get(jv_copy(model),
 			    jv_string("signature")), &err);
 			if (!jv_is_valid(sig))
 				die("%s: %s", o->model, err);
 		}
-		t = jv_object_get(jv_copy(model), jv_string("metrics"));
-		f = jv_object_get(jv_copy(t), jv_string("metric"));
+		t = reg_get(jv_copy(model), jv_string("metrics"));
+		f = reg_get(jv_copy(t), jv_string("metric"));
 		if (jv_get_kind(f) == JV_KIND_STRING) {
 			const char *split[] = { "train", "valid" };
 
 			for (i = 0; i < 2; i++) {
-				jv x = jv_object_get(jv_copy(t),
+				jv x = reg_get(jv_copy(t),
 				    jv_string(split[i]));
 
 				if (jv_get_kind(x) == JV_KIND_NUMBER)
@@ -505,11 +510,11 @@ cmd_register(struct opts *o, struct registry *r, struct out *out)
 		}
 		jv_free(f);
 		jv_free(t);
-		t = jv_object_get(jv_object_get(jv_copy(model),
+		t = reg_get(reg_get(jv_copy(model),
 		    jv_string("training")), jv_string("span"));
 		if (jv_get_kind(t) == JV_KIND_OBJECT) {
-			jv fr = jv_object_get(jv_copy(t), jv_string("from"));
-			jv to = jv_object_get(jv_copy(t), jv_string("to"));
+			jv fr = reg_get(jv_copy(t), jv_string("from"));
+			jv to = reg_get(jv_copy(t), jv_string("to"));
 
 			if (jv_get_kind(fr) == JV_KIND_STRING &&
 			    jv_get_kind(to) == JV_KIND_STRING)
@@ -522,7 +527,7 @@ cmd_register(struct opts *o, struct registry *r, struct out *out)
 			}
 		}
 		jv_free(t);
-		t = jv_object_get(jv_object_get(jv_copy(model),
+		t = reg_get(reg_get(jv_copy(model),
 		    jv_string("signature")), jv_string(
 		    "feature_schema_version"));
 		if (jv_get_kind(t) == JV_KIND_STRING)
@@ -544,7 +549,7 @@ cmd_register(struct opts *o, struct registry *r, struct out *out)
 	if (o->metrics_file != NULL) {
 		jv mf = json_file(o->metrics_file), mm;
 
-		mm = jv_object_get(jv_copy(mf), jv_string("model"));
+		mm = reg_get(jv_copy(mf), jv_string("model"));
 		if (jv_get_kind(mm) != JV_KIND_OBJECT) {
 			jv_free(mm);
 			mm = jv_copy(mf);
@@ -552,7 +557,8 @@ cmd_register(struct opts *o, struct registry *r, struct out *out)
 		if (jv_get_kind(mm) != JV_KIND_OBJECT)
 			die("%s: expected asin-rank eval's metrics.json or an "
 			    "object of numbers", o->metrics_file);
-		metrics = add_metrics(metrics, mm, "", o->metrics_file);
+		metrics = add_metrics(metrics, mm, "", o->metrics_file,
+		    o->co.quiet);
 		jv_free(mm);
 		jv_free(mf);
 	}
@@ -620,7 +626,7 @@ cmd_register(struct opts *o, struct registry *r, struct out *out)
 	if (!jv_is_valid(v))
 		die("%s", err);
 	if (existed && !o->co.quiet) {
-		jv n = jv_object_get(jv_copy(v), jv_string("version"));
+		jv n = reg_get(jv_copy(v), jv_string("version"));
 
 		warn("%s: same content as version %g: not registered again",
 		    o->name, jv_number_value(n));
@@ -660,10 +666,10 @@ cmd_promote(struct opts *o, struct registry *r, struct mlflow_opts *mo,
 		return EXIT_FAIL;
 	}
 	{
-		jv f = jv_object_get(jv_copy(ev), jv_string("forced"));
+		jv f = reg_get(jv_copy(ev), jv_string("forced"));
 
 		if (jv_get_kind(f) == JV_KIND_TRUE && !o->co.quiet) {
-			jv c = jv_object_get(jv_copy(ev), jv_string("changes"));
+			jv c = reg_get(jv_copy(ev), jv_string("changes"));
 
 			warn("%s: version %lld promoted to %s by --force: %s",
 			    o->name, o->version, p.stage, jv_string_value(c));
@@ -1011,8 +1017,11 @@ main(int argc, char *argv[])
 		jv v = lookup(&o, r, &mo, argv[optind], &name);
 
 		if (o.cmd[0] == 'r') {
-			jv u = jv_object_get(v, jv_string("artifact_uri"));
+			jv u = reg_get(v, jv_string("artifact_uri"));
 
+			if (jv_get_kind(u) != JV_KIND_STRING)
+				die("%s: the version has no artifact URI",
+				    argv[optind]);
 			out_line(out, jv_string_value(u),
 			    (size_t)jv_string_length_bytes(jv_copy(u)));
 			jv_free(u);

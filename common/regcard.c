@@ -46,7 +46,7 @@ num(struct buf *b, jv x)
 static char *
 str_of(jv v, const char *k)
 {
-	jv x = jv_object_get(jv_copy(v), jv_string(k));
+	jv x = reg_get(jv_copy(v), jv_string(k));
 	char *r = NULL;
 
 	if (jv_get_kind(x) == JV_KIND_STRING)
@@ -64,7 +64,7 @@ str_of(jv v, const char *k)
 static char *
 features_table(jv sig, const char *which)
 {
-	jv cols = jv_object_get(jv_copy(sig), jv_string(which));
+	jv cols = reg_get(jv_copy(sig), jv_string(which));
 	struct buf b;
 	int i, n;
 
@@ -78,7 +78,7 @@ features_table(jv sig, const char *which)
 	for (i = 0; i < n; i++) {
 		jv c = jv_array_get(jv_copy(cols), i);
 		char *nm = str_of(c, "name"), *ty = str_of(c, "type");
-		jv rq = jv_object_get(c, jv_string("required"));
+		jv rq = reg_get(c, jv_string("required"));
 
 		buf_printf(&b, "| %d | ", i + 1);
 		md_cell(&b, nm ? nm : "");
@@ -100,16 +100,16 @@ features_table(jv sig, const char *which)
 static char *
 metrics_table(jv v, jv evalm)
 {
-	jv m = jv_object_get(jv_copy(v), jv_string("metrics"));
+	jv m = reg_get(jv_copy(v), jv_string("metrics"));
 	jv em = jv_null(), eb = jv_null(), el = jv_null();
 	struct buf b;
 	int rows = 0;
 
 	buf_init(&b);
 	if (jv_get_kind(evalm) == JV_KIND_OBJECT) {
-		em = jv_object_get(jv_copy(evalm), jv_string("model"));
-		eb = jv_object_get(jv_copy(evalm), jv_string("baseline_metrics"));
-		el = jv_object_get(jv_copy(evalm), jv_string("lift"));
+		em = reg_get(jv_copy(evalm), jv_string("model"));
+		eb = reg_get(jv_copy(evalm), jv_string("baseline_metrics"));
+		el = reg_get(jv_copy(evalm), jv_string("lift"));
 	}
 	if (jv_get_kind(em) == JV_KIND_OBJECT) {
 		char *bl = str_of(evalm, "baseline");
@@ -134,13 +134,13 @@ metrics_table(jv v, jv evalm)
 			buf_adds(&b, "| ");
 			md_cell(&b, jv_string_value(k));
 			buf_printf(&b, " | %s | ", mn);
-			num(&b, jv_object_get(jv_copy(em), jv_copy(k)));
+			num(&b, reg_get(jv_copy(em), jv_copy(k)));
 			buf_adds(&b, " | ");
 			num(&b, jv_get_kind(eb) == JV_KIND_OBJECT ?
-			    jv_object_get(jv_copy(eb), jv_copy(k)) : jv_null());
+			    reg_get(jv_copy(eb), jv_copy(k)) : jv_null());
 			buf_adds(&b, " | ");
 			num(&b, jv_get_kind(el) == JV_KIND_OBJECT ?
-			    jv_object_get(jv_copy(el), jv_copy(k)) : jv_null());
+			    reg_get(jv_copy(el), jv_copy(k)) : jv_null());
 			buf_adds(&b, " |\n");
 			free(mn);
 			jv_free(k);
@@ -158,7 +158,7 @@ metrics_table(jv v, jv evalm)
 			buf_adds(&b, "| ");
 			md_cell(&b, jv_string_value(k));
 			buf_printf(&b, " | %s | ", mn);
-			num(&b, jv_object_get(jv_copy(m), jv_copy(k)));
+			num(&b, reg_get(jv_copy(m), jv_copy(k)));
 			buf_adds(&b, " |\n");
 			free(mn);
 			jv_free(k);
@@ -233,7 +233,7 @@ history_table(jv hist)
 		char *st = str_of(e, "stage"), *ver = str_of(e, "version");
 		char *prev = str_of(e, "previous"), *ch = str_of(e, "changes");
 		char *by = str_of(e, "by"), *note = str_of(e, "note");
-		jv forced = jv_object_get(jv_copy(e), jv_string("forced"));
+		jv forced = reg_get(jv_copy(e), jv_string("forced"));
 
 		buf_adds(&b, "\n| ");
 		md_cell(&b, ts ? ts : "");
@@ -280,7 +280,7 @@ history_table(jv hist)
 static char *
 yaml_metrics(jv v)
 {
-	jv m = jv_object_get(jv_copy(v), jv_string("metrics"));
+	jv m = reg_get(jv_copy(v), jv_string("metrics"));
 	struct buf b;
 
 	buf_init(&b);
@@ -290,7 +290,7 @@ yaml_metrics(jv v)
 
 			buf_printf(&b, "%s          - type: %s\n"
 			    "            value: ", b.len ? "\n" : "", mn);
-			num(&b, jv_object_get(jv_copy(m), jv_copy(k)));
+			num(&b, reg_get(jv_copy(m), jv_copy(k)));
 			free(mn);
 			jv_free(k);
 		}
@@ -332,7 +332,7 @@ card_render(const char *tmpl, jv v, jv hist, jv evalm, const char *lift,
 	vals = set_s(vals, "content_key", str_of(v, "content_key"));
 	vals = set_s(vals, "feature_version", str_of(v, "feature_version"));
 	{
-		jv a = jv_object_get(jv_copy(v), jv_string("aliases"));
+		jv a = reg_get(jv_copy(v), jv_string("aliases"));
 		struct buf ab;
 		int n = jv_get_kind(a) == JV_KIND_ARRAY ?
 		    jv_array_length(jv_copy(a)) : 0;
@@ -349,17 +349,17 @@ card_render(const char *tmpl, jv v, jv hist, jv evalm, const char *lift,
 		buf_free(&ab);
 		jv_free(a);
 	}
-	span = jv_object_get(jv_copy(v), jv_string("data_span"));
+	span = reg_get(jv_copy(v), jv_string("data_span"));
 	if (jv_get_kind(span) == JV_KIND_OBJECT) {
 		vals = set_s(vals, "data_span_from", str_of(span, "from"));
 		vals = set_s(vals, "data_span_to", str_of(span, "to"));
 	}
 	jv_free(span);
-	sig = jv_object_get(jv_copy(v), jv_string("signature"));
+	sig = reg_get(jv_copy(v), jv_string("signature"));
 	vals = set_s(vals, "features_table", features_table(sig, "inputs"));
 	vals = set_s(vals, "outputs_table", features_table(sig, "outputs"));
 	{
-		jv in = jv_object_get(jv_copy(sig), jv_string("inputs"));
+		jv in = reg_get(jv_copy(sig), jv_string("inputs"));
 
 		if (jv_get_kind(in) == JV_KIND_ARRAY)
 			vals = set_s(vals, "feature_count", xasprintf("%d",
@@ -396,7 +396,7 @@ card_render(const char *tmpl, jv v, jv hist, jv evalm, const char *lift,
 			goto fail;
 		}
 		key = xstrndup(open + 2, (size_t)(e - open - 2));
-		x = jv_object_get(jv_copy(vals), jv_string(key));
+		x = reg_get(jv_copy(vals), jv_string(key));
 		if (jv_get_kind(x) == JV_KIND_STRING)
 			buf_adds(&b, jv_string_value(x));
 		else {

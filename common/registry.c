@@ -58,7 +58,7 @@ bad:
 static const char *
 sfield(jv v, const char *k)
 {
-	jv s = jv_object_get(jv_copy(v), jv_string(k));
+	jv s = reg_get(jv_copy(v), jv_string(k));
 	const char *r = NULL;
 
 	/* The string's storage belongs to v, which outlives the result. */
@@ -71,7 +71,7 @@ sfield(jv v, const char *k)
 static long long
 vnum(jv v)
 {
-	jv n = jv_object_get(jv_copy(v), jv_string("version"));
+	jv n = reg_get(jv_copy(v), jv_string("version"));
 	long long r = jv_get_kind(n) == JV_KIND_NUMBER ?
 	    (long long)jv_number_value(n) : 0;
 
@@ -114,8 +114,28 @@ reg_promote(struct registry *r, const struct reg_promote *p, jv *event,
 			rc = 1;
 			goto out;
 		}
-		nd = sig_diff(jv_object_get(jv_copy(hold), jv_string("signature")),
-		    jv_object_get(jv_copy(cand), jv_string("signature")), &diff);
+		{
+			char *e1 = NULL, *e2 = NULL;
+			jv hs = sig_check(reg_get(jv_copy(hold),
+			    jv_string("signature")), &e1);
+			jv cs = sig_check(reg_get(jv_copy(cand),
+			    jv_string("signature")), &e2);
+
+			/* a hand-edited store must not be compared blindly */
+			if (!jv_is_valid(hs) || !jv_is_valid(cs)) {
+				*err = xasprintf("%s: version %lld: stored %s",
+				    p->name, jv_is_valid(hs) ? p->version :
+				    prev, jv_is_valid(hs) ? e2 : e1);
+				free(e1);
+				free(e2);
+				jv_free(hs);
+				jv_free(cs);
+				goto out;
+			}
+			nd = sig_diff(hs, cs, &diff);
+			jv_free(hs);
+			jv_free(cs);
+		}
 		hfv = sfield(hold, "feature_version");
 		if ((cfv == NULL) != (hfv == NULL) ||
 		    (cfv != NULL && strcmp(cfv, hfv) != 0)) {

@@ -45,6 +45,13 @@ int sig_diff(jv old_sig, jv new_sig, struct buf *msg);
  */
 char *metric_mlflow_name(const char *name);
 
+/*
+ * jv_object_get() that also takes a non-object (null, an array: a
+ * hostile file or a server's odd answer) and then returns jv_invalid()
+ * instead of tripping libjq's assertion.  Consumes o and k.
+ */
+jv reg_get(jv o, jv k);
+
 /* FNV-1a 64 of a byte string as 16 lower-case hex digits (dst >= 17). */
 void content_key(const char *s, size_t n, char *dst);
 

@@ -28,6 +28,70 @@ struct local {
 	int lockfd;		/* >= 0 while the write lock is held */
 };
 
+/*
+ * The shape the rest of this file relies on (db borrowed): every model
+ * an object with "versions" numbered 1..n, an "aliases" object of
+ * version numbers within them, and a "history" array.  A hand-edited or
+ * foreign file is refused here rather than crashing later.
+ */
+static int
+check_models(struct local *l, jv db, char **err)
+{
+	jv models = reg_get(jv_copy(db), jv_string("models"));
+	int rc = 0;
+
+	jv_object_foreach(models, k, m) {
+		jv vers = reg_get(jv_copy(m), jv_string("versions"));
+		jv al = reg_get(jv_copy(m), jv_string("aliases"));
+		jv h = reg_get(jv_copy(m), jv_string("history"));
+		const char *why = NULL;
+		int i, n = 0;
+
+		if (jv_get_kind(m) != JV_KIND_OBJECT ||
+		    jv_get_kind(vers) != JV_KIND_ARRAY ||
+		    jv_get_kind(al) != JV_KIND_OBJECT ||
+		    jv_get_kind(h) != JV_KIND_ARRAY)
+			why = "expected versions, aliases and history";
+		else
+			n = jv_array_length(jv_copy(vers));
+		for (i = 0; why == NULL && i < n; i++) {
+			jv e = jv_array_get(jv_copy(vers), i);
+			jv num = jv_get_kind(e) == JV_KIND_OBJECT ?
+			    reg_get(jv_copy(e), jv_string("version")) :
+			    jv_invalid();
+
+			if (jv_get_kind(num) != JV_KIND_NUMBER ||
+			    jv_number_value(num) != i + 1)
+				why = "versions are not numbered 1..n";
+			jv_free(num);
+			jv_free(e);
+		}
+		if (why == NULL)
+			jv_object_foreach(al, ak, av) {
+				if (why == NULL && (jv_get_kind(av) !=
+				    JV_KIND_NUMBER || jv_number_value(av) < 1 ||
+				    jv_number_value(av) > n ||
+				    jv_number_value(av) !=
+				    (double)(long long)jv_number_value(av)))
+					why = "an alias names no version";
+				jv_free(ak);
+				jv_free(av);
+			}
+		if (why != NULL && rc == 0) {
+			*err = xasprintf("%s: not a registry file: model "
+			    "\"%s\": %s", l->path, jv_string_value(k), why);
+			rc = -1;
+		}
+		jv_free(vers);
+		jv_free(al);
+		jv_free(h);
+		jv_free(k);
+		jv_free(m);
+	}
+	jv_free(models);
+	return rc;
+}
+
 /* Read and check the file; a missing file is an empty registry. */
 static jv
 load(struct local *l, char **err)
@@ -36,7 +100,8 @@ load(struct local *l, char **err)
 	char tmp[65536], *perr = NULL;
 	ssize_t n;
 	int fd;
-	jv v, f;
+	jv v, f, m;
+	jv_kind mk;
 
 	if ((fd = open(l->path, O_RDONLY | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
@@ -71,11 +136,14 @@ load(struct local *l, char **err)
 		free(perr);
 		return v;
 	}
-	f = jv_object_get(jv_copy(v), jv_string("format"));
+	f = reg_get(jv_copy(v), jv_string("format"));
+	m = jv_get_kind(v) == JV_KIND_OBJECT ? reg_get(jv_copy(v),
+	    jv_string("models")) : jv_invalid();
+	mk = jv_get_kind(m);
+	jv_free(m);
 	if (jv_get_kind(f) != JV_KIND_STRING ||
 	    strcmp(jv_string_value(f), "asin-registry") != 0 ||
-	    jv_get_kind(jv_object_get(jv_copy(v), jv_string("models"))) !=
-	    JV_KIND_OBJECT) {
+	    mk != JV_KIND_OBJECT) {
 		jv_free(f);
 		jv_free(v);
 		*err = xasprintf("%s: not a registry file (no \"format\": "
@@ -83,7 +151,7 @@ load(struct local *l, char **err)
 		return jv_invalid();
 	}
 	jv_free(f);
-	f = jv_object_get(jv_copy(v), jv_string("format_version"));
+	f = reg_get(jv_copy(v), jv_string("format_version"));
 	if (jv_get_kind(f) != JV_KIND_NUMBER ||
 	    jv_number_value(f) > FORMAT_VERSION) {
 		jv_free(f);
@@ -93,6 +161,10 @@ load(struct local *l, char **err)
 		return jv_invalid();
 	}
 	jv_free(f);
+	if (check_models(l, v, err) != 0) {
+		jv_free(v);
+		return jv_invalid();
+	}
 	return v;
 }
 
@@ -165,7 +237,7 @@ save(struct local *l, jv db, char **err)
 static jv
 model_of(jv db, const char *name)
 {
-	return jv_object_get(jv_object_get(db, jv_string("models")),
+	return reg_get(reg_get(db, jv_string("models")),
 	    jv_string(name));
 }
 
@@ -180,7 +252,7 @@ aliases_of(jv amap, long long n)
 		return res;
 	}
 	jv_object_keys_foreach(amap, k) {
-		jv v = jv_object_get(jv_copy(amap), jv_copy(k));
+		jv v = reg_get(jv_copy(amap), jv_copy(k));
 
 		if (jv_get_kind(v) == JV_KIND_NUMBER &&
 		    (long long)jv_number_value(v) == n)
@@ -196,12 +268,12 @@ aliases_of(jv amap, long long n)
 static jv
 present(jv model, jv ver)
 {
-	jv n = jv_object_get(jv_copy(ver), jv_string("version"));
+	jv n = reg_get(jv_copy(ver), jv_string("version"));
 	long long vn = (long long)jv_number_value(n);
 
 	jv_free(n);
 	return jv_object_set(ver, jv_string("aliases"), aliases_of(
-	    jv_object_get(model, jv_string("aliases")), vn));
+	    reg_get(model, jv_string("aliases")), vn));
 }
 
 static jv
@@ -223,7 +295,7 @@ l_create(void *st, jv v, int *existed, char **err)
 		jv_free(v);
 		return db;
 	}
-	key = jv_object_get(jv_copy(v), jv_string("name"));
+	key = reg_get(jv_copy(v), jv_string("name"));
 	name = jv_string_value(key);
 	model = model_of(jv_copy(db), name);
 	if (jv_get_kind(model) != JV_KIND_OBJECT) {
@@ -232,14 +304,14 @@ l_create(void *st, jv v, int *existed, char **err)
 		    jv_string("versions"), jv_array()), jv_string("aliases"),
 		    jv_object()), jv_string("history"), jv_array());
 	}
-	vers = jv_object_get(jv_copy(model), jv_string("versions"));
+	vers = reg_get(jv_copy(model), jv_string("versions"));
 	n = jv_array_length(jv_copy(vers));
 	*existed = 0;
 	for (i = 0; i < n; i++) {
 		jv o = jv_array_get(jv_copy(vers), i);
 
-		if (jv_equal(jv_object_get(jv_copy(o),
-		    jv_string("content_key")), jv_object_get(jv_copy(v),
+		if (jv_equal(reg_get(jv_copy(o),
+		    jv_string("content_key")), reg_get(jv_copy(v),
 		    jv_string("content_key")))) {
 			*existed = 1;
 			res = present(jv_copy(model), o);
@@ -275,12 +347,12 @@ l_create(void *st, jv v, int *existed, char **err)
 	ev = jv_object_set(ev, jv_string("action"), jv_string("register"));
 	ev = jv_object_set(ev, jv_string("name"), jv_copy(key));
 	ev = jv_object_set(ev, jv_string("version"), jv_number(n + 1));
-	ev = jv_object_set(ev, jv_string("by"), jv_object_get(jv_copy(res),
+	ev = jv_object_set(ev, jv_string("by"), reg_get(jv_copy(res),
 	    jv_string("registered_by")));
 	model = jv_object_set(model, jv_string("history"), jv_array_append(
-	    jv_object_get(jv_copy(model), jv_string("history")), ev));
+	    reg_get(jv_copy(model), jv_string("history")), ev));
 	db = jv_object_set(db, jv_string("models"), jv_object_set(
-	    jv_object_get(jv_copy(db), jv_string("models")), key,
+	    reg_get(jv_copy(db), jv_string("models")), key,
 	    jv_copy(model)));
 	if (save(l, db, err) != 0) {
 		jv_free(model);
@@ -306,7 +378,7 @@ all_digits(const char *s)
 static jv
 find(jv model, const char *ref)
 {
-	jv vers = jv_object_get(jv_copy(model), jv_string("versions"));
+	jv vers = reg_get(jv_copy(model), jv_string("versions"));
 	int n = jv_array_length(jv_copy(vers));
 	long long want = -1;
 
@@ -318,7 +390,7 @@ find(jv model, const char *ref)
 		else
 			want = strtoll(ref, NULL, 10);
 	} else {
-		jv a = jv_object_get(jv_object_get(jv_copy(model),
+		jv a = reg_get(reg_get(jv_copy(model),
 		    jv_string("aliases")), jv_string(ref));
 
 		want = jv_get_kind(a) == JV_KIND_NUMBER ?
@@ -365,7 +437,7 @@ l_list(void *st, const char *name, char **err)
 		jv_free(model);
 		return res;
 	}
-	vers = jv_object_get(jv_copy(model), jv_string("versions"));
+	vers = reg_get(jv_copy(model), jv_string("versions"));
 	n = jv_array_length(jv_copy(vers));
 	for (i = 0; i < n; i++)
 		res = jv_array_append(res, present(jv_copy(model),
@@ -392,8 +464,8 @@ l_promote(void *st, const char *name, long long version, const char *stage,
 	if (!jv_is_valid(db))
 		goto fail;
 	model = model_of(jv_copy(db), name);
-	amap = jv_object_get(jv_copy(model), jv_string("aliases"));
-	cur = jv_object_get(jv_copy(amap), jv_string(stage));
+	amap = reg_get(jv_copy(model), jv_string("aliases"));
+	cur = reg_get(jv_copy(amap), jv_string(stage));
 	/*
 	 * The contract was checked without the lock; if another promoter
 	 * moved the stage since, the check was against the wrong holder.
@@ -412,7 +484,7 @@ l_promote(void *st, const char *name, long long version, const char *stage,
 	jv_free(cur);
 	amap = jv_object_set(amap, jv_string(stage), jv_number(
 	    (double)version));
-	vers = jv_object_get(jv_copy(model), jv_string("versions"));
+	vers = reg_get(jv_copy(model), jv_string("versions"));
 	reg_iso(reg_now(), ts);
 	if (prev != 0) {
 		jv pv = jv_array_get(jv_copy(vers), (int)prev - 1);
@@ -436,9 +508,9 @@ l_promote(void *st, const char *name, long long version, const char *stage,
 	model = jv_object_set(model, jv_string("versions"), vers);
 	model = jv_object_set(model, jv_string("aliases"), amap);
 	model = jv_object_set(model, jv_string("history"), jv_array_append(
-	    jv_object_get(jv_copy(model), jv_string("history")), event));
+	    reg_get(jv_copy(model), jv_string("history")), event));
 	db = jv_object_set(db, jv_string("models"), jv_object_set(
-	    jv_object_get(jv_copy(db), jv_string("models")), jv_string(name),
+	    reg_get(jv_copy(db), jv_string("models")), jv_string(name),
 	    model));
 	if (save(l, db, err) != 0) {
 		unlock(l);
@@ -461,7 +533,7 @@ l_history(void *st, const char *name, char **err)
 	if (!jv_is_valid(db))
 		return db;
 	model = model_of(db, name);
-	h = jv_object_get(model, jv_string("history"));
+	h = reg_get(model, jv_string("history"));
 	if (jv_get_kind(h) != JV_KIND_ARRAY) {
 		jv_free(h);
 		return jv_array();

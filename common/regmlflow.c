@@ -46,7 +46,7 @@ ecode(jv out, char *buf, size_t n)
 	buf[0] = '\0';
 	if (jv_get_kind(out) != JV_KIND_OBJECT)
 		return buf;
-	c = jv_object_get(jv_copy(out), jv_string("error_code"));
+	c = reg_get(jv_copy(out), jv_string("error_code"));
 	if (jv_get_kind(c) == JV_KIND_STRING)
 		snprintf(buf, n, "%s", jv_string_value(c));
 	jv_free(c);
@@ -58,7 +58,7 @@ static char *
 fail_msg(const char *what, int st, jv out, char *text)
 {
 	char code[64];
-	jv m = jv_get_kind(out) == JV_KIND_OBJECT ? jv_object_get(jv_copy(out),
+	jv m = jv_get_kind(out) == JV_KIND_OBJECT ? reg_get(jv_copy(out),
 	    jv_string("message")) : jv_null();
 	char *s, *t;
 
@@ -101,7 +101,7 @@ tag(const char *k, const char *v)
 static jv
 tag_map(jv obj)
 {
-	jv tags = jv_object_get(jv_copy(obj), jv_string("tags")), res =
+	jv tags = reg_get(jv_copy(obj), jv_string("tags")), res =
 	    jv_object();
 	int i, n;
 
@@ -112,8 +112,8 @@ tag_map(jv obj)
 	n = jv_array_length(jv_copy(tags));
 	for (i = 0; i < n; i++) {
 		jv t = jv_array_get(jv_copy(tags), i);
-		jv k = jv_object_get(jv_copy(t), jv_string("key"));
-		jv v = jv_object_get(t, jv_string("value"));
+		jv k = reg_get(jv_copy(t), jv_string("key"));
+		jv v = reg_get(t, jv_string("value"));
 
 		if (jv_get_kind(k) == JV_KIND_STRING &&
 		    jv_get_kind(v) == JV_KIND_STRING)
@@ -130,7 +130,7 @@ tag_map(jv obj)
 static const char *
 tget(jv tm, const char *k)
 {
-	jv v = jv_object_get(jv_copy(tm), jv_string(k));
+	jv v = reg_get(jv_copy(tm), jv_string(k));
 	const char *r = jv_get_kind(v) == JV_KIND_STRING ?
 	    jv_string_value(v) : NULL;
 
@@ -148,21 +148,23 @@ from_mv(jv mv)
 	char ts[24];
 	struct buf sig;
 
-	res = jv_object_set(res, jv_string("name"), jv_object_get(jv_copy(mv),
-	    jv_string("name")));
-	x = jv_object_get(jv_copy(mv), jv_string("version"));
+	x = reg_get(jv_copy(mv), jv_string("name"));
+	res = jv_object_set(res, jv_string("name"),
+	    jv_get_kind(x) == JV_KIND_STRING ? x : (jv_free(x), jv_null()));
+	x = reg_get(jv_copy(mv), jv_string("version"));
 	res = jv_object_set(res, jv_string("version"), jv_number(
 	    jv_get_kind(x) == JV_KIND_STRING ? strtod(jv_string_value(x),
 	    NULL) : jv_get_kind(x) == JV_KIND_NUMBER ? jv_number_value(x) :
 	    0));
 	jv_free(x);
-	x = jv_object_get(jv_copy(mv), jv_string("creation_timestamp"));
+	x = reg_get(jv_copy(mv), jv_string("creation_timestamp"));
 	reg_iso(jv_get_kind(x) == JV_KIND_NUMBER ?
 	    (long long)(jv_number_value(x) / 1000) : 0, ts);
 	jv_free(x);
 	res = jv_object_set(res, jv_string("created_at"), jv_string(ts));
-	res = jv_object_set(res, jv_string("artifact_uri"), jv_object_get(
-	    jv_copy(mv), jv_string("source")));
+	x = reg_get(jv_copy(mv), jv_string("source"));
+	res = jv_object_set(res, jv_string("artifact_uri"),
+	    jv_get_kind(x) == JV_KIND_STRING ? x : (jv_free(x), jv_null()));
 	if ((s = tget(tm, "asin.metric_names")) != NULL) {
 		char *perr = NULL;
 
@@ -174,7 +176,7 @@ from_mv(jv mv)
 
 		if (strncmp(key, "asin.metric.", 12) == 0) {
 			jv on = jv_get_kind(names) == JV_KIND_OBJECT ?
-			    jv_object_get(jv_copy(names), jv_string(key + 12)) :
+			    reg_get(jv_copy(names), jv_string(key + 12)) :
 			    jv_invalid();
 			double d;
 
@@ -227,11 +229,11 @@ from_mv(jv mv)
 	} else
 		res = jv_object_set(res, jv_string("signature"), jv_null());
 	buf_free(&sig);
-	x = jv_object_get(jv_copy(mv), jv_string("run_id"));
+	x = reg_get(jv_copy(mv), jv_string("run_id"));
 	res = jv_object_set(res, jv_string("run_id"),
 	    jv_get_kind(x) == JV_KIND_STRING && jv_string_length_bytes(
 	    jv_copy(x)) > 0 ? x : (jv_free(x), jv_null()));
-	x = jv_object_get(jv_copy(mv), jv_string("description"));
+	x = reg_get(jv_copy(mv), jv_string("description"));
 	res = jv_object_set(res, jv_string("description"),
 	    jv_get_kind(x) == JV_KIND_STRING && jv_string_length_bytes(
 	    jv_copy(x)) > 0 ? x : (jv_free(x), jv_null()));
@@ -244,7 +246,7 @@ from_mv(jv mv)
 	s = tget(tm, "asin.status");
 	res = jv_object_set(res, jv_string("status"), jv_string(s ? s :
 	    "active"));
-	x = jv_object_get(mv, jv_string("aliases"));
+	x = reg_get(mv, jv_string("aliases"));
 	res = jv_object_set(res, jv_string("aliases"),
 	    jv_get_kind(x) == JV_KIND_ARRAY ? jv_sort(jv_copy(x), x) :
 	    (jv_free(x), jv_array()));
@@ -279,25 +281,25 @@ model_get(struct mlflow *m, const char *name, char **err)
 		return jv_invalid();
 	}
 	free(text);
-	return jv_object_get(out, jv_string("registered_model"));
+	return reg_get(out, jv_string("registered_model"));
 }
 
 static jv
 alias_fill(jv rec, jv rm)
 {
-	jv al = jv_object_get(jv_copy(rm), jv_string("aliases")), res =
+	jv al = reg_get(jv_copy(rm), jv_string("aliases")), res =
 	    jv_array();
-	jv ver = jv_object_get(jv_copy(rec), jv_string("version"));
+	jv ver = reg_get(jv_copy(rec), jv_string("version"));
 	int i, n = jv_get_kind(al) == JV_KIND_ARRAY ?
 	    jv_array_length(jv_copy(al)) : 0;
 
 	for (i = 0; i < n; i++) {
 		jv a = jv_array_get(jv_copy(al), i);
-		jv v = jv_object_get(jv_copy(a), jv_string("version"));
+		jv v = reg_get(jv_copy(a), jv_string("version"));
 
 		if (jv_get_kind(v) == JV_KIND_STRING &&
 		    strtod(jv_string_value(v), NULL) == jv_number_value(ver))
-			res = jv_array_append(res, jv_object_get(jv_copy(a),
+			res = jv_array_append(res, reg_get(jv_copy(a),
 			    jv_string("alias")));
 		jv_free(v);
 		jv_free(a);
@@ -348,14 +350,14 @@ search_all(struct mlflow *m, const char *name, char **err)
 			jv_free(out);
 			goto fail;
 		}
-		list = jv_object_get(jv_copy(out), jv_string("model_versions"));
+		list = reg_get(jv_copy(out), jv_string("model_versions"));
 		n = jv_get_kind(list) == JV_KIND_ARRAY ?
 		    jv_array_length(jv_copy(list)) : 0;
 		for (i = 0; i < n; i++)
 			res = jv_array_append(res, from_mv(jv_array_get(
 			    jv_copy(list), i)));
 		jv_free(list);
-		t = jv_object_get(out, jv_string("next_page_token"));
+		t = reg_get(out, jv_string("next_page_token"));
 		free(tok);
 		tok = NULL;
 		if (jv_get_kind(t) == JV_KIND_STRING &&
@@ -371,7 +373,7 @@ search_all(struct mlflow *m, const char *name, char **err)
 	n = jv_array_length(jv_copy(res));
 	nums = xcalloc((size_t)n + 1, sizeof *nums);
 	for (i = 0; i < n; i++) {
-		jv v = jv_object_get(jv_array_get(jv_copy(res), i),
+		jv v = reg_get(jv_array_get(jv_copy(res), i),
 		    jv_string("version"));
 
 		nums[i] = jv_number_value(v);
@@ -384,7 +386,7 @@ search_all(struct mlflow *m, const char *name, char **err)
 
 		for (j = 0; j < n; j++) {
 			jv e = jv_array_get(jv_copy(res), j);
-			jv v = jv_object_get(jv_copy(e), jv_string("version"));
+			jv v = reg_get(jv_copy(e), jv_string("version"));
 
 			if (jv_number_value(v) == nums[i] &&
 			    (i == 0 || nums[i] != nums[i - 1])) {
@@ -426,7 +428,7 @@ by_key(jv all, const char *key)
 
 	for (i = 0; i < n; i++) {
 		jv e = jv_array_get(jv_copy(all), i);
-		jv k = jv_object_get(jv_copy(e), jv_string("content_key"));
+		jv k = reg_get(jv_copy(e), jv_string("content_key"));
 
 		if (jv_get_kind(k) == JV_KIND_STRING &&
 		    strcmp(jv_string_value(k), key) == 0) {
@@ -504,7 +506,7 @@ m_get(void *st, const char *name, const char *ref, char **err)
 		return jv_invalid();
 	}
 	free(text);
-	mv = from_mv(jv_object_get(out, jv_string("model_version")));
+	mv = from_mv(reg_get(out, jv_string("model_version")));
 	rm = model_get(m, name, err);
 	if (!jv_is_valid(rm)) {
 		jv_free(mv);
@@ -527,24 +529,24 @@ version_tags(jv v)
 	char *s;
 	const char *cs;
 
-	x = jv_object_get(jv_copy(v), jv_string("content_key"));
+	x = reg_get(jv_copy(v), jv_string("content_key"));
 	tags = jv_array_append(tags, tag("asin.content_key",
 	    jv_string_value(x)));
 	jv_free(x);
-	x = jv_object_get(jv_copy(v), jv_string("registered_by"));
+	x = reg_get(jv_copy(v), jv_string("registered_by"));
 	if (jv_get_kind(x) == JV_KIND_STRING)
 		tags = jv_array_append(tags, tag("asin.registered_by",
 		    jv_string_value(x)));
 	jv_free(x);
-	x = jv_object_get(jv_copy(v), jv_string("feature_version"));
+	x = reg_get(jv_copy(v), jv_string("feature_version"));
 	if (jv_get_kind(x) == JV_KIND_STRING)
 		tags = jv_array_append(tags, tag("asin.feature_version",
 		    jv_string_value(x)));
 	jv_free(x);
-	x = jv_object_get(jv_copy(v), jv_string("data_span"));
+	x = reg_get(jv_copy(v), jv_string("data_span"));
 	if (jv_get_kind(x) == JV_KIND_OBJECT) {
-		jv f = jv_object_get(jv_copy(x), jv_string("from"));
-		jv t = jv_object_get(jv_copy(x), jv_string("to"));
+		jv f = reg_get(jv_copy(x), jv_string("from"));
+		jv t = reg_get(jv_copy(x), jv_string("to"));
 
 		s = xasprintf("%s:%s", jv_string_value(f), jv_string_value(t));
 		tags = jv_array_append(tags, tag("asin.data_span", s));
@@ -553,7 +555,7 @@ version_tags(jv v)
 		jv_free(t);
 	}
 	jv_free(x);
-	x = jv_dump_string(jv_object_get(jv_copy(v), jv_string("signature")),
+	x = jv_dump_string(reg_get(jv_copy(v), jv_string("signature")),
 	    0);
 	cs = jv_string_value(x);
 	{
@@ -580,12 +582,12 @@ version_tags(jv v)
 		}
 	}
 	jv_free(x);
-	x = jv_object_get(jv_copy(v), jv_string("metrics"));
+	x = reg_get(jv_copy(v), jv_string("metrics"));
 	if (jv_get_kind(x) == JV_KIND_OBJECT)
 		jv_object_keys_foreach(x, k) {
 			char *mn = metric_mlflow_name(jv_string_value(k));
 			char *key = xasprintf("asin.metric.%s", mn), nb[40];
-			jv val = jv_object_get(jv_copy(x), jv_copy(k));
+			jv val = reg_get(jv_copy(x), jv_copy(k));
 
 			fmt_double(nb, jv_number_value(val));
 			tags = jv_array_append(tags, tag(key, nb));
@@ -665,9 +667,9 @@ register_event(struct mlflow *m, const char *name, jv v, jv res, char **err)
 	ev = jv_object_set(ev, jv_string("ts"), jv_string(ts));
 	ev = jv_object_set(ev, jv_string("action"), jv_string("register"));
 	ev = jv_object_set(ev, jv_string("name"), jv_string(name));
-	ev = jv_object_set(ev, jv_string("version"), jv_object_get(
+	ev = jv_object_set(ev, jv_string("version"), reg_get(
 	    jv_copy(res), jv_string("version")));
-	ev = jv_object_set(ev, jv_string("by"), jv_object_get(jv_copy(v),
+	ev = jv_object_set(ev, jv_string("by"), reg_get(jv_copy(v),
 	    jv_string("registered_by")));
 	return add_history(m, name, ev, err);
 }
@@ -680,10 +682,10 @@ m_create(void *st, jv v, int *existed, char **err)
 	char *text = NULL, code[64], *name, *key;
 	int s, tries;
 
-	x = jv_object_get(jv_copy(v), jv_string("name"));
+	x = reg_get(jv_copy(v), jv_string("name"));
 	name = xstrdup(jv_string_value(x));
 	jv_free(x);
-	x = jv_object_get(jv_copy(v), jv_string("content_key"));
+	x = reg_get(jv_copy(v), jv_string("content_key"));
 	key = xstrdup(jv_string_value(x));
 	jv_free(x);
 	*existed = 0;
@@ -728,14 +730,14 @@ m_create(void *st, jv v, int *existed, char **err)
 		jv_free(found);
 		body = jv_object();
 		body = jv_object_set(body, jv_string("name"), jv_string(name));
-		body = jv_object_set(body, jv_string("source"), jv_object_get(
+		body = jv_object_set(body, jv_string("source"), reg_get(
 		    jv_copy(v), jv_string("artifact_uri")));
-		x = jv_object_get(jv_copy(v), jv_string("run_id"));
+		x = reg_get(jv_copy(v), jv_string("run_id"));
 		if (jv_get_kind(x) == JV_KIND_STRING)
 			body = jv_object_set(body, jv_string("run_id"), x);
 		else
 			jv_free(x);
-		x = jv_object_get(jv_copy(v), jv_string("description"));
+		x = reg_get(jv_copy(v), jv_string("description"));
 		if (jv_get_kind(x) == JV_KIND_STRING)
 			body = jv_object_set(body, jv_string("description"), x);
 		else
@@ -767,10 +769,10 @@ m_create(void *st, jv v, int *existed, char **err)
 	}
 	free(text);
 	text = NULL;
-	x = jv_object_get(out, jv_string("model_version"));
+	x = reg_get(out, jv_string("model_version"));
 	/* Some backends answer PENDING_REGISTRATION: poll until READY. */
 	for (tries = 0;; tries++) {
-		jv stt = jv_object_get(jv_copy(x), jv_string("status"));
+		jv stt = reg_get(jv_copy(x), jv_string("status"));
 		const char *sv = jv_get_kind(stt) == JV_KIND_STRING ?
 		    jv_string_value(stt) : "READY";
 		int pending = strcmp(sv, "PENDING_REGISTRATION") == 0;
@@ -792,9 +794,17 @@ m_create(void *st, jv v, int *existed, char **err)
 			goto fail;
 		}
 		{
-			jv ver = jv_object_get(jv_copy(x), jv_string("version"));
+			jv ver = reg_get(jv_copy(x), jv_string("version"));
 			char *en = rest_escape(name), *q;
 
+			if (jv_get_kind(ver) != JV_KIND_STRING) {
+				*err = xasprintf("%s: model-versions/create: "
+				    "no version in the answer", name);
+				free(en);
+				jv_free(ver);
+				jv_free(x);
+				goto fail;
+			}
 			q = xasprintf("name=%s&version=%s", en,
 			    jv_string_value(ver));
 			free(en);
@@ -814,7 +824,7 @@ m_create(void *st, jv v, int *existed, char **err)
 			}
 			free(text);
 			text = NULL;
-			x = jv_object_get(out, jv_string("model_version"));
+			x = reg_get(out, jv_string("model_version"));
 		}
 	}
 	res = from_mv(x);
@@ -892,7 +902,7 @@ m_promote(void *st, const char *name, long long version, const char *stage,
 	int rc = -1;
 
 	reg_iso(reg_now(), ts);
-	x = jv_object_get(jv_copy(event), jv_string("by"));
+	x = reg_get(jv_copy(event), jv_string("by"));
 	by = jv_string_value(x);
 	if (post(m, "model-versions/set-tag", vtag(name, version,
 	    "asin.promoted_at", ts), err) != 0 ||
@@ -945,7 +955,7 @@ m_promote(void *st, const char *name, long long version, const char *stage,
 		chk = m_get(m, name, stage, err);
 		if (!jv_is_valid(chk))
 			goto out;
-		x = (jv_free(x), jv_object_get(chk, jv_string("version")));
+		x = (jv_free(x), reg_get(chk, jv_string("version")));
 		if (jv_get_kind(x) != JV_KIND_NUMBER ||
 		    (long long)jv_number_value(x) != version) {
 			*err = xasprintf("%s@%s: another promotion moved the "
@@ -1108,7 +1118,7 @@ runs_batch(const char *raw, size_t len, char **err)
 		return jv_invalid();
 	}
 	content_key(raw, len, key);
-	x = jv_object_get(jv_copy(v), jv_string("ts"));
+	x = reg_get(jv_copy(v), jv_string("ts"));
 	if (jv_get_kind(x) == JV_KIND_STRING) {
 		struct tm tm;
 		const char *e;
@@ -1127,7 +1137,7 @@ runs_batch(const char *raw, size_t len, char **err)
 		start = (long long)timegm(&tm) * 1000;
 	}
 	jv_free(x);
-	x = jv_object_get(jv_copy(v), jv_string("command"));
+	x = reg_get(jv_copy(v), jv_string("command"));
 	rn = xasprintf("%s-%s", jv_get_kind(x) == JV_KIND_STRING ?
 	    jv_string_value(x) : "run", key);
 	jv_free(x);
@@ -1136,7 +1146,7 @@ runs_batch(const char *raw, size_t len, char **err)
 	tags = jv_array_append(tags, tag("mlflow.runName", rn));
 	tags = jv_array_append(tags, tag("mlflow.source.name", "asin-rank"));
 	tags = jv_array_append(tags, tag("mlflow.source.type", "LOCAL"));
-	x = jv_object_get(jv_copy(v), jv_string("params"));
+	x = reg_get(jv_copy(v), jv_string("params"));
 	if (jv_get_kind(x) == JV_KIND_OBJECT)
 		jv_object_foreach(x, k, pv) {
 			char *s = valstr(pv);
@@ -1149,7 +1159,7 @@ runs_batch(const char *raw, size_t len, char **err)
 			jv_free(k);
 		}
 	jv_free(x);
-	x = jv_object_get(jv_copy(v), jv_string("metrics"));
+	x = reg_get(jv_copy(v), jv_string("metrics"));
 	metrics = jv_array();
 	if (jv_get_kind(x) == JV_KIND_OBJECT)
 		metrics = flat_metrics(metrics, x, NULL, start);
@@ -1220,7 +1230,7 @@ experiment_id(struct mlflow *m, const char *exp, char **err)
 		if (s < 0)
 			break;
 		if (s == 200) {
-			x = jv_object_get(jv_object_get(out,
+			x = reg_get(reg_get(out,
 			    jv_string("experiment")), jv_string(
 			    "experiment_id"));
 			if (jv_get_kind(x) == JV_KIND_STRING)
@@ -1246,7 +1256,7 @@ experiment_id(struct mlflow *m, const char *exp, char **err)
 		if (s < 0)
 			break;
 		if (s == 200) {
-			x = jv_object_get(out, jv_string("experiment_id"));
+			x = reg_get(out, jv_string("experiment_id"));
 			if (jv_get_kind(x) == JV_KIND_STRING)
 				id = xstrdup(jv_string_value(x));
 			jv_free(x);
@@ -1293,13 +1303,13 @@ find_run(struct mlflow *m, const char *eid, const char *key, char **err)
 		return jv_invalid();
 	}
 	free(text);
-	runs = jv_object_get(out, jv_string("runs"));
+	runs = reg_get(out, jv_string("runs"));
 	if (jv_get_kind(runs) != JV_KIND_ARRAY ||
 	    jv_array_length(jv_copy(runs)) == 0) {
 		jv_free(runs);
 		return jv_null();
 	}
-	return jv_object_get(jv_array_get(runs, 0), jv_string("info"));
+	return reg_get(jv_array_get(runs, 0), jv_string("info"));
 }
 
 /* Slices of arr [from, from+n) as an array. */
@@ -1321,7 +1331,7 @@ mlflow_log_run(struct registry *r, const char *exp, jv batch, jv *res,
 {
 	struct mlflow *m = r->state;
 	char *eid, *text = NULL, *rid = NULL;
-	jv key = jv_object_get(jv_copy(batch), jv_string("run_key"));
+	jv key = reg_get(jv_copy(batch), jv_string("run_key"));
 	jv info, out, params, metrics, tags;
 	int s, tries, np, nm, off, rc = -1;
 	const char *status = "logged";
@@ -1344,9 +1354,16 @@ mlflow_log_run(struct registry *r, const char *exp, jv batch, jv *res,
 		if (!jv_is_valid(info))
 			goto out;
 		if (jv_get_kind(info) == JV_KIND_OBJECT) {
-			jv st = jv_object_get(jv_copy(info), jv_string("status"));
+			jv st = reg_get(jv_copy(info), jv_string("status"));
 
-			x = jv_object_get(info, jv_string("run_id"));
+			x = reg_get(info, jv_string("run_id"));
+			if (jv_get_kind(x) != JV_KIND_STRING) {
+				*err = xstrdup("runs/search: a run without a "
+				    "run_id in the answer");
+				jv_free(x);
+				jv_free(st);
+				goto out;
+			}
 			rid = xstrdup(jv_string_value(x));
 			jv_free(x);
 			if (jv_get_kind(st) == JV_KIND_STRING &&
@@ -1358,9 +1375,9 @@ mlflow_log_run(struct registry *r, const char *exp, jv batch, jv *res,
 		jv_free(info);
 		b = jv_object();
 		b = jv_object_set(b, jv_string("experiment_id"), jv_string(eid));
-		b = jv_object_set(b, jv_string("run_name"), jv_object_get(
+		b = jv_object_set(b, jv_string("run_name"), reg_get(
 		    jv_copy(batch), jv_string("run_name")));
-		b = jv_object_set(b, jv_string("start_time"), jv_object_get(
+		b = jv_object_set(b, jv_string("start_time"), reg_get(
 		    jv_copy(batch), jv_string("start_time")));
 		b = jv_object_set(b, jv_string("tags"), jv_array_append(
 		    jv_array(), tag("asin.run_key", jv_string_value(key))));
@@ -1384,7 +1401,7 @@ mlflow_log_run(struct registry *r, const char *exp, jv batch, jv *res,
 			jv_free(out);
 			goto out;
 		}
-		x = jv_object_get(jv_object_get(jv_object_get(out,
+		x = reg_get(reg_get(reg_get(out,
 		    jv_string("run")), jv_string("info")), jv_string("run_id"));
 		if (jv_get_kind(x) != JV_KIND_STRING) {
 			*err = xstrdup("runs/create: no run_id in the answer");
@@ -1396,9 +1413,9 @@ mlflow_log_run(struct registry *r, const char *exp, jv batch, jv *res,
 		break;
 	}
 	if (strcmp(status, "present") != 0) {
-		params = jv_object_get(jv_copy(batch), jv_string("params"));
-		metrics = jv_object_get(jv_copy(batch), jv_string("metrics"));
-		tags = jv_object_get(jv_copy(batch), jv_string("tags"));
+		params = reg_get(jv_copy(batch), jv_string("params"));
+		metrics = reg_get(jv_copy(batch), jv_string("metrics"));
+		tags = reg_get(jv_copy(batch), jv_string("tags"));
 		np = jv_array_length(jv_copy(params));
 		nm = jv_array_length(jv_copy(metrics));
 		/* MLflow's limits: 100 params, 1000 metrics, 100 tags, 1000
@@ -1432,7 +1449,7 @@ mlflow_log_run(struct registry *r, const char *exp, jv batch, jv *res,
 			b = jv_object_set(b, jv_string("status"),
 			    jv_string("FINISHED"));
 			b = jv_object_set(b, jv_string("end_time"),
-			    jv_object_get(jv_copy(batch),
+			    reg_get(jv_copy(batch),
 			    jv_string("start_time")));
 			if (post(m, "runs/update", b, err) != 0)
 				goto out;

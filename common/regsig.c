@@ -40,9 +40,9 @@ check_cols(jv cols, const char *what, char **err)
 	n = jv_array_length(jv_copy(cols));
 	for (i = 0; i < n; i++) {
 		jv c = jv_array_get(jv_copy(cols), i);
-		jv nm = jv_object_get(jv_copy(c), jv_string("name"));
-		jv ty = jv_object_get(jv_copy(c), jv_string("type"));
-		jv rq = jv_object_get(jv_copy(c), jv_string("required"));
+		jv nm = reg_get(jv_copy(c), jv_string("name"));
+		jv ty = reg_get(jv_copy(c), jv_string("type"));
+		jv rq = reg_get(jv_copy(c), jv_string("required"));
 		jv e;
 
 		if (jv_get_kind(c) != JV_KIND_OBJECT ||
@@ -69,7 +69,7 @@ check_cols(jv cols, const char *what, char **err)
 			    jv_string_value(nm));
 			goto badc;
 		}
-		if (jv_get_kind(jv_object_get(jv_copy(seen), jv_copy(nm))) !=
+		if (jv_get_kind(reg_get(jv_copy(seen), jv_copy(nm))) !=
 		    JV_KIND_INVALID) {
 			*err = xasprintf("signature: %s: duplicate name \"%s\"",
 			    what, jv_string_value(nm));
@@ -113,7 +113,7 @@ sig_check(jv sig, char **err)
 		    "\"inputs\" and \"outputs\"");
 		return jv_invalid();
 	}
-	in = check_cols(jv_object_get(jv_copy(sig), jv_string("inputs")),
+	in = check_cols(reg_get(jv_copy(sig), jv_string("inputs")),
 	    "inputs", err);
 	if (!jv_is_valid(in)) {
 		jv_free(sig);
@@ -125,7 +125,7 @@ sig_check(jv sig, char **err)
 		*err = xstrdup("signature: \"inputs\" is empty");
 		return jv_invalid();
 	}
-	outc = check_cols(jv_object_get(sig, jv_string("outputs")), "outputs",
+	outc = check_cols(reg_get(sig, jv_string("outputs")), "outputs",
 	    err);
 	if (!jv_is_valid(outc)) {
 		jv_free(in);
@@ -138,8 +138,8 @@ sig_check(jv sig, char **err)
 jv
 sig_from_rank(jv rsig, char **err)
 {
-	jv f = jv_object_get(jv_copy(rsig), jv_string("features"));
-	jv t = jv_object_get(rsig, jv_string("types"));
+	jv f = reg_get(jv_copy(rsig), jv_string("features"));
+	jv t = reg_get(rsig, jv_string("types"));
 	jv in = jv_array(), out, sig;
 	int i, n;
 
@@ -201,14 +201,14 @@ col_index(jv cols, const char *nm, jv *type)
 
 	for (i = 0; i < n; i++) {
 		jv c = jv_array_get(jv_copy(cols), i);
-		jv cn = jv_object_get(jv_copy(c), jv_string("name"));
+		jv cn = reg_get(jv_copy(c), jv_string("name"));
 		int hit = jv_get_kind(cn) == JV_KIND_STRING &&
 		    strcmp(jv_string_value(cn), nm) == 0;
 
 		jv_free(cn);
 		if (hit) {
 			if (type != NULL)
-				*type = jv_object_get(c, jv_string("type"));
+				*type = reg_get(c, jv_string("type"));
 			else
 				jv_free(c);
 			return i;
@@ -231,10 +231,10 @@ clause(struct buf *msg, int *n, char *s)
 int
 sig_diff(jv old_sig, jv new_sig, struct buf *msg)
 {
-	jv oi = jv_object_get(jv_copy(old_sig), jv_string("inputs"));
-	jv ni = jv_object_get(jv_copy(new_sig), jv_string("inputs"));
-	jv oo = jv_object_get(jv_copy(old_sig), jv_string("outputs"));
-	jv no = jv_object_get(jv_copy(new_sig), jv_string("outputs"));
+	jv oi = reg_get(jv_copy(old_sig), jv_string("inputs"));
+	jv ni = reg_get(jv_copy(new_sig), jv_string("inputs"));
+	jv oo = reg_get(jv_copy(old_sig), jv_string("outputs"));
+	jv no = reg_get(jv_copy(new_sig), jv_string("outputs"));
 	int i, j, nn, on, cnt = 0;
 
 	if (jv_get_kind(oi) != JV_KIND_ARRAY)
@@ -245,8 +245,8 @@ sig_diff(jv old_sig, jv new_sig, struct buf *msg)
 	on = jv_array_length(jv_copy(oi));
 	for (i = 0; i < nn; i++) {
 		jv c = jv_array_get(jv_copy(ni), i);
-		jv cn = jv_object_get(jv_copy(c), jv_string("name"));
-		jv ct = jv_object_get(c, jv_string("type"));
+		jv cn = reg_get(jv_copy(c), jv_string("name"));
+		jv ct = reg_get(c, jv_string("type"));
 		jv ot = jv_invalid();
 
 		j = col_index(oi, jv_string_value(cn), &ot);
@@ -263,7 +263,7 @@ sig_diff(jv old_sig, jv new_sig, struct buf *msg)
 	}
 	for (i = 0; i < on; i++) {
 		jv c = jv_array_get(jv_copy(oi), i);
-		jv cn = jv_object_get(c, jv_string("name"));
+		jv cn = reg_get(c, jv_string("name"));
 
 		if (col_index(ni, jv_string_value(cn), NULL) < 0)
 			clause(msg, &cnt, xasprintf("removed feature \"%s\"",
@@ -278,7 +278,7 @@ sig_diff(jv old_sig, jv new_sig, struct buf *msg)
 	if (cnt == 0) {
 		for (i = 0; i < nn; i++) {
 			jv c = jv_array_get(jv_copy(ni), i);
-			jv cn = jv_object_get(c, jv_string("name"));
+			jv cn = reg_get(c, jv_string("name"));
 
 			j = col_index(oi, jv_string_value(cn), NULL);
 			if (j >= 0 && j != i) {
@@ -368,4 +368,15 @@ reg_who(const char *by)
 	if ((u = getenv("LOGNAME")) != NULL && *u != '\0')
 		return u;
 	return "unknown";
+}
+
+jv
+reg_get(jv o, jv k)
+{
+	if (jv_get_kind(o) != JV_KIND_OBJECT) {
+		jv_free(o);
+		jv_free(k);
+		return jv_invalid();
+	}
+	return jv_object_get(o, k);
 }

@@ -191,7 +191,7 @@ sleep_s(double s)
 /* One attempt; returns the status or -1 with the curl error in err. */
 static long
 attempt(struct rest *r, const char *method, const char *url,
-    const char *body, struct answer *a, char *cerr)
+    const char *body, int idempotent, struct answer *a, char *cerr)
 {
 	struct curl_slist *h = NULL;
 	const struct rest_opts *o = r->o;
@@ -218,6 +218,13 @@ attempt(struct rest *r, const char *method, const char *url,
 		curl_easy_setopt(r->h, CURLOPT_XOAUTH2_BEARER, o->token);
 	}
 	curl_easy_setopt(r->h, CURLOPT_NOSIGNAL, 1L);
+	/*
+	 * libcurl silently sends a request again when a reused connection
+	 * turns out closed: harmless for reads, a second version or run for
+	 * a create.  A fresh connection makes such a call go out once.
+	 */
+	if (!idempotent)
+		curl_easy_setopt(r->h, CURLOPT_FRESH_CONNECT, 1L);
 	curl_easy_setopt(r->h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(r->h, CURLOPT_TIMEOUT_MS, o->timeout_ms);
 	curl_easy_setopt(r->h, CURLOPT_CONNECTTIMEOUT_MS, 30000L);
@@ -279,7 +286,7 @@ rest_call(struct rest *r, const char *method, const char *path,
 		if (o->verbose)
 			note("%s %s%s%s%s", method, r->shown, path,
 			    query ? "?" : "", query ? query : "");
-		st = attempt(r, method, url, btext, &a, cerr);
+		st = attempt(r, method, url, btext, retry, &a, cerr);
 		if (a.too_big) {
 			*err = xasprintf("%s %s%s: answer larger than %u bytes",
 			    method, r->shown, path, MAX_BODY);

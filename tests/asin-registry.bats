@@ -208,6 +208,30 @@ Try 'asin-registry --help' for more information." "$stderr"
 	[ "$(cat runs/registry.json)" = '{"format":"asin-registry","format_version":9,"models":{}}' ]
 }
 
+@test "a registry file of the wrong shape is refused, not crashed on" {
+	mkdir -p runs
+	echo '{"format":"asin-registry","format_version":1,"models":{"rank":{"versions":{}}}}' >runs/registry.json
+	run --separate-stderr asin-registry list --name rank
+	assert_status 1
+	assert_eq 'asin-registry: runs/registry.json: not a registry file: model "rank": expected versions, aliases and history' "$stderr"
+	echo '{"format":"asin-registry","format_version":1,"models":{"rank":{"versions":[],"aliases":{"production":3},"history":[]}}}' >runs/registry.json
+	run --separate-stderr reg1
+	assert_status 1
+	assert_eq 'asin-registry: runs/registry.json: not a registry file: model "rank": an alias names no version' "$stderr"
+	echo '{"format":"asin-registry","format_version":1,"models":{"rank":{"versions":[{"version":2}],"aliases":{},"history":[]}}}' >runs/registry.json
+	run --separate-stderr asin-registry show rank
+	assert_status 1
+	assert_eq 'asin-registry: runs/registry.json: not a registry file: model "rank": versions are not numbered 1..n' "$stderr"
+}
+
+@test "register --metrics-file: a null metric is left out with a warning" {
+	echo '{"model":{"ndcg@10":0.7,"recall@10":null}}' >m.json
+	run --separate-stderr reg1 --metrics-file m.json
+	assert_status 0
+	assert_eq 'asin-registry: m.json: metric "recall@10" is null, not a number: left out' "$stderr"
+	[ "$(jq -c .metrics <<<"$output")" = '{"ndcg@10":0.71}' ]
+}
+
 @test "--registry-file and --local: the file named, even with MLflow configured" {
 	MLFLOW_TRACKING_URI=http://127.0.0.1:9 reg1 --local --registry-file reg/r.json >/dev/null
 	[ "$(jq '.models.rank.versions[0].version' reg/r.json)" = 1 ]

@@ -28,9 +28,12 @@ diff_is(const char *a, const char *b, const char *want, int n,
 {
 	struct buf msg;
 	int got;
+	jv sa = sig(a), sb = sig(b);
 
 	buf_init(&msg);
-	got = sig_diff(sig(a), sig(b), &msg);
+	got = sig_diff(sa, sb, &msg);
+	jv_free(sa);
+	jv_free(sb);
 	tap_str(msg.data ? msg.data : "", want, what);
 	tap_ok(got == n, "  ... and the number of differences");
 	buf_free(&msg);

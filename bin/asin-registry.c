@@ -411,10 +411,8 @@ open_store(struct opts *o, struct mlflow_opts *mo)
 
 /* The MLflow alias a stage word maps to (local mode: the word). */
 static const char *
-stage_alias(const struct opts *o, const struct mlflow_opts *mo,
-    struct registry *r, const char *stage)
+stage_alias(const struct mlflow_opts *mo, const char *stage)
 {
-	(void)r;
 	if (mo->rest.base == NULL)
 		return stage;
 	if (strcmp(stage, "production") == 0)
@@ -654,7 +652,7 @@ cmd_promote(struct opts *o, struct registry *r, struct mlflow_opts *mo,
 	memset(&p, 0, sizeof p);
 	p.name = o->name;
 	p.version = o->version;
-	p.stage = stage_alias(o, mo, r, o->to);
+	p.stage = stage_alias(mo, o->to);
 	p.feature_version = o->feature_version;
 	p.by = o->by;
 	p.note = o->note;
@@ -692,7 +690,7 @@ lookup(struct opts *o, struct registry *r, struct mlflow_opts *mo,
 	if (reg_parse_ref(operand, &name, &ref) != 0)
 		usage_error("'%s': expected NAME, NAME@VERSION or NAME@ALIAS",
 		    operand);
-	v = r->be->get(r->state, name, stage_alias(o, mo, r, ref), &err);
+	v = r->be->get(r->state, name, stage_alias(mo, ref), &err);
 	if (!jv_is_valid(v))
 		die("%s", err);
 	if (jv_get_kind(v) == JV_KIND_NULL) {

@@ -1333,7 +1333,7 @@ mlflow_log_run(struct registry *r, const char *exp, jv batch, jv *res,
 	char *eid, *text = NULL, *rid = NULL;
 	jv key = reg_get(jv_copy(batch), jv_string("run_key"));
 	jv info, out, params, metrics, tags;
-	int s, tries, np, nm, off, rc = -1;
+	int s, tries, np, nm, nt, off, rc = -1;
 	const char *status = "logged";
 
 	if (r->be != &mlflow_backend) {
@@ -1421,8 +1421,9 @@ mlflow_log_run(struct registry *r, const char *exp, jv batch, jv *res,
 		/* MLflow's limits: 100 params, 1000 metrics, 100 tags, 1000
 		 * items per batch; chunks in a fixed order, so a re-send
 		 * sends the same ones */
-		for (off = 0; off == 0 || off < np || off < nm * 1 ||
-		    off < jv_array_length(jv_copy(tags)); off += 100) {
+		nt = jv_array_length(jv_copy(tags));
+		for (off = 0; off == 0 || off < np || off < nm || off < nt;
+		    off += 100) {
 			jv b = jv_object();
 
 			b = jv_object_set(b, jv_string("run_id"), jv_string(rid));

@@ -25,6 +25,7 @@ tool_args() {
 	asin-rank) echo "score --model $FIXTURES/asin-rank/model.json" ;;
 	asin-db) asin-db init "$BATS_TEST_TMPDIR/conv.db" &&
 		echo "load --tee $BATS_TEST_TMPDIR/conv.db facts" ;;
+	asin-registry) echo "log-runs --dry-run" ;;
 	*) echo "" ;;
 	esac
 }

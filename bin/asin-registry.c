@@ -79,11 +79,9 @@ static const char usage_text[] =
     "                        schemas/model-card.md.tmpl)\n"
     "  -o, --output FILE     write the card to FILE (atomically)\n"
     "\n"
-    "Common options:\n"
-    "  -h, --help            print this help and exit\n"
-    "  -V, --version         print the version and exit\n"
-    "  -q, --quiet           print no warnings, only errors\n"
-    "  -v, --verbose         note each request and step on stderr\n";
+    "The record options (--rejects ... --allow-duplicate-keys) apply to\n"
+    "the runs index that log-runs reads; -v also notes each request.\n"
+    "\n";
 
 enum {
 	OPT_LOCAL = OPT_COMMON_END,
@@ -115,10 +113,7 @@ enum {
 };
 
 static const struct option longopts[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
+	CLI_COMMON_LONGOPTS,
 	{ "output", required_argument, NULL, 'o' },
 	{ "local", no_argument, NULL, OPT_LOCAL },
 	{ "registry-file", required_argument, NULL, OPT_REGISTRY_FILE },
@@ -798,14 +793,20 @@ cmd_card(struct opts *o, struct registry *r, struct mlflow_opts *mo,
 	return EXIT_OK;
 }
 
+/*
+ * Push the runs index: each line is a record of asin-rank's runs log.  A
+ * bad line is a reject (--rejects) like any tool's; an MLflow error stops
+ * the run.  ac is initialised here; main finishes it after the output.
+ */
 static int
 cmd_log_runs(struct opts *o, struct registry *r, struct out *out,
-    char **files, int nfiles)
+    struct acct *ac, char **files, int nfiles)
 {
 	char *defv[] = { (char *)DEFAULT_RUNS, NULL };
 	const char *exp = o->experiment ? o->experiment : "asin-rank";
 	struct nd_reader *rd;
 	struct nd_line ln;
+	struct record *rec;
 	char *err = NULL;
 	long long n = 0, logged = 0;
 
@@ -816,16 +817,38 @@ cmd_log_runs(struct opts *o, struct registry *r, struct out *out,
 		files = defv;
 		nfiles = 1;
 	}
+	acct_init(ac, &o->co);
+	ac->sink = out;
 	rd = nd_open(files, nfiles, o->co.max_line);
+	rec = rec_new();
 	while (nd_next(rd, &ln)) {
+		const char *bad;
 		jv b, res;
 		int st;
 
-		if (ln.error != NULL)
-			die_at(ln.source, ln.lineno, "%s", ln.error);
+		ac->in++;
+		if (ln.error != NULL) {
+			acct_reject(ac, ln.source, ln.lineno, ln.buf, ln.len,
+			    ln.error);
+			continue;
+		}
+		/* The record layer's rules first (asin(7)): libjq would take
+		 * a duplicate key or 1e999 without a word. */
+		if (!rec_parse(rec, &ln, &bad) ||
+		    (bad = rec_nonfinite_any(rec)) != NULL) {
+			acct_reject(ac, ln.source, ln.lineno, ln.buf, ln.len,
+			    bad);
+			continue;
+		}
 		b = runs_batch(ln.buf, ln.len, &err);
-		if (!jv_is_valid(b))
-			die_at(ln.source, ln.lineno, "%s", err);
+		if (!jv_is_valid(b)) {
+			acct_reject(ac, ln.source, ln.lineno, ln.buf, ln.len,
+			    err);
+			free(err);
+			err = NULL;
+			continue;
+		}
+		ac->out++;
 		n++;
 		if (o->dry_run) {
 			emit(out, b);
@@ -838,6 +861,7 @@ cmd_log_runs(struct opts *o, struct registry *r, struct out *out,
 		emit(out, res);
 	}
 	nd_close(rd);
+	rec_free(rec);
 	if (o->co.verbose)
 		note("%lld runs read, %lld pushed to experiment %s", n, logged,
 		    exp);
@@ -886,8 +910,9 @@ main(int argc, char *argv[])
 	struct mlflow_opts mo;
 	struct registry *r;
 	struct out *out;
+	struct acct ac;
 	size_t i, ci;
-	int ch, rc = EXIT_OK;
+	int ch, rc = EXIT_OK, log_runs = 0;
 
 	diag_init(argv[0]);
 	memset(&o, 0, sizeof o);
@@ -922,7 +947,7 @@ main(int argc, char *argv[])
 			break;
 		}
 	}
-	while ((ch = getopt_long(argc, argv, "hVqvo:", longopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "hVqvo:", longopts)) != -1) {
 		if (ch == 'o')
 			ch = OPT_OUTPUT;
 		if (ch >= OPT_COMMON_END)
@@ -968,8 +993,8 @@ main(int argc, char *argv[])
 		case OPT_TEMPLATE: o.template = optarg; break;
 		case OPT_OUTPUT: o.output = optarg; break;
 		case 'h':
-			/* the record flags of cli_common_help do not apply */
 			fputs(usage_text, stdout);
+			fputs(cli_common_help, stdout);
 			if (fflush(stdout) != 0 || ferror(stdout))
 				die("<stdout>: write error:");
 			exit(EXIT_OK);
@@ -1028,11 +1053,15 @@ main(int argc, char *argv[])
 		else
 			emit(out, v);
 		free(name);
-	} else if (strcmp(o.cmd, "log-runs") == 0)
-		rc = cmd_log_runs(&o, r, out, argv + optind, argc - optind);
-	else
+	} else if (strcmp(o.cmd, "log-runs") == 0) {
+		rc = cmd_log_runs(&o, r, out, &ac, argv + optind,
+		    argc - optind);
+		log_runs = 1;
+	} else
 		rc = cmd_card(&o, r, &mo, out, argv[optind]);
 	out_close(out);
+	if (log_runs && rc == EXIT_OK)
+		rc = acct_finish(&ac, NULL);
 	reg_close(r);
 	free(o.metrics);
 	free(o.alias_prod);

@@ -315,7 +315,7 @@ Try 'asin-registry --help' for more information." "$stderr"
 	printf '%s\n' '{"ts":"2024-04-01T06:00:00Z","command":"train"}' '{"ts":' >bad.ndjson
 	run --separate-stderr asin-registry log-runs --dry-run bad.ndjson
 	assert_status 1
-	[[ "$stderr" == "asin-registry: bad.ndjson:2: invalid JSON: "* ]]
+	[[ "$stderr" == "asin-registry: bad.ndjson:2: invalid JSON at column 7: unexpected end of input" ]]
 	printf '%s\n' '{"ts":"yesterday","command":"train"}' >bad.ndjson
 	run --separate-stderr asin-registry log-runs --dry-run bad.ndjson
 	assert_eq "asin-registry: bad.ndjson:1: field \"ts\": expected YYYY-MM-DDTHH:MM:SSZ, got 'yesterday'" "$stderr"

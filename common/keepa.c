@@ -449,6 +449,19 @@ asof_value(const struct keepa_series *s, int64_t km, int *lost)
 	return s->v[i];
 }
 
+int64_t
+keepa_drops(const struct keepa_series *s, int64_t from, int64_t to)
+{
+	long i, last = keepa_asof(s, to);
+	int64_t n = 0;
+
+	for (i = keepa_asof(s, from - 1) + 1; i <= last; i++)
+		if (i > 0 && s->v[i] >= 0 && s->v[i - 1] >= 0 &&
+		    s->v[i] < s->v[i - 1])
+			n++;
+	return n;
+}
+
 void
 keepa_day(const struct keepa_product *kp, long day, struct keepa_day *d)
 {
@@ -491,11 +504,12 @@ keepa_day(const struct keepa_product *kp, long day, struct keepa_day *d)
 	else
 		d->deal_active = asof_value(s, end, NULL) != KEEPA_NONE;
 	s = &kp->csv[KEEPA_SALES];
-	d->bsr_events = KEEPA_NONE;
+	d->bsr_events = d->bsr_drops = KEEPA_NONE;
 	if (s->present) {
 		i = keepa_asof(s, end);
 		j = keepa_asof(s, first - 1);
 		d->bsr_events = i - j;
+		d->bsr_drops = keepa_drops(s, first, end);
 	}
 }
 

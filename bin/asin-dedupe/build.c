@@ -284,6 +284,7 @@ keepa_rows(struct run *r, const struct env *e)
 		    day == e->day ? kp->monthly_sold : d.monthly_sold);
 		put_bool(&r->b, "deal_active", d.deal_active);
 		put_int(&r->b, "bsr_events", d.bsr_events);
+		put_int(&r->b, "bsr_drops", d.bsr_drops);
 		buf_adds(&r->b, fixed);
 		if (day == e->day) {
 			/* the listing is a snapshot: only the fetch day has it */

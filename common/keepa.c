@@ -163,6 +163,22 @@ int_member(const struct keepa_product *kp, const char *key, int64_t def)
 	return x;
 }
 
+/* A count in the stats object o[0..n); KEEPA_NONE when absent or < 0. */
+static int64_t
+stats_int(const char *o, size_t n, const char *key)
+{
+	size_t off, len;
+	const char *p;
+	int64_t x;
+
+	if (!scan_obj_get(o, n, key, strlen(key), &off, &len))
+		return KEEPA_NONE;
+	p = o + off;
+	if (!read_int(&p, o + off + len, &x) || x < 0)
+		return KEEPA_NONE;
+	return x;
+}
+
 /* Characters (code points) of the JSON string text s[0..n). */
 static long
 str_chars(const char *s, size_t n)
@@ -389,6 +405,13 @@ keepa_product_parse(struct keepa_product *kp, const char *txt, size_t len,
 	kp->desc_chars = -1;
 	if (member(kp, "description", &v, &n) && *v == '"')
 		kp->desc_chars = str_chars(v, n);
+	kp->have_stats = 0;
+	kp->drops30 = kp->drops90 = KEEPA_NONE;
+	if (member(kp, "stats", &v, &n) && *v == '{') {
+		kp->have_stats = 1;
+		kp->drops30 = stats_int(v, n, "salesRankDrops30");
+		kp->drops90 = stats_int(v, n, "salesRankDrops90");
+	}
 	kp->tree.off = kp->tree.len = 0;
 	if (member(kp, "categoryTree", &v, &n) && *v == '[') {
 		kp->tree.off = (size_t)(v - txt);

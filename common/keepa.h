@@ -77,6 +77,13 @@ struct keepa_product {
 	int has_aplus;
 	long desc_chars;	/* -1: null or absent */
 	struct keepa_span tree;	/* categoryTree array, for names */
+	/*
+	 * stats.salesRankDrops30 and 90, Keepa's own counts over the days
+	 * ending at lastUpdate; KEEPA_NONE when absent or negative (n/a).
+	 * have_stats: the product has a stats object (asked for).
+	 */
+	int have_stats;
+	int64_t drops30, drops90;
 };
 
 /* The as-of values of one UTC day.  KEEPA_NONE where there is none. */

@@ -39,6 +39,10 @@ teardown() {
 	# counted on Keepa's events inside the window ending D 23:59.
 	assert_eq '25 44.5 -2714 6023 34 local' "$(jq -r '"\(.bsr_last) \(.bsr_median_30) \(.bsr_log_slope_30 * 100000 | round) \(.review_velocity_30 * 100 | round) \(.rank_drops_30) \(.rank_drops_src_30)"' <<<"$output")"
 	assert_eq '4.3' "$(jq -r .rating_last <<<"$output")"
+	# On the fetch day Keepa's own counts (stats.salesRankDrops30/90, the
+	# windows ending at lastUpdate 2026-05-10 04:02) win: 35 and 75.
+	run -0 --separate-stderr asin-feat --as-of 2026-05-10 facts.ndjson
+	assert_eq '35 keepa 75 keepa' "$(jq -r '"\(.rank_drops_30) \(.rank_drops_src_30) \(.rank_drops_90) \(.rank_drops_src_90)"' <<<"$output")"
 	# Without bsr_drops only day-to-day improvements are left: a lower bound.
 	run -0 --separate-stderr asin-feat --as-of 2026-05-09 <(jq -c 'del(.bsr_drops)' facts.ndjson)
 	assert_eq '11 daily' "$(jq -r '"\(.rank_drops_30) \(.rank_drops_src_30)"' <<<"$output")"

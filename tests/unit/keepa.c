@@ -161,8 +161,15 @@ test_product(void)
 	tap_ok(keepa_cat_name(&kp, 999, &n) == NULL, "unknown category");
 	tap_ok(kp.features == 2 && kp.feature_chars == 4,
 	    "features counted in characters");
+	tap_ok(!kp.have_stats && kp.drops30 == KEEPA_NONE &&
+	    kp.drops90 == KEEPA_NONE, "no stats object: no Keepa drops");
 	tap_ok(kp.last_update == km(DAY0 + 2, 0) && kp.has_video == -1 &&
 	    kp.images == -1 && kp.desc_chars == -1, "absent members unknown");
+	len = snprintf(txt, sizeof(txt), "{\"stats\":{\"salesRankDrops30\":35,"
+	    "\"salesRankDrops90\":-1,\"salesRankDrops180\":165}}");
+	tap_ok(keepa_product_parse(&kp, txt, (size_t)len, err, sizeof(err)) &&
+	    kp.have_stats && kp.drops30 == 35 && kp.drops90 == KEEPA_NONE,
+	    "stats.salesRankDrops30/90; -1 is none");
 	len = snprintf(txt, sizeof(txt), "{\"csv\":[null,[1,\"x\"]]}");
 	tap_ok(!keepa_product_parse(&kp, txt, (size_t)len, err, sizeof(err)),
 	    "bad series refused");

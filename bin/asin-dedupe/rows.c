@@ -28,7 +28,7 @@ const char *const nf_default[] = {
 	"bsr", "bsr_cat", "sub_bsr", "sub_cat", "category", "price",
 	"price_buybox", "price_new", "price_amazon", "list_price", "currency",
 	"offers_new", "rating", "review_count", "monthly_sold", "deal_active",
-	"bsr_events", "title", "title_len", "bullet_count",
+	"bsr_events", "bsr_drops", "title", "title_len", "bullet_count",
 	"bullet_chars_mean", "image_count", "has_video", "has_aplus",
 	"desc_chars", "listed_since", "source_last_update", "source",
 	"fetched_at", NULL

@@ -148,6 +148,7 @@ install: all
 	cp -f schemas/providers/*.json \
 	    $(DESTDIR)$(PREFIX)/share/asin-tools/providers/
 	cp -f schemas/*.json $(DESTDIR)$(PREFIX)/share/asin-tools/schemas/
+	cp -f schemas/*.tmpl $(DESTDIR)$(PREFIX)/share/asin-tools/schemas/
 	for m in $(filter %.1,$(MANS)); do \
 	    cp -f $$m $(DESTDIR)$(MANPREFIX)/man1/; done
 	for m in $(filter %.7,$(MANS)); do \

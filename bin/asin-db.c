@@ -195,7 +195,7 @@ main(int argc, char *argv[])
 	diag_init(argv[0]);
 	cli_init(&co, usage_text);
 	memset(&fl, 0, sizeof(fl));
-	while ((ch = getopt_long(argc, argv, "hVqv", longopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "hVqv", longopts)) != -1) {
 		if (cli_common_opt(&co, ch, optarg))
 			continue;
 		switch (ch) {

@@ -871,7 +871,7 @@ main(int argc, char *argv[])
 	r.fo.top_q = 0.2;
 	r.fo.bsr_cap = 500000;
 	memcpy(r.fo.lqs_w, lqs_default, sizeof(r.fo.lqs_w));
-	while ((ch = getopt_long(argc, argv, "hVqv", longopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "hVqv", longopts)) != -1) {
 		if (cli_common_opt(&co, ch, optarg))
 			continue;
 		switch (ch) {

@@ -2174,7 +2174,7 @@ main(int argc, char *argv[])
 	o.days = 120;
 	o.score = "score";
 	o.cand = xcalloc((size_t)argc + 1, sizeof(char *));
-	while ((ch = getopt_long(argc, argv, "ho:qVv", longopts, NULL)) !=
+	while ((ch = cli_getopt(argc, argv, "ho:qVv", longopts)) !=
 	    -1) {
 		if (cli_common_opt(&o.co, ch, optarg))
 			continue;

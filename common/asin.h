@@ -328,6 +328,15 @@ void rec_free(struct record *);
  */
 int rec_parse(struct record *, const struct nd_line *line, const char **err);
 /* Location and raw bytes of the current record; borrowed. */
+/*
+ * For readers that hand a whole record to libjq (configs, run logs,
+ * small side files), which reads 1e999 as the largest double: the first
+ * number anywhere in the parsed record that no double holds.  Returns
+ * NULL, or the record layer's message for it ('field "metrics": number
+ * 1e999 is out of range', naming the top-level member that holds it),
+ * owned by the record and valid until the next rec_parse().
+ */
+const char *rec_nonfinite_any(struct record *);
 const char *rec_source(const struct record *);
 long rec_lineno(const struct record *);
 const char *rec_raw(const struct record *, size_t *len);
@@ -341,6 +350,9 @@ const char *rec_raw(const struct record *, size_t *len);
  * after the call.
  */
 void rec_allow_duplicate_keys(int allow);
+/* What rec_allow_duplicate_keys() last set, for readers that scan lines
+ * themselves (asin-db's loader) and must refuse the same records. */
+int rec_duplicate_keys_allowed(void);
 
 enum rec_kind rec_kind(struct record *, const struct rec_field *);
 /*

@@ -512,8 +512,9 @@ bind_value(struct db_loader *l, int c, const char *line,
 		if (m->kind != SCAN_NUMBER)
 			break;
 		if (!num_value(l, v, m->val_len, &dv))
-			return reject(l, "field \"%s\": non-finite number",
-			    col->name);
+			return reject(l, "field \"%s\": number %.*s is out of "
+			    "range", col->name, (int)(m->val_len > 40 ? 40 :
+			    m->val_len), v);
 		sqlite3_bind_double(st, p, dv);
 		return DB_ROW_WRITTEN;
 	case COL_BOOLEAN:
@@ -553,8 +554,9 @@ bind_value(struct db_loader *l, int c, const char *line,
 			return DB_ROW_WRITTEN;
 		}
 		if (!num_value(l, v, m->val_len, &dv))
-			return reject(l, "field \"%s\": non-finite number",
-			    col->name);
+			return reject(l, "field \"%s\": number %.*s is out of "
+			    "range", col->name, (int)(m->val_len > 40 ? 40 :
+			    m->val_len), v);
 		sqlite3_bind_double(st, p, dv);
 		return DB_ROW_WRITTEN;
 	}
@@ -582,14 +584,18 @@ find_column(struct db_loader *l, const char *line,
 	return -1;
 }
 
-/* Whether member j repeats the key of an earlier extra member. */
+/*
+ * Whether a later member repeats member j's key.  Only asked under
+ * --allow-duplicate-keys, where the last one counts: db_load_row() has
+ * refused such records otherwise.
+ */
 static int
-extra_dup(struct db_loader *l, const char *line, size_t j)
+repeated_later(struct db_loader *l, const char *line, size_t j)
 {
 	const struct scan_member *m = &l->sc.m[j];
 	size_t i;
 
-	for (i = 0; i < j; i++) {
+	for (i = j + 1; i < l->sc.n; i++) {
 		const struct scan_member *o = &l->sc.m[i];
 
 		if (o->key_len == m->key_len && memcmp(line + o->key,
@@ -605,7 +611,7 @@ db_load_row(struct db_loader *l, const char *buf, size_t len,
 {
 	enum db_row r;
 	size_t j;
-	int c, rc, nxtra = 0;
+	int c, rc, nxtra = 0, allow_dup;
 	char msg[160];
 
 	*err = NULL;
@@ -619,6 +625,18 @@ db_load_row(struct db_loader *l, const char *buf, size_t len,
 		    kind_name(l->sc.kind));
 		goto out;
 	}
+	if (!(allow_dup = rec_duplicate_keys_allowed())) {
+		const char *k;
+		size_t off, kl;
+
+		/* The record layer's rule (asin(7)): a key twice anywhere in
+		 * the record is ambiguous, not only among the columns. */
+		if (scan_dup_key(&l->sc, buf, &off, &k, &kl)) {
+			r = reject(l, "duplicate key \"%.*s\" at column %zu",
+			    (int)(kl > 40 ? 40 : kl), k, off + 1);
+			goto out;
+		}
+	}
 	memset(l->seen, 0, l->ncol);
 	l->xtra.len = 0;
 	l->text.len = 0;
@@ -627,13 +645,10 @@ db_load_row(struct db_loader *l, const char *buf, size_t len,
 	for (j = 0; j < l->sc.n; j++) {
 		const struct scan_member *m = &l->sc.m[j];
 
+		if (allow_dup && repeated_later(l, buf, j))
+			continue;
 		c = find_column(l, buf, m);
 		if (c >= 0) {
-			if (l->seen[c]) {
-				r = reject(l, "duplicate key \"%s\"",
-				    l->col[c].name);
-				goto out;
-			}
 			l->seen[c] = 1;
 			if ((r = bind_value(l, c, buf, m)) == DB_ROW_REJECT)
 				goto out;
@@ -643,12 +658,6 @@ db_load_row(struct db_loader *l, const char *buf, size_t len,
 			r = reject(l, "field \"%.*s\": table %s has no such "
 			    "column", (int)(m->key_len > 40 ? 40 : m->key_len),
 			    buf + m->key, l->table);
-			goto out;
-		}
-		if (extra_dup(l, buf, j)) {
-			r = reject(l, "duplicate key \"%.*s\"",
-			    (int)(m->key_len > 40 ? 40 : m->key_len),
-			    buf + m->key);
 			goto out;
 		}
 		if (nxtra++)

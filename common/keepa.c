@@ -163,6 +163,22 @@ int_member(const struct keepa_product *kp, const char *key, int64_t def)
 	return x;
 }
 
+/* A count in the stats object o[0..n); KEEPA_NONE when absent or < 0. */
+static int64_t
+stats_int(const char *o, size_t n, const char *key)
+{
+	size_t off, len;
+	const char *p;
+	int64_t x;
+
+	if (!scan_obj_get(o, n, key, strlen(key), &off, &len))
+		return KEEPA_NONE;
+	p = o + off;
+	if (!read_int(&p, o + off + len, &x) || x < 0)
+		return KEEPA_NONE;
+	return x;
+}
+
 /* Characters (code points) of the JSON string text s[0..n). */
 static long
 str_chars(const char *s, size_t n)
@@ -389,6 +405,13 @@ keepa_product_parse(struct keepa_product *kp, const char *txt, size_t len,
 	kp->desc_chars = -1;
 	if (member(kp, "description", &v, &n) && *v == '"')
 		kp->desc_chars = str_chars(v, n);
+	kp->have_stats = 0;
+	kp->drops30 = kp->drops90 = KEEPA_NONE;
+	if (member(kp, "stats", &v, &n) && *v == '{') {
+		kp->have_stats = 1;
+		kp->drops30 = stats_int(v, n, "salesRankDrops30");
+		kp->drops90 = stats_int(v, n, "salesRankDrops90");
+	}
 	kp->tree.off = kp->tree.len = 0;
 	if (member(kp, "categoryTree", &v, &n) && *v == '[') {
 		kp->tree.off = (size_t)(v - txt);
@@ -449,6 +472,19 @@ asof_value(const struct keepa_series *s, int64_t km, int *lost)
 	return s->v[i];
 }
 
+int64_t
+keepa_drops(const struct keepa_series *s, int64_t from, int64_t to)
+{
+	long i, last = keepa_asof(s, to);
+	int64_t n = 0;
+
+	for (i = keepa_asof(s, from - 1) + 1; i <= last; i++)
+		if (i > 0 && s->v[i] >= 0 && s->v[i - 1] >= 0 &&
+		    s->v[i] < s->v[i - 1])
+			n++;
+	return n;
+}
+
 void
 keepa_day(const struct keepa_product *kp, long day, struct keepa_day *d)
 {
@@ -491,11 +527,12 @@ keepa_day(const struct keepa_product *kp, long day, struct keepa_day *d)
 	else
 		d->deal_active = asof_value(s, end, NULL) != KEEPA_NONE;
 	s = &kp->csv[KEEPA_SALES];
-	d->bsr_events = KEEPA_NONE;
+	d->bsr_events = d->bsr_drops = KEEPA_NONE;
 	if (s->present) {
 		i = keepa_asof(s, end);
 		j = keepa_asof(s, first - 1);
 		d->bsr_events = i - j;
+		d->bsr_drops = keepa_drops(s, first, end);
 	}
 }
 

@@ -77,6 +77,13 @@ struct keepa_product {
 	int has_aplus;
 	long desc_chars;	/* -1: null or absent */
 	struct keepa_span tree;	/* categoryTree array, for names */
+	/*
+	 * stats.salesRankDrops30 and 90, Keepa's own counts over the days
+	 * ending at lastUpdate; KEEPA_NONE when absent or negative (n/a).
+	 * have_stats: the product has a stats object (asked for).
+	 */
+	int have_stats;
+	int64_t drops30, drops90;
 };
 
 /* The as-of values of one UTC day.  KEEPA_NONE where there is none. */
@@ -96,6 +103,7 @@ struct keepa_day {
 	int64_t monthly_sold;	/* monthlySoldHistory as of D */
 	int deal_active;	/* csv[8] >= 0 at D; -1: no series */
 	int64_t bsr_events;	/* csv[3] points inside D */
+	int64_t bsr_drops;	/* csv[3] improvements inside D */
 };
 
 void keepa_product_init(struct keepa_product *);
@@ -130,6 +138,15 @@ int64_t keepa_day_first(long day);
 int64_t keepa_day_last(long day);
 /* Unix seconds of a Keepa minute. */
 int64_t keepa_unix(int64_t km);
+
+/*
+ * Rank drops of a rank series in the Keepa minutes [from, to]: points
+ * whose rank is below the point before's (any improvement, threshold 0),
+ * neither being -1, so a rank regained after a -1 is no drop.  The point
+ * before may lie before from: the drops of consecutive days add up to
+ * the drops of their window (data-sources.md 3.3, rank_drops_N).
+ */
+int64_t keepa_drops(const struct keepa_series *, int64_t from, int64_t to);
 
 /* The as-of values of day into *d. */
 void keepa_day(const struct keepa_product *, long day, struct keepa_day *d);

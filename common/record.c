@@ -51,6 +51,12 @@ rec_allow_duplicate_keys(int allow)
 	allow_dup_default = allow;
 }
 
+int
+rec_duplicate_keys_allowed(void)
+{
+	return allow_dup_default;
+}
+
 struct record {
 	int use_jq;		/* ASIN_PARSER=jq: libjq parses every line */
 	int allow_dup;		/* a key twice: the last one counts */
@@ -826,6 +832,75 @@ rec_nonfinite(struct record *r, const struct rec_field *f, const char **text,
 	*text = "";
 	*len = 0;
 	return !isfinite(*v);
+}
+
+const char *
+rec_nonfinite_any(struct record *r)
+{
+	const char *p = r->raw, *end = r->raw + r->rawlen, *key = NULL;
+	const char *q;
+	size_t keylen = 0;
+	int depth = 0;
+	char tmp[64];
+	double x;
+
+	/* The line is valid JSON (rec_parse() said so): outside strings a
+	 * '-' or a digit starts a number, and a string just inside the
+	 * top-level object followed by ':' is a member name. */
+	while (p < end) {
+		if (*p == '"') {
+			for (q = p + 1; q < end && *q != '"'; q++)
+				if (*q == '\\')
+					q++;
+			if (depth == 1) {
+				const char *c = q + 1;
+
+				while (c < end && (*c == ' ' || *c == '\t' ||
+				    *c == '\r' || *c == '\n'))
+					c++;
+				if (c < end && *c == ':') {
+					key = p + 1;
+					keylen = (size_t)(q - p - 1);
+				}
+			}
+			p = q + 1;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+			p++;
+		} else if (*p == '}' || *p == ']') {
+			depth--;
+			p++;
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			size_t n;
+
+			for (q = p; q < end && strchr("+-.0123456789eE", *q) &&
+			    *q != '\0'; q++)
+				;
+			n = (size_t)(q - p);
+			if (n < sizeof(tmp)) {
+				memcpy(tmp, p, n);
+				tmp[n] = '\0';
+				x = strtod(tmp, NULL);
+			} else {
+				char *big = xstrndup(p, n);
+
+				x = strtod(big, NULL);
+				free(big);
+			}
+			if (!isfinite(x)) {
+				r->err.len = 0;
+				buf_adds(&r->err, "field ");
+				buf_add_jstr(&r->err, key ? key : "",
+				    key ? keylen : 0);
+				buf_printf(&r->err, ": number %.*s is out of "
+				    "range", (int)(n > 40 ? 40 : n), p);
+				return r->err.data;
+			}
+			p = q;
+		} else
+			p++;
+	}
+	return NULL;
 }
 
 const char *

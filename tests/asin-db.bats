@@ -155,14 +155,14 @@ EOF
 	run -0 jq -r '"\(.line): \(.error)"' "$BATS_TEST_TMPDIR/rej"
 	assert_eq '1: field "bsr": expected integer, got string
 2: field "bsr": expected integer, got 1.5
-3: field "price": non-finite number
+3: field "price": number 1e999 is out of range
 4: field "deal_active": expected boolean, got number
 5: field "bsr_cat": expected scalar, got array
 6: field "category": expected string, got number
 7: key field "date": missing
 8: NOT NULL constraint failed: facts.date
-9: duplicate key "bsr"
-10: duplicate key "x"
+9: duplicate key "bsr" at column 69
+10: duplicate key "x" at column 67
 11: CHECK constraint failed: length(asin) = 10 AND
 	    asin NOT GLOB '"'"'*[^A-Z0-9]*'"'"'
 12: CHECK constraint failed: date GLOB

@@ -25,6 +25,7 @@ tool_args() {
 	asin-rank) echo "score --model $FIXTURES/asin-rank/model.json" ;;
 	asin-db) asin-db init "$BATS_TEST_TMPDIR/conv.db" &&
 		echo "load --tee $BATS_TEST_TMPDIR/conv.db facts" ;;
+	asin-registry) echo "log-runs --dry-run" ;;
 	*) echo "" ;;
 	esac
 }
@@ -245,7 +246,9 @@ Try 'asin-validate --help' for more information." "$stderr"
 # hostile_line TOOL KIND: good_line with one hostile change.
 hostile_line() {
 	local l
-	l=$(good_line "$1" | head -1)
+	# The next day, so that beside good_line it is another row, not a
+	# second version of the same (asin, marketplace, date).
+	l=$(good_line "$1" | head -1 | sed 's/"2024-01-01"/"2024-01-02"/')
 	case $2 in
 	bom) printf '\357\273\277%s\n' "$l" ;;
 	dup) printf '{"zz":1,"zz":2,%s\n' "${l#\{}" ;;

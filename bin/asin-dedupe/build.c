@@ -284,6 +284,7 @@ keepa_rows(struct run *r, const struct env *e)
 		    day == e->day ? kp->monthly_sold : d.monthly_sold);
 		put_bool(&r->b, "deal_active", d.deal_active);
 		put_int(&r->b, "bsr_events", d.bsr_events);
+		put_int(&r->b, "bsr_drops", d.bsr_drops);
 		buf_adds(&r->b, fixed);
 		if (day == e->day) {
 			/* the listing is a snapshot: only the fetch day has it */
@@ -308,6 +309,13 @@ keepa_rows(struct run *r, const struct env *e)
 			put_bool(&r->b, "has_aplus", kp->has_aplus);
 			put_int(&r->b, "desc_chars", kp->desc_chars < 0 ?
 			    KEEPA_NONE : kp->desc_chars);
+			/* Keepa's counts end at lastUpdate: the fetch day */
+			if (kp->have_stats) {
+				put_int(&r->b, "sales_rank_drops_30",
+				    kp->drops30);
+				put_int(&r->b, "sales_rank_drops_90",
+				    kp->drops90);
+			}
 		}
 		if (d.bsr_lost)
 			buf_adds(&r->b, ",\"anomalies\":[\"bsr_lost\"]");

@@ -240,7 +240,7 @@ main(int argc, char *argv[])
 	o.min_coverage = -1;
 	for (k = 0; k < AN_COUNT; k++)
 		o.anomaly_gate[k] = -1;
-	while ((ch = getopt_long(argc, argv, "hqVv", longopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "hqVv", longopts)) != -1) {
 		if (cli_common_opt(&co, ch, optarg))
 			continue;
 		switch (ch) {

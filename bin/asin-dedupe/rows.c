@@ -28,7 +28,7 @@ const char *const nf_default[] = {
 	"bsr", "bsr_cat", "sub_bsr", "sub_cat", "category", "price",
 	"price_buybox", "price_new", "price_amazon", "list_price", "currency",
 	"offers_new", "rating", "review_count", "monthly_sold", "deal_active",
-	"bsr_events", "title", "title_len", "bullet_count",
+	"bsr_events", "bsr_drops", "title", "title_len", "bullet_count",
 	"bullet_chars_mean", "image_count", "has_video", "has_aplus",
 	"desc_chars", "listed_since", "source_last_update", "source",
 	"fetched_at", NULL
@@ -744,7 +744,9 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 			r->kidx[nunk] = i;
 			r->khash[nunk++] = h;
 		}
-		if (dup) {
+		/* The record layer refused the record already unless
+		 * --allow-duplicate-keys asked for the last value. */
+		if (dup && !rec_duplicate_keys_allowed()) {
 			r->msg.len = 0;
 			buf_adds(&r->msg, "duplicate member name ");
 			buf_add_jstr(&r->msg, k, klen > 40 ? 40 : klen);
@@ -756,7 +758,8 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 			r->msg.len = 0;
 			buf_adds(&r->msg, "field ");
 			buf_add_jstr(&r->msg, k, klen > 40 ? 40 : klen);
-			buf_adds(&r->msg, ": number out of range (not finite)");
+			buf_printf(&r->msg, ": number %.*s is out of range",
+			    (int)(vlen > 40 ? 40 : vlen), v);
 			return 0;
 		}
 		if (f == NULL)

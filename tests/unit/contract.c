@@ -158,6 +158,16 @@ test_nonfinite(void)
 	tap_str(parse(r, "{\"price\":1e-999}"), "ok", "1e-999 parses");
 	tap_ok(rec_num(r, price, &x) == REC_OK && x == 0,
 	    "rec_num: underflow is a finite zero");
+	tap_ok(rec_nonfinite_any(r) == NULL, "rec_nonfinite_any: 1e-999");
+	tap_str(parse(r, "{\"m\":{\"x\":[1,\"9e999\",{\"y\":-2e308}]},"
+	    "\"k\":1}"), "ok", "a nested 2e308");
+	tap_str(rec_nonfinite_any(r),
+	    "field \"m\": number -2e308 is out of range",
+	    "rec_nonfinite_any: named by its top-level member, not a string");
+	tap_str(parse(r, "{\"a\":\"1e999\",\"b\":[0.5e1, -0]}"), "ok",
+	    "numbers in strings");
+	tap_ok(rec_nonfinite_any(r) == NULL,
+	    "rec_nonfinite_any: a string is not a number");
 	rec_field_free(price);
 	rec_field_free(n);
 	rec_free(r);

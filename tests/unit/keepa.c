@@ -3,7 +3,8 @@
  * of data-sources.md 1.7), series decoding with stride 2 and 3, the as-of
  * value at the end of a UTC day (a point at 23:59 counts, one at 00:00 the
  * next day does not), -1 as missing and lost, the category fallbacks,
- * sub ranks, event counts, names from categoryTree and malformed series.
+ * sub ranks, event counts, rank drops, names from categoryTree and
+ * malformed series.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,42 @@ test_series(void)
 	keepa_series_free(&s);
 }
 
+/*
+ * Rank drops: any improvement on the point before, neither -1, counted
+ * where the improving point lies, so days add up to their window.
+ */
+static void
+test_drops(void)
+{
+	struct keepa_series s;
+	char a[256];
+	int len;
+
+	memset(&s, 0, sizeof(s));
+	/* day 0: 50, 40 (drop), -1, 30 (regained: no drop); day 1: 20
+	 * (drop, on day 0's 30), 25, 25, 24 (drop); day 2: nothing */
+	len = snprintf(a, sizeof(a), "[%lld,50,%lld,40,%lld,-1,%lld,30,"
+	    "%lld,20,%lld,25,%lld,25,%lld,24]",
+	    (long long)km(DAY0, 0), (long long)km(DAY0, 10),
+	    (long long)km(DAY0, 20), (long long)km(DAY0, 1439),
+	    (long long)km(DAY0 + 1, 0), (long long)km(DAY0 + 1, 5),
+	    (long long)km(DAY0 + 1, 6), (long long)km(DAY0 + 1, 1439));
+	tap_ok(keepa_series_parse(&s, a, (size_t)len, 2) && s.n == 8,
+	    "rank series parses");
+	tap_ok(keepa_drops(&s, keepa_day_first(DAY0), keepa_day_last(DAY0)) ==
+	    1, "day 0: one drop; none from or to -1");
+	tap_ok(keepa_drops(&s, keepa_day_first(DAY0 + 1),
+	    keepa_day_last(DAY0 + 1)) == 2,
+	    "day 1: the first point compares with day 0's last; ties no drop");
+	tap_ok(keepa_drops(&s, keepa_day_first(DAY0 + 2),
+	    keepa_day_last(DAY0 + 2)) == 0, "a day without points: 0");
+	tap_ok(keepa_drops(&s, keepa_day_first(DAY0),
+	    keepa_day_last(DAY0 + 2)) == 3, "the window is the sum of its days");
+	tap_ok(keepa_drops(&s, keepa_day_first(DAY0 - 1),
+	    keepa_day_last(DAY0 - 1)) == 0, "before the first point: 0");
+	keepa_series_free(&s);
+}
+
 static void
 test_product(void)
 {
@@ -102,18 +139,19 @@ test_product(void)
 	keepa_day(&kp, DAY0, &d);
 	tap_ok(d.bsr == 40 && d.bsr_events == 2,
 	    "a point at 23:59 is in the day; two points counted");
+	tap_ok(d.bsr_drops == 1, "50 to 40: one drop in the day");
 	tap_ok(d.price_new == 1999 && d.price_amazon == KEEPA_NONE,
 	    "price as of the day; no series is none");
 	tap_ok(d.rating10 == 0 && d.deal_active == 0, "rating 0; deal -1 at end");
 	tap_ok(d.sub_bsr == 4 && d.sub_cat == 400,
 	    "sub rank: best of the other categories, ties to the lower id");
 	keepa_day(&kp, DAY0 + 1, &d);
-	tap_ok(d.bsr == 40 && d.rating10 == 45 && d.bsr_events == 0,
-	    "values hold to the next point");
+	tap_ok(d.bsr == 40 && d.rating10 == 45 && d.bsr_events == 0 &&
+	    d.bsr_drops == 0, "values hold to the next point");
 	tap_ok(d.sub_bsr == 4 && d.sub_cat == 300, "tie of 4: lower id 300");
 	keepa_day(&kp, DAY0 + 2, &d);
-	tap_ok(d.bsr == KEEPA_NONE && d.bsr_lost && d.bsr_events == 1,
-	    "-1 at 00:00: rank lost that day");
+	tap_ok(d.bsr == KEEPA_NONE && d.bsr_lost && d.bsr_events == 1 &&
+	    d.bsr_drops == 0, "-1 at 00:00: rank lost that day, no drop");
 	tap_ok(d.bsr_cat == 100, "reference -1 falls back to rootCategory");
 	keepa_day(&kp, DAY0 + 3, &d);
 	tap_ok(d.bsr_cat == 200, "reference history as of the day");
@@ -123,8 +161,15 @@ test_product(void)
 	tap_ok(keepa_cat_name(&kp, 999, &n) == NULL, "unknown category");
 	tap_ok(kp.features == 2 && kp.feature_chars == 4,
 	    "features counted in characters");
+	tap_ok(!kp.have_stats && kp.drops30 == KEEPA_NONE &&
+	    kp.drops90 == KEEPA_NONE, "no stats object: no Keepa drops");
 	tap_ok(kp.last_update == km(DAY0 + 2, 0) && kp.has_video == -1 &&
 	    kp.images == -1 && kp.desc_chars == -1, "absent members unknown");
+	len = snprintf(txt, sizeof(txt), "{\"stats\":{\"salesRankDrops30\":35,"
+	    "\"salesRankDrops90\":-1,\"salesRankDrops180\":165}}");
+	tap_ok(keepa_product_parse(&kp, txt, (size_t)len, err, sizeof(err)) &&
+	    kp.have_stats && kp.drops30 == 35 && kp.drops90 == KEEPA_NONE,
+	    "stats.salesRankDrops30/90; -1 is none");
 	len = snprintf(txt, sizeof(txt), "{\"csv\":[null,[1,\"x\"]]}");
 	tap_ok(!keepa_product_parse(&kp, txt, (size_t)len, err, sizeof(err)),
 	    "bad series refused");
@@ -137,7 +182,8 @@ test_product(void)
 	    "empty histories parse");
 	keepa_day(&kp, DAY0, &d);
 	tap_ok(d.bsr == KEEPA_NONE && !d.bsr_lost && d.bsr_events ==
-	    KEEPA_NONE && d.price_amazon == KEEPA_NONE &&
+	    KEEPA_NONE && d.bsr_drops == KEEPA_NONE &&
+	    d.price_amazon == KEEPA_NONE &&
 	    !keepa_has_data(&kp, DAY0), "empty histories: nothing, no crash");
 	keepa_product_free(&kp);
 }
@@ -147,6 +193,7 @@ main(void)
 {
 	test_time();
 	test_series();
+	test_drops();
 	test_product();
 	return tap_done();
 }

@@ -812,27 +812,12 @@ write_row(struct run *r, const struct group_row *row)
 	const struct feat_out *fo = &r->fout;
 	struct nd_line ln;
 	const char *err;
-	size_t end, i;
-	int empty;
+	size_t i;
 
 	r->ac->out++;
 	if (!(row->flags & ROW_REPLACES)) {
-		end = row->len;
-		while (end > 0 && row->line[end - 1] != '}')
-			end--;
-		end--;
-		empty = 1;
-		for (i = (size_t)((const char *)memchr(row->line, '{',
-		    row->len) - row->line) + 1; i < end; i++)
-			if (row->line[i] != ' ' && row->line[i] != '\t' &&
-			    row->line[i] != '\r' && row->line[i] != '\n') {
-				empty = 0;
-				break;
-			}
-		out_write(r->o, row->line, end);
-		out_write(r->o, fo->text.data + empty, fo->text.len - empty);
-		out_write(r->o, row->line + end, row->len - end);
-		out_write(r->o, "\n", 1);
+		out_line_append(r->o, row->line, row->len, fo->text.data,
+		    fo->text.len);
 		return;
 	}
 	ln.buf = row->line;

@@ -851,8 +851,8 @@ write_item(struct run *r, const struct item *it, long long n, long long rank,
 {
 	const struct opts *o = r->opt;
 	const struct group_row *row = it->row;
-	size_t f, end, i;
-	int empty, flat = 0;
+	size_t f, i;
+	int flat = 0;
 	struct nd_line ln;
 	const char *err;
 
@@ -910,23 +910,8 @@ write_item(struct run *r, const struct item *it, long long n, long long rank,
 	r->ac->out++;
 
 	if (!(row->flags & ROW_REPLACES)) {
-		/* The line parsed as an object: its last '}' closes it. */
-		end = row->len;
-		while (end > 0 && row->line[end - 1] != '}')
-			end--;
-		end--;
-		empty = 1;
-		for (i = (size_t)((const char *)memchr(row->line, '{',
-		    row->len) - row->line) + 1; i < end; i++)
-			if (row->line[i] != ' ' && row->line[i] != '\t' &&
-			    row->line[i] != '\r' && row->line[i] != '\n') {
-				empty = 0;
-				break;
-			}
-		out_write(r->o, row->line, end);
-		out_write(r->o, r->line.data + empty, r->line.len - empty);
-		out_write(r->o, row->line + end, row->len - end);
-		out_write(r->o, "\n", 1);
+		out_line_append(r->o, row->line, row->len, r->line.data,
+		    r->line.len);
 		return;
 	}
 	ln.buf = row->line;

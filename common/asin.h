@@ -430,6 +430,15 @@ void out_end(struct out *);
 void out_line(struct out *, const char *buf, size_t len);
 /* Raw bytes, no newline added. */
 void out_write(struct out *, const void *buf, size_t len);
+/*
+ * Write one line: an object's bytes (borrowed; a valid JSON object, no
+ * newline) with members added before its closing brace, then a newline.
+ * members is ",\"k\":v,..." (its leading comma is dropped when the object
+ * is empty).  For tools that hold rows as bytes and know no key of
+ * members is in the row already; out_begin() handles the other case.
+ */
+void out_line_append(struct out *, const char *line, size_t len,
+    const char *members, size_t mlen);
 
 /* ------------------------------------------------------------------ */
 /* numfmt.c: shortest round-trip doubles                               */

@@ -114,6 +114,34 @@ out_line(struct out *o, const char *p, size_t n)
 }
 
 void
+out_line_append(struct out *o, const char *line, size_t len,
+    const char *members, size_t mlen)
+{
+	const char *open = memchr(line, '{', len);
+	size_t end = len, i;
+	int empty = 1;
+
+	/* The line parsed as an object: its last '}' closes it. */
+	while (end > 0 && line[end - 1] != '}')
+		end--;
+	end--;
+	for (i = (size_t)(open - line) + 1; i < end; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' &&
+		    line[i] != '\n') {
+			empty = 0;
+			break;
+		}
+	if (empty && mlen > 0) {
+		members++;
+		mlen--;
+	}
+	out_write(o, line, end);
+	out_write(o, members, mlen);
+	out_write(o, line + end, len - end);
+	out_write(o, "\n", 1);
+}
+
+void
 out_begin(struct out *o, struct record *rec)
 {
 	o->rec = rec;

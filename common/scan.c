@@ -98,6 +98,7 @@ scan_free(struct scan *s)
 {
 	free(s->m);
 	free(s->dk);
+	free(s->dslot);
 	if (s->names != NULL) {
 		buf_free(s->names);
 		free(s->names);
@@ -1075,6 +1076,77 @@ dup_value(struct dupwalk *w, const char *p, const char *end)
 	return p + 1;
 }
 
+struct scan_dslot {
+	unsigned gen;		/* the record it belongs to; stale otherwise */
+	unsigned idx;		/* member index + 1 */
+};
+
+/*
+ * A cheap hash of a member name: its length and its first and last eight
+ * bytes, multiplied through.  Names that differ only in their middle
+ * collide and are told apart by the comparison, so it is exact anyway.
+ */
+static size_t
+name_hash(const char *k, size_t n)
+{
+	uint64_t a = 0, b = 0, h;
+
+	if (n >= 8) {
+		memcpy(&a, k, 8);
+		memcpy(&b, k + n - 8, 8);
+	} else
+		memcpy(&a, k, n);
+	h = (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^ n;
+	h ^= h >> 31;
+	h *= 0xFF51AFD7ED558CCDull;
+	return (size_t)(h ^ h >> 29);
+}
+
+/*
+ * Whether two plain top-level names of s are equal, by a hash table: one
+ * pass over the names whatever their number.  The Bloom word saturates
+ * past a few dozen names (a feature row has over a hundred), where the
+ * sort that escaped names take cost most of a tool's run.  Returns the
+ * index of the second of a pair, or -1.
+ */
+static long
+dup_top_hashed(struct scan *s, const char *buf)
+{
+	size_t cap = 64, mask, i, h;
+	const struct scan_member *m;
+	struct scan_dslot *t;
+
+	while (cap < s->n * 2)
+		cap *= 2;
+	if (cap > s->capdslot) {
+		free(s->dslot);
+		s->dslot = xcalloc(cap, sizeof(*s->dslot));
+		s->capdslot = cap;
+		s->dgen = 0;
+	}
+	if (++s->dgen == 0) {
+		memset(s->dslot, 0, s->capdslot * sizeof(*s->dslot));
+		s->dgen = 1;
+	}
+	cap = s->capdslot;
+	mask = cap - 1;
+	t = s->dslot;
+	for (i = 0; i < s->n; i++) {
+		m = &s->m[i];
+		h = name_hash(buf + m->key, m->key_len);
+		for (h &= mask; t[h].gen == s->dgen; h = (h + 1) & mask) {
+			const struct scan_member *o = &s->m[t[h].idx - 1];
+
+			if (o->key_len == m->key_len && memcmp(buf + o->key,
+			    buf + m->key, m->key_len) == 0)
+				return (long)i;
+		}
+		t[h].gen = s->dgen;
+		t[h].idx = (unsigned)i + 1;
+	}
+	return -1;
+}
+
 int
 scan_dup_key(struct scan *s, const char *buf, size_t *off, const char **key,
     size_t *keylen)
@@ -1093,7 +1165,17 @@ scan_dup_key(struct scan *s, const char *buf, size_t *off, const char **key,
 	 * its names: only names whose bit was seen before are compared, so
 	 * a record without duplicates costs one pass.
 	 */
-	if (s->keys_ok && s->n <= 64) {
+	if (s->keys_ok && s->n > 24) {
+		long d = dup_top_hashed(s, buf);
+
+		if (d >= 0) {
+			m = &s->m[d];
+			*off = m->key - 1;
+			*key = buf + m->key;
+			*keylen = m->key_len;
+			return 1;
+		}
+	} else if (s->keys_ok) {
 		unsigned long long seen = 0;
 		unsigned b;
 		size_t j;

@@ -106,6 +106,11 @@ struct scan {
 	struct scan_dkey *dk;
 	size_t ndk, capdk;
 	struct buf *names;	/* unescaped member names */
+	/* Its hash table of the top-level names of a wide record: slots
+	 * of (generation, member index + 1), a power of two long. */
+	struct scan_dslot *dslot;
+	size_t capdslot;
+	unsigned dgen;
 };
 
 void scan_init(struct scan *);

@@ -111,7 +111,19 @@ test_dups(void)
 	big.len--;
 	buf_adds(&big, ",\"k4321\":0}");
 	tap_str(parse(r, big.data), "duplicate key \"k4321\" at column 62782",
-	    "dup: one repeat among 5000 keys (sorted path)");
+	    "dup: one repeat among 5000 keys (hashed path)");
+	/* Names alike in their first and last eight bytes share a hash. */
+	big.len = 0;
+	buf_adds(&big, "{");
+	for (i = 0; i < 40; i++)
+		buf_printf(&big, "%s\"feature_%02d_window_30\":%d", i ? "," : "",
+		    i, i);
+	buf_adds(&big, "}");
+	tap_str(parse(r, big.data), "ok", "dup: 40 names alike but for the middle");
+	big.len--;
+	buf_adds(&big, ",\"feature_17_window_30\":0}");
+	tap_str(parse(r, big.data), "duplicate key \"feature_17_window_30\" at "
+	    "column 1032", "dup: a repeat among names alike but for the middle");
 	buf_free(&big);
 	rec_free(r);
 

@@ -62,7 +62,7 @@ single_vs_parts() {
 	done
 }
 
-@test "partitioned == single through a simulated Hadoop shuffle (emit-key, shuffle, sort by key)" {
+@test "partitioned == single through a simulated Hadoop shuffle and the pipelines/ reducers" {
 	facts 40
 	asin-dedupe "$T/facts" | asin-feat >"$T/single"
 	# Map: keyed lines.  Shuffle: partition on the key, values of a key
@@ -74,7 +74,7 @@ single_vs_parts() {
 		asin-shard -k asin --only $r/5 --emit-key "$T/facts" |
 		    shuf --random-source=<(yes $r) |
 		    LC_ALL=C sort -s -t$'\t' -k1,1 >"$T/r/in-$r"
-		cut -f2- "$T/r/in-$r" | asin-dedupe | asin-feat >"$T/r/out-$r" || return 1
+		"$TOP/pipelines/scale-out/hadoop-reduce-feat.sh" <"$T/r/in-$r" >"$T/r/out-$r" || return 1
 	done
 	# Every mapped line went to exactly one reducer.
 	cat "$T"/r/in-* | sort | cmp - <(sort "$T/mapped")
@@ -86,7 +86,7 @@ single_vs_parts() {
 		asin-shard -k date --only $r/3 "$T/single" >"$T/r/zpart"
 		asin-shard -k date,marketplace --emit-key "$T/r/zpart" |
 		    shuf --random-source=<(yes z$r) | LC_ALL=C sort -s -t$'\t' -k1,2 |
-		    cut -f3- | asin-zscore >"$T/r/z-$r" || return 1
+		    "$TOP/pipelines/scale-out/hadoop-reduce-zscore.sh" >"$T/r/z-$r" || return 1
 	done
 	asin-shard -k date,marketplace,category --merge "$T"/r/z-* | cmp - "$T/zsingle"
 }

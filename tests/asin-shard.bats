@@ -160,3 +160,23 @@ facts() {
 	run --separate-stderr asin-shard -k asin -n 2 --only 0/2
 	assert_status 2
 }
+
+@test "asin-shard: pipelines/scale-out/spark_pipe.py partitions and keys records as asin-shard does" {
+	facts 10
+	printf '%s\n' '{"asin":null}' '{"asin":"\u00e9\t"}' >>"$T/facts"
+	run -0 python3 -c '
+import json, sys, types
+m = types.ModuleType("pyspark"); m.SparkContext = None
+sys.modules["pyspark"] = m
+sys.path.insert(0, sys.argv[1])
+import spark_pipe
+for l in open(sys.argv[2], encoding="utf-8"):
+    l = l.rstrip("\n")
+    print(spark_pipe.shard(json.loads(l).get("asin"), 7), spark_pipe.keyed(l)[1], sep="\t")
+' "$TOP/pipelines/scale-out" "$T/facts"
+	printf '%s\n' "$output" >"$T/py"
+	for i in $(seq 0 6); do
+		asin-shard -k asin --emit-key --only $i/7 "$T/facts" | sed "s/^/$i\t/"
+	done | sort >"$T/want"
+	sort "$T/py" | cmp - "$T/want"
+}

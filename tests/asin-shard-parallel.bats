@@ -45,3 +45,69 @@ setup() {
 	[ "$status" -ne 0 ]
 	[ ! -e "$T/out" ]
 }
+
+# Two sshlogins to an sshd this test starts on 127.0.0.1 with throwaway
+# keys, its own config, PID file and authorized_keys; skipped where sshd
+# or rsync is missing or cannot run (not root: no privilege separation
+# directory).
+@test "shard-parallel.sh: two hosts over ssh on loopback give the single run's bytes" {
+	[ -x /usr/sbin/sshd ] || skip "no sshd (apt-get install openssh-server) for the ssh test"
+	command -v rsync >/dev/null || skip "no rsync for parallel's file transfer"
+	[ "$(id -u)" -eq 0 ] || skip "sshd needs root for its privilege separation directory"
+	mkdir -p /run/sshd 2>/dev/null || skip "cannot create /run/sshd"
+	local d="$T/ssh" port pid
+	mkdir -p "$d/remote"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/user_key"
+	cp "$d/user_key.pub" "$d/authorized_keys"
+	port=$((20000 + $$ % 20000))
+	cat >"$d/sshd_config" <<-CONF
+	ListenAddress 127.0.0.1
+	Port $port
+	HostKey $d/host_key
+	PidFile $d/sshd.pid
+	AuthorizedKeysFile $d/authorized_keys
+	PasswordAuthentication no
+	KbdInteractiveAuthentication no
+	PermitRootLogin prohibit-password
+	StrictModes no
+	UsePAM no
+	MaxStartups 200
+	MaxSessions 200
+	CONF
+	/usr/sbin/sshd -D -f "$d/sshd_config" -E "$d/sshd.log" &
+	pid=$!
+	cat >"$d/ssh_config" <<-CONF
+	Host lo1 lo2
+	  HostName 127.0.0.1
+	  Port $port
+	  User $(id -un)
+	  IdentityFile $d/user_key
+	  IdentitiesOnly yes
+	  StrictHostKeyChecking no
+	  UserKnownHostsFile $d/known_hosts
+	  BatchMode yes
+	  LogLevel ERROR
+	CONF
+	local i=0
+	until ssh -F "$d/ssh_config" lo1 true 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 50 ]; then
+			kill "$pid"
+			skip "sshd did not start: $(tail -1 "$d/sshd.log")"
+		fi
+		sleep 0.1
+	done
+	printf '%s\n' 2/lo1 2/lo2 >"$d/hosts"
+	asin-dedupe "$T/facts" | asin-feat >"$T/single"
+	PARALLEL_SSH="ssh -F $d/ssh_config" SHARD_REMOTE_WORKDIR="$d/remote" \
+	    run --separate-stderr "$SP" -S "$d/hosts" -k asin -m asin \
+	    -c 'asin-dedupe | asin-feat' -w "$T/w" -n 7 "$T/facts" "$T/out"
+	kill "$pid"
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	cmp "$T/out" "$T/single"
+	# Both logins ran partitions, and nothing is left in the remote
+	# work directory but the shipped binaries.
+	assert_eq "lo1 lo2" "$(tail -n +2 "$T/w/joblog" | cut -f2 | sort -u | tr '\n' ' ' | sed 's/ $//')"
+	[ -z "$(find "$d/remote" -name '*.ndjson*')" ]
+}

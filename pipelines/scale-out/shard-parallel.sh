@@ -21,7 +21,7 @@
 #             binaries of BINDIR are shipped once per host (--basefile),
 #             each partition travels there and its output back
 #             (--transferfile, --return, --cleanup) in a private remote
-#             work directory (--workdir ...)
+#             work directory (--workdir ..., or $SHARD_REMOTE_WORKDIR)
 #   -b DIR    where the asin-* binaries are (default: from PATH)
 #
 # Every output is written to a temporary and renamed only on success, so a
@@ -75,15 +75,27 @@ export PARALLEL_SHELL
 set -- --joblog joblog --resume-failed --halt soon,fail=1
 [ -n "$jobs" ] && set -- "$@" -j "$jobs"
 if [ -n "$slf" ]; then
-	# Binaries once per host; each job in its own remote directory,
-	# removed afterwards.  Remote PATH: the shipped binaries first.
-	for b in "$(command -v asin-shard | xargs dirname)"/asin-*; do
-		set -- "$@" --basefile "$b"
-	done
+	# Binaries once per host (the /./ puts them in the remote work
+	# directory itself); each job in its own remote directory, removed
+	# afterwards ($SHARD_REMOTE_WORKDIR overrides parallel's "...").
 	bd=$(command -v asin-shard | xargs dirname)
-	set -- "$@" --sshloginfile "$slf" --workdir ... \
+	for b in "$bd"/asin-*; do
+		set -- "$@" --basefile "$bd/./${b##*/}"
+	done
+	# The schemas the tools read (asin-dedupe's fact schema), beside them.
+	sd=${ASIN_SCHEMAS:-}
+	[ -z "$sd" ] && [ -d "$bd/../../schemas" ] && sd=$bd/../../schemas
+	[ -z "$sd" ] && [ -d "$bd/../share/asin-tools/schemas" ] &&
+	    sd=$bd/../share/asin-tools/schemas
+	if [ -n "$sd" ]; then
+		for b in "$sd"/*.json; do
+			set -- "$@" --basefile "$sd/./${b##*/}"
+		done
+	fi
+	set -- "$@" --sshloginfile "$slf" \
+	    --workdir "${SHARD_REMOTE_WORKDIR:-...}" \
 	    --transferfile {} --return {}.out --cleanup
-	cmd="set -o pipefail; PATH=\$PWD/${bd#/}:\$PATH; ( $stage ) <{} >{}.out.tmp"
+	cmd="set -o pipefail; PATH=\$PWD:\$PATH; ASIN_SCHEMAS=\$PWD; export ASIN_SCHEMAS; ( $stage ) <{} >{}.out.tmp"
 	cmd="$cmd && mv {}.out.tmp {}.out || { s=\$?; rm -f {}.out.tmp; exit \$s; }"
 else
 	cmd="set -o pipefail; ( $stage ) <{} >{}.out.tmp"

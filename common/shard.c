@@ -128,10 +128,16 @@ shard_key_cmp(const char *a, size_t alen, const char *b, size_t blen)
 /* partition files                                                     */
 /* ------------------------------------------------------------------ */
 
+/* Per-partition buffer: large enough that a write(2) moves a good chunk,
+ * small enough for 1024 partitions to stay in a few tens of megabytes. */
+#define SHARD_BUFSZ (1u << 15)
+
 struct shard_file {
 	char *path;
 	char *tmp;
-	FILE *fp;
+	int fd;
+	char *buf;		/* SHARD_BUFSZ bytes, len used */
+	size_t len;
 	long long rows;
 	long long bytes;
 };
@@ -203,11 +209,47 @@ shard_files_open(const char *pattern, unsigned n)
 			sf->f[i].tmp = NULL;
 			die("%s: cannot create:", sf->f[i].path);
 		}
-		if ((sf->f[i].fp = fdopen(fd, "w")) == NULL)
-			die("%s: cannot open:", sf->f[i].path);
-		setvbuf(sf->f[i].fp, NULL, _IOFBF, 1u << 16);
+		sf->f[i].fd = fd;
+		sf->f[i].buf = xmalloc(SHARD_BUFSZ);
 	}
 	return sf;
+}
+
+/* Write the buffer of f out; dies naming the partition on error. */
+static void
+flush_file(struct shard_file *f)
+{
+	size_t off = 0;
+	ssize_t w;
+
+	while (off < f->len) {
+		w = write(f->fd, f->buf + off, f->len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			die("%s: write error:", f->path);
+		off += (size_t)w;
+	}
+	f->len = 0;
+}
+
+/* Append n bytes to f's buffer, flushing as it fills. */
+static void
+add_bytes(struct shard_file *f, const char *p, size_t n)
+{
+	size_t room;
+
+	while (n > 0) {
+		if (f->len == SHARD_BUFSZ)
+			flush_file(f);
+		room = SHARD_BUFSZ - f->len;
+		if (room > n)
+			room = n;
+		memcpy(f->buf + f->len, p, room);
+		f->len += room;
+		p += room;
+		n -= room;
+	}
 }
 
 void
@@ -216,9 +258,18 @@ shard_files_write(struct shard_files *sf, unsigned i, const char *line,
 {
 	struct shard_file *f = &sf->f[i];
 
-	if ((plen > 0 && fwrite(prefix, 1, plen, f->fp) != plen) ||
-	    fwrite(line, 1, len, f->fp) != len || putc('\n', f->fp) == EOF)
-		die("%s: write error:", f->path);
+	if (f->len + plen + len + 1 <= SHARD_BUFSZ) {
+		/* The common case: the whole line fits. */
+		if (plen > 0)
+			memcpy(f->buf + f->len, prefix, plen);
+		memcpy(f->buf + f->len + plen, line, len);
+		f->len += plen + len;
+		f->buf[f->len++] = '\n';
+	} else {
+		add_bytes(f, prefix, plen);
+		add_bytes(f, line, len);
+		add_bytes(f, "\n", 1);
+	}
 	f->rows++;
 	f->bytes += (long long)(plen + len + 1);
 }
@@ -241,13 +292,16 @@ shard_files_commit(struct shard_files *sf)
 	 * so a crash leaves either no partition or all of them. */
 	for (i = 0; i < sf->n; i++) {
 		f = &sf->f[i];
-		if (fflush(f->fp) != 0 || fsync(fileno(f->fp)) != 0)
+		flush_file(f);
+		if (fsync(f->fd) != 0)
 			die("%s: write error:", f->path);
-		if (fclose(f->fp) != 0) {
-			f->fp = NULL;
+		if (close(f->fd) != 0) {
+			f->fd = -1;
 			die("%s: write error:", f->path);
 		}
-		f->fp = NULL;
+		f->fd = -1;
+		free(f->buf);
+		f->buf = NULL;
 	}
 	for (i = 0; i < sf->n; i++) {
 		f = &sf->f[i];

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,22 @@ remove_temps(void)
 			unlink(sf->f[i].tmp);
 }
 
+/* SIGINT, SIGTERM, SIGHUP: remove the temporaries (unlink(2) is
+ * async-signal-safe), then die of the signal as if not caught. */
+static void
+remove_temps_on_signal(int sig)
+{
+	struct shard_files *sf = live_files;
+	unsigned i;
+
+	if (sf != NULL)
+		for (i = 0; i < sf->n; i++)
+			if (sf->f[i].tmp != NULL)
+				unlink(sf->f[i].tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 /* The temporary for path: ".NAME.tmp.PID" in the same directory, so the
  * rename stays on one file system. */
 static char *
@@ -194,6 +211,9 @@ shard_files_open(const char *pattern, unsigned n)
 	live_files = sf;
 	if (!registered) {
 		atexit(remove_temps);
+		signal(SIGINT, remove_temps_on_signal);
+		signal(SIGTERM, remove_temps_on_signal);
+		signal(SIGHUP, remove_temps_on_signal);
 		registered = 1;
 	}
 	for (i = 0; i < n; i++) {

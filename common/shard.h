@@ -56,8 +56,8 @@ int shard_key_cmp(const char *a, size_t alen, const char *b, size_t blen);
  * N partition files written in one pass: each is created as a hidden
  * temporary next to its final name and renamed only by
  * shard_files_commit(), so readers never see a partial partition.  If the
- * process exits before the commit (die(), a signal handled by exit), the
- * temporaries are removed.
+ * process exits before the commit (die(), exit(), SIGINT, SIGTERM or
+ * SIGHUP), the temporaries are removed; installs those signal handlers.
  */
 struct shard_files;
 /*

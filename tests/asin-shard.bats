@@ -180,3 +180,21 @@ for l in open(sys.argv[2], encoding="utf-8"):
 	done | sort >"$T/want"
 	sort "$T/py" | cmp - "$T/want"
 }
+
+@test "asin-shard: killed before the end (SIGTERM), it leaves no partition and no temporary" {
+	mkdir "$T/p"
+	{ echo '{"asin":"a"}'; sleep 5; } | asin-shard -k asin -n 3 -o "$T/p" &
+	local pid=$! i=0
+	until [ "$(ls -A "$T/p" | wc -l)" -eq 3 ]; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || { kill "$pid"; return 1; }
+		sleep 0.05
+	done
+	# The three temporaries are hidden, named after the partitions.
+	assert_eq ".part-00000.ndjson.tmp.$pid" "$(ls -A "$T/p" | head -1)"
+	kill -TERM "$pid"
+	local st=0
+	wait "$pid" || st=$?
+	assert_eq 143 "$st"
+	assert_eq "" "$(ls -A "$T/p")"
+}

@@ -26,6 +26,7 @@ tool_args() {
 	asin-db) asin-db init "$BATS_TEST_TMPDIR/conv.db" &&
 		echo "load --tee $BATS_TEST_TMPDIR/conv.db facts" ;;
 	asin-registry) echo "log-runs --dry-run" ;;
+	asin-shard) echo "-k asin --emit-key" ;;
 	*) echo "" ;;
 	esac
 }
@@ -267,6 +268,7 @@ hostile_line() {
 inf_message() {
 	case $1 in
 	asin-split) echo pass ;;
+	asin-shard) echo pass ;;
 	asin-validate) echo '.price: number is out of range' ;;
 	asin-uplift) echo 'field "impressions": number 1e999 is out of range' ;;
 	asin-zscore) echo 'field "rank_drops_30": number 1e999 is out of range' ;;

@@ -1,0 +1,89 @@
+/*
+ * shard.h - hash partitioning of NDJSON records by key fields, and the
+ * k-way merge that puts partitioned outputs back into one key order
+ * (asin-shard's engine).
+ *
+ * Key bytes: for each key field in turn, its JSON-decoded UTF-8 string
+ * followed by one 0x1F byte; a missing or null field is the two bytes
+ * 0x00 0x1F, so it never equals the empty string.  Shard of a record =
+ * FNV-1a 32 of those bytes modulo N.  Any other kind of key value (a
+ * number, an object) is an error: every key of the suite is a string.
+ */
+#ifndef SHARD_H
+#define SHARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "asin.h"
+
+#define SHARD_FNV_OFFSET 0x811c9dc5u
+#define SHARD_FNV_PRIME 0x01000193u
+
+/* A compiled key: the fields named by -k, in order. */
+struct shard_key {
+	struct rec_field **f;
+	char **names;
+	size_t n;
+};
+
+/* Compile "a,b,c" (usage error on a bad list or path).  Free with
+ * shard_key_free(). */
+void shard_key_init(struct shard_key *, const char *list);
+void shard_key_free(struct shard_key *);
+
+/* FNV-1a 32 over n bytes, continuing from h (start: SHARD_FNV_OFFSET). */
+uint32_t shard_fnv1a32(uint32_t h, const void *p, size_t n);
+
+/*
+ * The key of rec, into each buffer that is not NULL (each cleared first):
+ * raw gets the key bytes above (what is hashed); text its text form, the
+ * fields' JSON-escaped string contents (no quotes) joined by TAB, a
+ * missing or null field as \N, which no escaped string can spell; sort a
+ * form whose memcmp order is the key order: field by field, a missing or
+ * null field before any string, strings by unsigned bytes, a prefix
+ * before the longer string (the order of LC_ALL=C sort on the fields).
+ * Returns NULL, or a message owned by rec naming the field whose value is
+ * not a string.
+ */
+const char *shard_key_get(const struct shard_key *, struct record *rec,
+    struct buf *raw, struct buf *text, struct buf *sort);
+
+/* Compare two keys in sortable form (memcmp, then length): <0, 0, >0. */
+int shard_key_cmp(const char *a, size_t alen, const char *b, size_t blen);
+
+/*
+ * N partition files written in one pass: each is created as a hidden
+ * temporary next to its final name and renamed only by
+ * shard_files_commit(), so readers never see a partial partition.  If the
+ * process exits before the commit (die(), exit(), SIGINT, SIGTERM or
+ * SIGHUP), the temporaries are removed; installs those signal handlers.
+ */
+struct shard_files;
+/*
+ * Open n files named by pattern, a printf format with one integer
+ * conversion (e.g. "parts/part-%05d.ndjson").  Dies naming the file on
+ * error.
+ */
+struct shard_files *shard_files_open(const char *pattern, unsigned n);
+/* Append len bytes plus a newline to partition i; dies on write error. */
+void shard_files_write(struct shard_files *, unsigned i, const char *line,
+    size_t len, const char *prefix, size_t plen);
+/* Rows and bytes written to partition i so far. */
+void shard_files_count(const struct shard_files *, unsigned i,
+    long long *rows, long long *bytes);
+/* Flush, fsync and rename every partition into place; frees sf. */
+void shard_files_commit(struct shard_files *);
+
+/*
+ * The k-way merge.  Each input must be in key order (ties in any order);
+ * the output is every line of every input, in key order, ties kept in
+ * file order then line order, so merging the partition outputs of a tool
+ * that writes in key order gives the bytes of its single run.  A line
+ * out of key order in its file, a bad JSON line or a key that is not a
+ * string is a located error (exit 1).  Returns the number of lines.
+ */
+long long shard_merge(const struct shard_key *, char **paths, int npaths,
+    size_t max_line, struct out *o);
+
+#endif

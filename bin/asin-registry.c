@@ -855,8 +855,16 @@ cmd_log_runs(struct opts *o, struct registry *r, struct out *out,
 			continue;
 		}
 		st = mlflow_log_run(r, exp, b, &res, &err);
-		if (st != 0)
-			die_at(ln.source, ln.lineno, "%s", err);
+		if (st != 0) {
+			/* An upstream error ends the run: let go of the
+			 * reader (and the location it owns) first. */
+			char *src = xstrdup(ln.source);
+			long line = ln.lineno;
+
+			nd_close(rd);
+			rec_free(rec);
+			die_at(src, line, "%s", err);
+		}
 		logged++;
 		emit(out, res);
 	}

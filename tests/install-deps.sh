@@ -4,7 +4,7 @@
 pkgs="gcc make pkg-config libjq-dev jq libcurl4-openssl-dev libsqlite3-dev
 sqlite3 bats bats-assert bats-support mandoc python3 ca-certificates
 python3-scipy python3-statsmodels curl bsdextrautils
-python3-sklearn python3-xgboost"
+python3-sklearn python3-xgboost libpq-dev postgresql-15 postgresql-client-15"
 missing=
 for p in $pkgs; do
 	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)

@@ -452,6 +452,10 @@ dbpg_loader_new(struct dbpg *d, const char *table, long batch)
 	build_upsert(l);
 	/* LIKE copies the columns and NOT NULL, not the CHECKs: those
 	 * are the table's to enforce on the upsert. */
+	/* A batch's staging rows and the sort of DISTINCT ON in memory,
+	 * not in temporary files (temp_buffers only counts before the
+	 * session's first temporary table). */
+	exec(d, "SET temp_buffers = '256MB'; SET work_mem = '256MB'");
 	buf_init(&s);
 	buf_printf(&s, "CREATE TEMP TABLE asin_stage (LIKE \"%s\"); "
 	    "ALTER TABLE asin_stage ADD COLUMN asin_seq BIGINT", l->table);

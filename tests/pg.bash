@@ -5,6 +5,7 @@
 # an empty database; pg_stop stops it and removes the directory.  Both
 # belong in setup_file/teardown_file; pg_newdb gives a test its own
 # database.  Without PostgreSQL the tests skip (make deps installs it).
+# POSIX sh too: tests/bench/pg.sh sources it (with its own free_port).
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
@@ -44,6 +45,11 @@ pg_start() {
 	chmod 755 "$PG_DIR"
 	[ -z "$PG_USER" ] || chown "$PG_USER" "$PG_DIR"
 	port=$(free_port)
+	# Tests need no durability; PG_DURABLE=1 (the bench) keeps the
+	# server's defaults.
+	PG_OPTS=
+	[ -n "${PG_DURABLE:-}" ] ||
+	    PG_OPTS="-c fsync=off -c full_page_writes=off -c synchronous_commit=off"
 	export PG_USER PG_DIR PG_PORT=$port
 	if ! pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U asin -A trust \
 	    -E UTF8 --locale=C --no-sync >"$PG_DIR/initdb.log" 2>&1; then
@@ -51,7 +57,7 @@ pg_start() {
 		return 0
 	fi
 	if ! pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" \
-	    -w -t 30 -o "-p $port -h 127.0.0.1 -k $PG_DIR -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
+	    -w -t 30 -o "-p $port -h 127.0.0.1 -k $PG_DIR $PG_OPTS" \
 	    start >/dev/null 2>&1; then
 		export PG_SKIP="PostgreSQL did not start: $(tail -1 "$PG_DIR/server.log" 2>/dev/null)"
 		return 0

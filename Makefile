@@ -163,6 +163,14 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/asin-tools/providers/
 	cp -f schemas/*.json $(DESTDIR)$(PREFIX)/share/asin-tools/schemas/
 	cp -f schemas/*.tmpl $(DESTDIR)$(PREFIX)/share/asin-tools/schemas/
+	# The daily and training jobs and the container scripts, so an
+	# installed tree (the Docker image) runs them without a checkout.
+	mkdir -p $(DESTDIR)$(PREFIX)/share/asin-tools/pipelines/sql \
+	    $(DESTDIR)$(PREFIX)/share/asin-tools/deploy
+	cp -f pipelines/*.mk $(DESTDIR)$(PREFIX)/share/asin-tools/pipelines/
+	cp -f pipelines/sql/*.sql \
+	    $(DESTDIR)$(PREFIX)/share/asin-tools/pipelines/sql/
+	cp -f deploy/*.sh $(DESTDIR)$(PREFIX)/share/asin-tools/deploy/
 	for m in $(filter %.1,$(MANS)); do \
 	    cp -f $$m $(DESTDIR)$(MANPREFIX)/man1/; done
 	for m in $(filter %.7,$(MANS)); do \

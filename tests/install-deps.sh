@@ -23,6 +23,14 @@ if [ -z "${ASIN_NO_BROWSER:-}" ] && [ "$(id -u)" -eq 0 ] &&
 	    --no-install-recommends chromium >/dev/null 2>&1; }; } ||
 	    echo "make deps: no chromium; the browser tests will skip" >&2
 fi
+# Optional: docker-compose, for `compose config` of deploy/'s stacks
+# (tests/deploy.bats skips without any compose); a failure is not fatal.
+if [ "$(id -u)" -eq 0 ] && ! command -v docker-compose >/dev/null 2>&1 &&
+    ! docker compose version >/dev/null 2>&1; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    --no-install-recommends docker-compose >/dev/null 2>&1 ||
+	    echo "make deps: no docker-compose; the compose tests will skip" >&2
+fi
 [ -z "$missing" ] && exit 0
 echo "make deps: installing:$missing" >&2
 if [ "$(id -u)" -ne 0 ]; then

@@ -6,11 +6,12 @@
 # second copy.
 #   INTEGER -> BIGINT (SQLite integers are 64-bit)
 #   REAL -> DOUBLE PRECISION
+#   TEXT -> TEXT COLLATE "C" (byte order, as SQLite's BINARY)
 #   a column without a type -> JSONB (keeps a number or a string as it
 #       came, as SQLite's typeless column does)
 #   x GLOB 'p' -> x ~ '^re$', x NOT GLOB 'p' -> x !~ '^re$'
 #   ) WITHOUT ROWID; -> );
-# JSON, TEXT and BOOLEAN mean the same in both.
+# JSON and BOOLEAN mean the same in both.
 use strict;
 use warnings;
 
@@ -37,6 +38,9 @@ sub glob2re {
 
 $sql =~ s/\bINTEGER\b/BIGINT/g;
 $sql =~ s/\bREAL\b/DOUBLE PRECISION/g;
+# Text compares and sorts by its bytes, as SQLite's BINARY does, whatever
+# the database's locale.
+$sql =~ s/\bTEXT\b/TEXT COLLATE "C"/g;
 $sql =~ s/^(\t[a-z_][a-z0-9_]*)(?=(?: NOT NULL)?,?$)/$1 JSONB/mg;
 $sql =~ s{(\bNOT\s+)?GLOB(\s+)'([^']*)'}
     {($1 ? '!~' : '~') . $2 . "'" . glob2re($3) . "'"}ge;

@@ -1002,19 +1002,19 @@ put_number(struct buf *b, const char *s, int csv)
 }
 
 static void
-put_value(struct dbpg *d, PGresult *r, int i, Oid t, int csv,
+put_value(struct dbpg *d, PGresult *r, int row, int i, Oid t, int csv,
     struct buf *b, struct buf *tmp)
 {
 	const char *s;
 	size_t n;
 
-	if (PQgetisnull(r, 0, i)) {
+	if (PQgetisnull(r, row, i)) {
 		if (!csv)
 			buf_adds(b, "null");
 		return;
 	}
-	s = PQgetvalue(r, 0, i);
-	n = (size_t)PQgetlength(r, 0, i);
+	s = PQgetvalue(r, row, i);
+	n = (size_t)PQgetlength(r, row, i);
 	switch (t) {
 	case OID_BOOL:
 		buf_adds(b, *s == 't' ? "true" : "false");
@@ -1079,10 +1079,10 @@ spreadable(const struct scan *sc, const char *s, PGresult *r, int nc)
 	return 1;
 }
 
-/* Write one row (r holds it as row 0). */
+/* Format row row of r into b. */
 static void
-put_row(struct dbpg *d, PGresult *r, enum db_format fmt, struct buf *b,
-    struct buf *tmp, struct scan *sc)
+put_row(struct dbpg *d, PGresult *r, int row, enum db_format fmt,
+    struct buf *b, struct buf *tmp, struct scan *sc)
 {
 	int nc = PQnfields(r), i;
 
@@ -1091,7 +1091,7 @@ put_row(struct dbpg *d, PGresult *r, enum db_format fmt, struct buf *b,
 		for (i = 0; i < nc; i++) {
 			if (i)
 				buf_addc(b, ',');
-			put_value(d, r, i, PQftype(r, i), 1, b, tmp);
+			put_value(d, r, row, i, PQftype(r, i), 1, b, tmp);
 		}
 		return;
 	}
@@ -1100,10 +1100,10 @@ put_row(struct dbpg *d, PGresult *r, enum db_format fmt, struct buf *b,
 		const char *name = PQfname(r, i);
 
 		if (strcmp(name, "extra") == 0 && PQftype(r, i) == OID_JSON) {
-			const char *s = PQgetvalue(r, 0, i);
-			size_t n = (size_t)PQgetlength(r, 0, i);
+			const char *s = PQgetvalue(r, row, i);
+			size_t n = (size_t)PQgetlength(r, row, i);
 
-			if (PQgetisnull(r, 0, i))
+			if (PQgetisnull(r, row, i))
 				continue;
 			if (scan_text(sc, s, n) && spreadable(sc, s, r, nc)) {
 				if (sc->n == 0)
@@ -1121,9 +1121,101 @@ put_row(struct dbpg *d, PGresult *r, enum db_format fmt, struct buf *b,
 			buf_addc(b, ',');
 		buf_add_jstr(b, name, strlen(name));
 		buf_addc(b, ':');
-		put_value(d, r, i, PQftype(r, i), 0, b, tmp);
+		put_value(d, r, row, i, PQftype(r, i), 0, b, tmp);
 	}
 	buf_addc(b, '}');
+}
+
+/* Whether q (after blanks and comments) is a SELECT a cursor can run. */
+static int
+is_select(const char *q)
+{
+	static const char *const kw[] = { "select", "with", "values",
+	    "table" };
+	size_t i, n;
+
+	for (;;) {
+		q += strspn(q, " \t\r\n");
+		if (q[0] == '-' && q[1] == '-')
+			q += strcspn(q, "\n");
+		else if (q[0] == '/' && q[1] == '*' && strstr(q, "*/") != NULL)
+			q = strstr(q, "*/") + 2;
+		else
+			break;
+	}
+	for (i = 0; i < sizeof(kw) / sizeof(kw[0]); i++) {
+		n = strlen(kw[i]);
+		if (strncasecmp(q, kw[i], n) == 0 && !(q[n] == '_' ||
+		    (q[n] >= 'a' && q[n] <= 'z') || (q[n] >= 'A' &&
+		    q[n] <= 'Z') || (q[n] >= '0' && q[n] <= '9')))
+			return 1;
+	}
+	return 0;
+}
+
+/* Rows a cursor fetches at a time. */
+#define FETCH_ROWS 10000
+
+/* Write the CSV header of r's columns. */
+static void
+csv_head(PGresult *r, struct buf *b, struct out *o)
+{
+	int i;
+
+	b->len = 0;
+	for (i = 0; i < PQnfields(r); i++) {
+		if (i)
+			buf_addc(b, ',');
+		csv_field(b, PQfname(r, i), strlen(PQfname(r, i)));
+	}
+	out_line(o, b->data, b->len);
+}
+
+/*
+ * A SELECT through a cursor, FETCH_ROWS rows a result: the million-row
+ * result is never held whole, and a row costs no result of its own (as
+ * in single-row mode, which copies the column descriptions every row).
+ */
+static long long
+query_cursor(struct dbpg *d, const char *q, int nv, const char **vals,
+    enum db_format fmt, struct out *o)
+{
+	struct buf b, tmp, decl;
+	struct scan sc;
+	PGresult *r;
+	long long rows = 0;
+	int n, i, head = 0;
+	char fetch[64];
+
+	buf_init(&b);
+	buf_init(&tmp);
+	buf_init(&decl);
+	scan_init(&sc);
+	exec(d, "BEGIN");
+	buf_printf(&decl, "DECLARE asin_q NO SCROLL CURSOR FOR %s", q);
+	PQclear(query(d, decl.data, nv, vals));
+	snprintf(fetch, sizeof(fetch), "FETCH FORWARD %d FROM asin_q",
+	    FETCH_ROWS);
+	do {
+		r = query(d, fetch, 0, NULL);
+		if (fmt == DB_CSV && !head && PQnfields(r) > 0) {
+			csv_head(r, &b, o);
+			head = 1;
+		}
+		n = PQntuples(r);
+		for (i = 0; i < n; i++) {
+			put_row(d, r, i, fmt, &b, &tmp, &sc);
+			out_line(o, b.data, b.len);
+		}
+		rows += n;
+		PQclear(r);
+	} while (n == FETCH_ROWS);
+	exec(d, "COMMIT");
+	buf_free(&b);
+	buf_free(&tmp);
+	buf_free(&decl);
+	scan_free(&sc);
+	return rows;
 }
 
 long long
@@ -1136,11 +1228,18 @@ dbpg_query(struct dbpg *d, const char *sql, char **params, size_t np,
 	PGresult *r;
 	long long rows = 0;
 	char *q;
-	int nv, head = 0, i;
+	int nv, head = 0;
 
 	q = bind_params(sql, params, np, &vals, &nv);
 	if (q[strspn(q, " \t\r\n;")] == '\0')
 		usage_error("the SQL holds no statement");
+	if (is_select(q)) {
+		rows = query_cursor(d, q, nv, vals, fmt, o);
+		free(vals);
+		free(q);
+		return rows;
+	}
+	/* Anything else (SHOW, EXPLAIN, ...) row by row. */
 	if (!PQsendQueryParams(d->c, q, nv, NULL, vals, NULL, NULL, 0))
 		pg_die(d, "SQL", NULL);
 	/* Row by row: a million-row result is never held whole. */
@@ -1159,18 +1258,11 @@ dbpg_query(struct dbpg *d, const char *sql, char **params, size_t np,
 			pg_die(d, "SQL", r);
 		}
 		if (fmt == DB_CSV && !head && PQnfields(r) > 0) {
-			b.len = 0;
-			for (i = 0; i < PQnfields(r); i++) {
-				if (i)
-					buf_addc(&b, ',');
-				csv_field(&b, PQfname(r, i),
-				    strlen(PQfname(r, i)));
-			}
-			out_line(o, b.data, b.len);
+			csv_head(r, &b, o);
 			head = 1;
 		}
 		if (st == PGRES_SINGLE_TUPLE) {
-			put_row(d, r, fmt, &b, &tmp, &sc);
+			put_row(d, r, 0, fmt, &b, &tmp, &sc);
 			out_line(o, b.data, b.len);
 			rows++;
 		}

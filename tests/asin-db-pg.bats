@@ -201,8 +201,11 @@ Try 'asin-db --help' for more information." "$stderr"
 	assert_eq "asin-db: $PG: SQL: column \"nope\" does not exist" "$stderr"
 	run -1 --separate-stderr asin-db query "$PG" "DELETE FROM facts"
 	assert_eq "asin-db: $PG: SQL: cannot execute DELETE in a read-only transaction" "$stderr"
-	printf 'SELECT count(*) AS n\nFROM facts;\n' >"$BATS_TEST_TMPDIR/q.sql"
+	printf -- '-- how many\nSELECT count(*) AS n\nFROM facts;\n' >"$BATS_TEST_TMPDIR/q.sql"
 	same query --sql-file "$BATS_TEST_TMPDIR/q.sql" DB
+	# What is not a SELECT runs without a cursor.
+	run -0 asin-db query --csv "$PG" "SHOW TimeZone"
+	assert_eq $'TimeZone\nUTC' "$output"
 }
 
 @test "asin-db-pg: a database newer than the tool is refused for writing, readable; an empty one needs init" {

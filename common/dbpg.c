@@ -883,7 +883,8 @@ bind_params(const char *sql, char **params, size_t np, const char ***vals,
     int *nv)
 {
 	unsigned char *used = xcalloc(np ? np : 1, 1);
-	char **names = NULL;
+	char **names = NULL, *missing = NULL;
+	const char *unused = NULL;
 	struct buf b;
 	const char *p = sql;
 	size_t j;
@@ -892,7 +893,7 @@ bind_params(const char *sql, char **params, size_t np, const char ***vals,
 	buf_init(&b);
 	*vals = NULL;
 	*nv = 0;
-	while (*p) {
+	while (*p && missing == NULL) {
 		if (*p == '\'' || *p == '"') {
 			const char *q = strchr(p + 1, *p);
 
@@ -931,10 +932,10 @@ bind_params(const char *sql, char **params, size_t np, const char ***vals,
 					    memcmp(params[j], p + 1, n - 1) == 0)
 						break;
 				}
-				if (j == np)
-					usage_error("SQL parameter %.*s has no "
-					    "value (--param %.*s=VALUE)",
-					    (int)n, p, (int)n - 1, p + 1);
+				if (j == np) {
+					missing = xstrndup(p + 1, n - 1);
+					break;
+				}
 				used[j] = 1;
 				names = xreallocarray(names, *nv + 1,
 				    sizeof(*names));
@@ -950,14 +951,28 @@ bind_params(const char *sql, char **params, size_t np, const char ***vals,
 			buf_addc(&b, *p++);
 		}
 	}
-	for (j = 0; j < np; j++)
+	for (j = 0; missing == NULL && j < np; j++)
 		if (!used[j])
-			usage_error("option --param: the SQL has no parameter "
-			    ":%.*s", (int)strcspn(params[j], "="), params[j]);
+			unused = params[j];
+	/* Everything freed before a usage error exits. */
 	for (i = 0; i < *nv; i++)
 		free(names[i]);
 	free(names);
 	free(used);
+	if (missing != NULL || unused != NULL) {
+		char m[128];
+
+		free(*vals);
+		buf_free(&b);
+		if (missing != NULL) {
+			snprintf(m, sizeof(m), "%s", missing);
+			free(missing);
+			usage_error("SQL parameter :%s has no value "
+			    "(--param %s=VALUE)", m, m);
+		}
+		usage_error("option --param: the SQL has no parameter :%.*s",
+		    (int)strcspn(unused, "="), unused);
+	}
 	return b.data != NULL ? b.data : xstrdup("");
 }
 
@@ -1036,6 +1051,7 @@ put_value(struct dbpg *d, PGresult *r, int row, int i, Oid t, int csv,
 			tmp->len = 0;
 			buf_reserve(tmp, n);
 			n = scan_unescape(tmp->data, s + 1, n - 2);
+			tmp->data[n] = '\0';	/* csv_field() reads a C string */
 			s = tmp->data;
 			break;
 		}

@@ -22,8 +22,10 @@ CFLAGS ?=
 ALL_CFLAGS = $(CFLAGS_BASE) $(HARDEN) $(SANFLAGS) $(CFLAGS)
 CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+PQ_LIBS := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
 LDFLAGS ?=
-LDLIBS = -ljq $(CURL_LIBS) $(SQLITE_LIBS) -lm
+LDLIBS = -ljq $(CURL_LIBS) $(SQLITE_LIBS) $(PQ_LIBS) -lm
 ALL_LDFLAGS = -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
 
 COMMON_SRC := $(sort $(wildcard common/*.c))
@@ -64,6 +66,18 @@ $(DB_GEN): $(DB_SQL) schemas/embed-sql.sh
 	sh schemas/embed-sql.sh $(DB_SQL) >$@.tmp && mv $@.tmp $@
 $(BUILD)/obj/common/db.o: $(DB_GEN)
 $(BUILD)/obj/common/db.o: ALL_CFLAGS += -I$(BUILD)/gen
+
+# The same migrations for PostgreSQL, through the one dialect script.
+DBPG_GEN := $(BUILD)/gen/dbschema-pg.h
+$(DBPG_GEN): $(DB_SQL) schemas/embed-sql.sh schemas/pg-dialect.pl
+	@mkdir -p $(BUILD)/gen/pg
+	for f in $(DB_SQL); do \
+	    perl schemas/pg-dialect.pl $$f >$(BUILD)/gen/pg/$${f##*/} || exit 1; \
+	done
+	sh schemas/embed-sql.sh $(DB_SQL:schemas/%=$(BUILD)/gen/pg/%) | \
+	    sed 's/db_migrations/dbpg_migrations/' >$@.tmp && mv $@.tmp $@
+$(BUILD)/obj/common/dbpg.o: $(DBPG_GEN)
+$(BUILD)/obj/common/dbpg.o: ALL_CFLAGS += -I$(BUILD)/gen $(PQ_CFLAGS)
 
 $(LIB): $(COMMON_OBJ)
 	@mkdir -p $(@D)
@@ -117,14 +131,14 @@ bench: all unit
 
 # libFuzzer targets; FUZZ_SECONDS per target (default 600).
 FUZZ_SECONDS ?= 600
-fuzz: $(DB_GEN)
+fuzz: $(DB_GEN) $(DBPG_GEN)
 	@command -v clang >/dev/null || { echo "make fuzz needs clang" >&2; exit 1; }
 	@mkdir -p build-fuzz
 	@for f in $(FUZZ_SRC); do \
 	    n=$$(basename $$f .c); \
 	    echo "fuzz: $$n"; \
 	    clang -std=c11 -D_GNU_SOURCE -O1 -g -Icommon \
-	        -DASIN_VERSION='"$(VERSION)"' -I$(BUILD)/gen \
+	        -DASIN_VERSION='"$(VERSION)"' -I$(BUILD)/gen $(PQ_CFLAGS) \
 	        -fsanitize=fuzzer,address,undefined -o build-fuzz/$$n \
 	        $$f $(COMMON_SRC) $(LDLIBS) || exit 1; \
 	    mkdir -p build-fuzz/$$n.corpus; \
@@ -149,6 +163,14 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/asin-tools/providers/
 	cp -f schemas/*.json $(DESTDIR)$(PREFIX)/share/asin-tools/schemas/
 	cp -f schemas/*.tmpl $(DESTDIR)$(PREFIX)/share/asin-tools/schemas/
+	# The daily and training jobs and the container scripts, so an
+	# installed tree (the Docker image) runs them without a checkout.
+	mkdir -p $(DESTDIR)$(PREFIX)/share/asin-tools/pipelines/sql \
+	    $(DESTDIR)$(PREFIX)/share/asin-tools/deploy
+	cp -f pipelines/*.mk $(DESTDIR)$(PREFIX)/share/asin-tools/pipelines/
+	cp -f pipelines/sql/*.sql \
+	    $(DESTDIR)$(PREFIX)/share/asin-tools/pipelines/sql/
+	cp -f deploy/*.sh $(DESTDIR)$(PREFIX)/share/asin-tools/deploy/
 	for m in $(filter %.1,$(MANS)); do \
 	    cp -f $$m $(DESTDIR)$(MANPREFIX)/man1/; done
 	for m in $(filter %.7,$(MANS)); do \

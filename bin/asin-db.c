@@ -1,8 +1,9 @@
 /*
  * asin-db - SQLite as the suite's sink and source: init applies the
  * schema's migrations, load upserts NDJSON rows into a table by its key,
- * query writes rows back as NDJSON (types kept) or CSV.  The engine is
- * common/db.c; this file is the command line.
+ * query writes rows back as NDJSON (types kept) or CSV.  The engines are
+ * common/db.c (an SQLite file) and common/dbpg.c (a postgresql:// URI);
+ * this file is the command line.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "asin.h"
 #include "db.h"
+#include "dbpg.h"
 
 #define DEFAULT_BATCH 50000
 
@@ -18,8 +20,10 @@ static const char usage_text[] =
     "       asin-db load [--batch N] [--tee] DB TABLE [file ...]\n"
     "       asin-db query [--csv] [--param NAME=VALUE]... DB SQL\n"
     "       asin-db query [--csv] [--param NAME=VALUE]... --sql-file FILE DB\n"
-    "Keep the suite's records in an SQLite file: create or upgrade its\n"
-    "schema, upsert NDJSON rows into a table by its key, read rows back.\n"
+    "Keep the suite's records in an SQLite file or a PostgreSQL database\n"
+    "(DB is a postgresql:// URI; \"postgresql://\" alone uses the PG*\n"
+    "environment): create or upgrade its schema, upsert NDJSON rows into\n"
+    "a table by its key, read rows back.\n"
     "\n"
     "      --batch N         rows per transaction when loading (default 50000)\n"
     "      --tee             pass every loaded row through to stdout\n"
@@ -63,6 +67,17 @@ cmd_init(struct cli_common *co, char **argv, int argc)
 
 	if (argc != 1)
 		usage_error("init takes one operand, the database file");
+	if (dbpg_is_uri(argv[0])) {
+		struct dbpg *pd = dbpg_open(argv[0], 0);
+
+		n = dbpg_migrate(pd);
+		if (co->verbose && !co->quiet)
+			note("%s: schema version %d (%d migration%s applied)",
+			    dbpg_name(pd), dbpg_version(pd), n,
+			    n == 1 ? "" : "s");
+		dbpg_close(pd);
+		return EXIT_OK;
+	}
 	d = db_open(argv[0], DB_CREATE);
 	n = db_migrate(d);
 	if (co->verbose && !co->quiet)
@@ -78,13 +93,15 @@ cmd_load(struct cli_common *co, const struct flags *fl, char **argv,
 {
 	long batch = DEFAULT_BATCH;
 	long long written = 0, same = 0;
-	struct db_loader *l;
+	struct db_loader *l = NULL;
+	struct dbpg_loader *pl = NULL;
+	struct dbpg *pd = NULL;
 	struct nd_reader *rd;
 	struct nd_line ln;
 	struct progress *pg;
 	struct out *o = NULL;
 	struct acct ac;
-	struct db *d;
+	struct db *d = NULL;
 	const char *err;
 	char extra[160];
 
@@ -92,9 +109,15 @@ cmd_load(struct cli_common *co, const struct flags *fl, char **argv,
 		usage_error("load needs a database file and a table");
 	if (fl->batch != NULL)
 		batch = (long)cli_int("--batch", fl->batch, 1, 100000000);
-	d = db_open(argv[0], 0);
-	db_require_schema(d, 0);
-	l = db_loader_new(d, argv[1], batch);
+	if (dbpg_is_uri(argv[0])) {
+		pd = dbpg_open(argv[0], 0);
+		dbpg_require_schema(pd, 0);
+		pl = dbpg_loader_new(pd, argv[1], batch);
+	} else {
+		d = db_open(argv[0], 0);
+		db_require_schema(d, 0);
+		l = db_loader_new(d, argv[1], batch);
+	}
 	acct_init(&ac, co);
 	if (fl->tee) {
 		o = out_new(1, "<stdout>");
@@ -107,15 +130,22 @@ cmd_load(struct cli_common *co, const struct flags *fl, char **argv,
 
 		ac.in++;
 		if (ln.error != NULL) {
-			db_loader_commit(l);
+			if (pl != NULL)
+				dbpg_loader_commit(pl);
+			else
+				db_loader_commit(l);
 			acct_reject(&ac, ln.source, ln.lineno, ln.buf, ln.len,
 			    ln.error);
 			continue;
 		}
-		r = db_load_row(l, ln.buf, ln.len, &err);
+		r = pl != NULL ? dbpg_load_row(pl, ln.buf, ln.len, &err) :
+		    db_load_row(l, ln.buf, ln.len, &err);
 		if (r == DB_ROW_REJECT) {
 			/* What passed before a fatal reject is kept. */
-			db_loader_commit(l);
+			if (pl != NULL)
+				dbpg_loader_commit(pl);
+			else
+				db_loader_commit(l);
 			acct_reject(&ac, ln.source, ln.lineno, ln.buf, ln.len,
 			    err);
 			continue;
@@ -132,8 +162,16 @@ cmd_load(struct cli_common *co, const struct flags *fl, char **argv,
 	}
 	progress_end(pg);
 	nd_close(rd);
-	db_loader_free(l);
-	db_close(d);
+	if (pl != NULL) {
+		/* A batch's rows are counted when it is upserted. */
+		dbpg_loader_commit(pl);
+		dbpg_loader_counts(pl, &written, &same);
+		dbpg_loader_free(pl);
+		dbpg_close(pd);
+	} else {
+		db_loader_free(l);
+		db_close(d);
+	}
 	if (o != NULL)
 		out_close(o);
 	snprintf(extra, sizeof(extra), "\"written\":%lld,\"unchanged\":%lld",
@@ -173,6 +211,18 @@ cmd_query(const struct flags *fl, char **argv, int argc)
 		    "statement (or --sql-file FILE)");
 	if (fl->sql_file != NULL)
 		sql = read_sql_file(fl->sql_file);
+	if (dbpg_is_uri(argv[0])) {
+		struct dbpg *pd = dbpg_open(argv[0], 1);
+
+		dbpg_require_schema(pd, 1);
+		o = out_new(1, "<stdout>");
+		dbpg_query(pd, sql != NULL ? sql : argv[1], fl->params,
+		    fl->nparams, fl->csv ? DB_CSV : DB_NDJSON, o);
+		out_close(o);
+		dbpg_close(pd);
+		free(sql);
+		return EXIT_OK;
+	}
 	d = db_open(argv[0], DB_READONLY);
 	db_require_schema(d, 1);
 	o = out_new(1, "<stdout>");

@@ -736,12 +736,12 @@ bind_params(struct db *d, sqlite3_stmt *st, char **params, size_t np)
 				break;
 			}
 		}
-		if (j == np)
+		if (j == np && (free(used), 1))
 			usage_error("SQL parameter %s has no value "
 			    "(--param %s=VALUE)", name, name + 1);
 	}
 	for (j = 0; j < np; j++)
-		if (!used[j])
+		if (!used[j] && (free(used), 1))
 			usage_error("option --param: the SQL has no parameter "
 			    ":%.*s", (int)strcspn(params[j], "="), params[j]);
 	free(used);

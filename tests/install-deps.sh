@@ -4,7 +4,8 @@
 pkgs="gcc make pkg-config libjq-dev jq libcurl4-openssl-dev libsqlite3-dev
 sqlite3 bats bats-assert bats-support mandoc python3 ca-certificates
 python3-scipy python3-statsmodels curl bsdextrautils
-python3-sklearn python3-xgboost parallel openssh-server openssh-client rsync"
+python3-sklearn python3-xgboost parallel openssh-server openssh-client rsync
+libpq-dev postgresql-15 postgresql-client-15 perl"
 missing=
 for p in $pkgs; do
 	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)
@@ -22,6 +23,14 @@ if [ -z "${ASIN_NO_BROWSER:-}" ] && [ "$(id -u)" -eq 0 ] &&
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	    --no-install-recommends chromium >/dev/null 2>&1; }; } ||
 	    echo "make deps: no chromium; the browser tests will skip" >&2
+fi
+# Optional: docker-compose, for `compose config` of deploy/'s stacks
+# (tests/deploy.bats skips without any compose); a failure is not fatal.
+if [ "$(id -u)" -eq 0 ] && ! command -v docker-compose >/dev/null 2>&1 &&
+    ! docker compose version >/dev/null 2>&1; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    --no-install-recommends docker-compose >/dev/null 2>&1 ||
+	    echo "make deps: no docker-compose; the compose tests will skip" >&2
 fi
 [ -z "$missing" ] && exit 0
 echo "make deps: installing:$missing" >&2

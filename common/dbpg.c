@@ -1,0 +1,1293 @@
+/*
+ * dbpg.c - the PostgreSQL engine behind asin-db (see dbpg.h).  Rows are
+ * read with the record scanner like db.c does and written as COPY text
+ * lines (every value COPY-escaped, none pasted into SQL) into a staging
+ * table; one INSERT ... SELECT ... ON CONFLICT per batch moves them into
+ * the table.  Names reach SQL only after the catalogue named them.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "asin.h"
+#include "dbpg.h"
+#include "dbschema-pg.h"	/* schemas/db-*.sql via schemas/pg-dialect.pl */
+#include "scan.h"
+
+/* Any constant: the advisory lock two concurrent inits queue on. */
+#define MIGRATE_LOCK 0x6173696eLL
+/* Bytes of COPY data gathered before they go to the server. */
+#define COPY_CHUNK (1 << 20)
+
+/* PostgreSQL type OIDs (pg_type.h), as the result describes columns. */
+enum {
+	OID_BOOL = 16,
+	OID_INT8 = 20,
+	OID_INT2 = 21,
+	OID_INT4 = 23,
+	OID_OID = 26,
+	OID_JSON = 114,
+	OID_FLOAT4 = 700,
+	OID_FLOAT8 = 701,
+	OID_NUMERIC = 1700,
+	OID_JSONB = 3802
+};
+
+struct dbpg {
+	PGconn *c;
+	char *name;
+};
+
+enum pgtype {
+	PT_ANY,		/* JSONB: a scalar keeps its JSON type */
+	PT_INTEGER,
+	PT_REAL,
+	PT_TEXT,
+	PT_BOOLEAN,
+	PT_JSON
+};
+
+struct pgcol {
+	char *name;
+	size_t len;
+	enum pgtype type;
+	int key;
+};
+
+struct dbpg_loader {
+	struct dbpg *db;
+	char *table;
+	struct pgcol *col;
+	int ncol;
+	int extra;
+	char *upsert;		/* the batch's INSERT ... SELECT */
+	long batch;
+	long inbatch;		/* rows COPYed in the open batch */
+	long long seq;
+	long long written, same;
+	struct scan sc;
+	const struct scan_member **val;	/* per column, this row */
+	struct buf xtra;
+	struct buf text;
+	struct buf copy;	/* COPY data not yet sent */
+	char *err;
+	char num[64];
+};
+
+/* ---- connection ------------------------------------------------------- */
+
+int
+dbpg_is_uri(const char *s)
+{
+	return strncmp(s, "postgresql://", 13) == 0 ||
+	    strncmp(s, "postgres://", 11) == 0;
+}
+
+/* uri with the password of its user info replaced by ***. */
+static char *
+redact(const char *uri)
+{
+	const char *p = strstr(uri, "://"), *at, *colon, *end;
+	struct buf b;
+
+	if (p == NULL)
+		return xstrdup(uri);
+	p += 3;
+	end = p + strcspn(p, "/?");
+	at = memchr(p, '@', (size_t)(end - p));
+	if (at == NULL)
+		return xstrdup(uri);
+	colon = memchr(p, ':', (size_t)(at - p));
+	if (colon == NULL)
+		return xstrdup(uri);
+	buf_init(&b);
+	buf_add(&b, uri, (size_t)(colon + 1 - uri));
+	buf_adds(&b, "***");
+	buf_adds(&b, at);
+	return b.data;
+}
+
+/* The server's one-line message for res (or the connection's). */
+static const char *
+pg_msg(struct dbpg *d, const PGresult *res)
+{
+	const char *m = res != NULL ?
+	    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	static const char none[] = "error";
+
+	if (m != NULL)
+		return m;
+	m = PQerrorMessage(d->c);
+	return m != NULL && *m ? m : none;
+}
+
+static ASIN_NORETURN void
+pg_die(struct dbpg *d, const char *what, PGresult *res)
+{
+	const char *det = res != NULL ?
+	    PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	char *m = xstrdup(pg_msg(d, res));
+
+	m[strcspn(m, "\n")] = '\0';
+	if (det != NULL)
+		die("%s: %s: %s (%.*s)", d->name, what, m,
+		    (int)strcspn(det, "\n"), det);
+	die("%s: %s: %s", d->name, what, m);
+}
+
+/* Run sql (no parameters, no rows wanted); die on an error. */
+static void
+exec(struct dbpg *d, const char *sql)
+{
+	PGresult *r = PQexec(d->c, sql);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK)
+		pg_die(d, "SQL", r);
+	PQclear(r);
+}
+
+/* Run sql with text parameters; the result is the caller's to PQclear. */
+static PGresult *
+query(struct dbpg *d, const char *sql, int n, const char *const *v)
+{
+	PGresult *r = PQexecParams(d->c, sql, n, NULL, v, NULL, NULL, 0);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK)
+		pg_die(d, "SQL", r);
+	return r;
+}
+
+struct dbpg *
+dbpg_open(const char *uri, int readonly)
+{
+	struct dbpg *d = xcalloc(1, sizeof(*d));
+
+	d->name = redact(uri);
+	d->c = PQconnectdb(uri);
+	if (d->c == NULL)
+		die("%s: cannot connect: out of memory", d->name);
+	if (PQstatus(d->c) != CONNECTION_OK) {
+		char *m = xstrdup(PQerrorMessage(d->c));
+
+		m[strcspn(m, "\n")] = '\0';
+		die("%s: cannot connect: %s", d->name, m);
+	}
+	if (PQsetClientEncoding(d->c, "UTF8") != 0)
+		pg_die(d, "client encoding", NULL);
+	/* Shortest round-trip text for doubles; quiet notices; no surprise
+	 * from a search_path that puts another schema first. */
+	exec(d, "SET extra_float_digits = 1; SET client_min_messages = "
+	    "warning; SET TIME ZONE 'UTC'");
+	if (readonly)
+		exec(d, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+	return d;
+}
+
+void
+dbpg_close(struct dbpg *d)
+{
+	if (d == NULL)
+		return;
+	PQfinish(d->c);
+	free(d->name);
+	free(d);
+}
+
+const char *
+dbpg_name(const struct dbpg *d)
+{
+	return d->name;
+}
+
+/* ---- schema ----------------------------------------------------------- */
+
+static int
+latest(void)
+{
+	return (int)(sizeof(dbpg_migrations) / sizeof(dbpg_migrations[0]));
+}
+
+int
+dbpg_version(struct dbpg *d)
+{
+	PGresult *r;
+	int v = 0;
+
+	r = query(d, "SELECT to_regclass('schema_migrations') IS NOT NULL",
+	    0, NULL);
+	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
+		PQclear(r);
+		return 0;
+	}
+	PQclear(r);
+	r = query(d, "SELECT coalesce(max(version), 0) FROM "
+	    "schema_migrations", 0, NULL);
+	v = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return v;
+}
+
+static ASIN_NORETURN void
+too_new(struct dbpg *d, int v)
+{
+	die("%s: schema version %d is newer than this asin-db (%d): "
+	    "use a newer asin-db", d->name, v, latest());
+}
+
+int
+dbpg_migrate(struct dbpg *d)
+{
+	char ver[16], lock[64];
+	const char *pv[2];
+	int v, n = 0, i;
+
+	snprintf(lock, sizeof(lock), "SELECT pg_advisory_xact_lock(%lld)",
+	    MIGRATE_LOCK);
+	for (i = 0; i < latest(); i++) {
+		exec(d, "BEGIN");
+		exec(d, lock);
+		exec(d, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+		    "applied_at TEXT NOT NULL)");
+		v = dbpg_version(d);
+		if (v > latest())
+			too_new(d, v);
+		if (v >= dbpg_migrations[i].version) {
+			exec(d, "COMMIT");
+			continue;
+		}
+		exec(d, dbpg_migrations[i].sql);
+		snprintf(ver, sizeof(ver), "%d", dbpg_migrations[i].version);
+		pv[0] = ver;
+		pv[1] = dbpg_migrations[i].name;
+		PQclear(query(d, "INSERT INTO schema_migrations VALUES ($1, $2, "
+		    "to_char(now() AT TIME ZONE 'UTC', "
+		    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))", 2, pv));
+		exec(d, "COMMIT");
+		n++;
+	}
+	return n;
+}
+
+void
+dbpg_require_schema(struct dbpg *d, int readonly)
+{
+	int v = dbpg_version(d);
+
+	if (v == 0)
+		die("%s: not an asin-db database (run 'asin-db init %s')",
+		    d->name, d->name);
+	if (v > latest() && !readonly)
+		too_new(d, v);
+	if (v < latest())
+		die("%s: schema version %d is older than this asin-db (%d): "
+		    "run 'asin-db init %s' to upgrade it", d->name, v,
+		    latest(), d->name);
+}
+
+/* ---- loading ---------------------------------------------------------- */
+
+static int
+ident_ok(const char *s)
+{
+	const char *p;
+
+	if (*s == '\0' || strlen(s) > 63)
+		return 0;
+	for (p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || *p == '_' ||
+		    (p > s && *p >= '0' && *p <= '9')))
+			return 0;
+	return 1;
+}
+
+static enum pgtype
+pgtype_of(const char *t)
+{
+	if (strcmp(t, "bigint") == 0 || strcmp(t, "integer") == 0 ||
+	    strcmp(t, "smallint") == 0)
+		return PT_INTEGER;
+	if (strcmp(t, "double precision") == 0 || strcmp(t, "real") == 0)
+		return PT_REAL;
+	if (strcmp(t, "boolean") == 0)
+		return PT_BOOLEAN;
+	if (strcmp(t, "json") == 0)
+		return PT_JSON;
+	if (strcmp(t, "jsonb") == 0)
+		return PT_ANY;
+	return PT_TEXT;
+}
+
+static const char *
+pgtype_name(enum pgtype t)
+{
+	static const char *const names[] = { "scalar", "integer", "number",
+	    "string", "boolean", "JSON" };
+
+	return names[t];
+}
+
+static void
+read_columns(struct dbpg_loader *l)
+{
+	struct dbpg *d = l->db;
+	const char *pv[1] = { l->table };
+	PGresult *r;
+	int i;
+
+	r = query(d, "SELECT a.attname, format_type(a.atttypid, NULL), "
+	    "coalesce(a.attnum = ANY (x.indkey), false) "
+	    "FROM pg_class AS c "
+	    "JOIN pg_attribute AS a ON a.attrelid = c.oid "
+	    "LEFT JOIN pg_index AS x ON x.indrelid = c.oid AND x.indisprimary "
+	    "WHERE c.oid = to_regclass(quote_ident($1)) AND c.relkind = 'r' "
+	    "AND $1 <> 'schema_migrations' "
+	    "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+	    1, pv);
+	if (PQntuples(r) == 0 || !ident_ok(l->table))
+		usage_error("%s: no table '%s' (tables: products, categories, "
+		    "marketplaces, fetch_log, facts, features, scores, "
+		    "assignments, uplift, model_runs)", d->name, l->table);
+	l->ncol = PQntuples(r);
+	l->col = xcalloc(l->ncol, sizeof(*l->col));
+	l->extra = -1;
+	for (i = 0; i < l->ncol; i++) {
+		struct pgcol *c = &l->col[i];
+		const char *name = PQgetvalue(r, i, 0);
+
+		if (!ident_ok(name))
+			die("%s: table %s: column name '%s' is not an "
+			    "identifier", d->name, l->table, name);
+		c->name = xstrdup(name);
+		c->len = strlen(name);
+		c->type = pgtype_of(PQgetvalue(r, i, 1));
+		c->key = strcmp(PQgetvalue(r, i, 2), "t") == 0;
+		if (strcmp(name, "extra") == 0 && c->type == PT_JSON)
+			l->extra = i;
+	}
+	PQclear(r);
+}
+
+/*
+ * The batch's upsert: the staging table's rows, the last of each key
+ * (DISTINCT ON ... asin_seq DESC: as row-by-row upserts would leave it),
+ * into the table; an existing row is only rewritten where a column
+ * differs, so the command's row count is the rows written.
+ */
+static void
+build_upsert(struct dbpg_loader *l)
+{
+	struct buf s, keys;
+	int i, first, nonkey = 0;
+
+	buf_init(&s);
+	buf_init(&keys);
+	for (i = 0, first = 1; i < l->ncol; i++)
+		if (l->col[i].key) {
+			buf_printf(&keys, "%s\"%s\"", first ? "" : ", ",
+			    l->col[i].name);
+			first = 0;
+		}
+	buf_printf(&s, "INSERT INTO \"%s\" AS t (", l->table);
+	for (i = 0; i < l->ncol; i++)
+		buf_printf(&s, "%s\"%s\"", i ? ", " : "", l->col[i].name);
+	buf_printf(&s, ") SELECT DISTINCT ON (%s) ", keys.data);
+	for (i = 0; i < l->ncol; i++)
+		buf_printf(&s, "%s\"%s\"", i ? ", " : "", l->col[i].name);
+	buf_printf(&s, " FROM asin_stage ORDER BY %s, asin_seq DESC "
+	    "ON CONFLICT (%s) ", keys.data, keys.data);
+	for (i = 0; i < l->ncol; i++)
+		nonkey += !l->col[i].key;
+	if (nonkey == 0) {
+		buf_adds(&s, "DO NOTHING");
+	} else {
+		buf_adds(&s, "DO UPDATE SET ");
+		for (i = 0, first = 1; i < l->ncol; i++)
+			if (!l->col[i].key) {
+				buf_printf(&s, "%s\"%s\" = excluded.\"%s\"",
+				    first ? "" : ", ", l->col[i].name,
+				    l->col[i].name);
+				first = 0;
+			}
+		buf_adds(&s, " WHERE ");
+		/* json has no equality: its text is compared. */
+		for (i = 0, first = 1; i < l->ncol; i++)
+			if (!l->col[i].key) {
+				const char *cast = l->col[i].type == PT_JSON ?
+				    "::text" : "";
+
+				buf_printf(&s, "%st.\"%s\"%s IS DISTINCT FROM "
+				    "excluded.\"%s\"%s", first ? "" : " OR ",
+				    l->col[i].name, cast, l->col[i].name, cast);
+				first = 0;
+			}
+	}
+	l->upsert = s.data;
+	buf_free(&keys);
+}
+
+struct dbpg_loader *
+dbpg_loader_new(struct dbpg *d, const char *table, long batch)
+{
+	struct dbpg_loader *l = xcalloc(1, sizeof(*l));
+	struct buf s;
+	int i, keys = 0;
+
+	l->db = d;
+	l->table = xstrdup(table);
+	l->batch = batch > 0 ? batch : 1;
+	read_columns(l);
+	for (i = 0; i < l->ncol; i++)
+		keys += l->col[i].key;
+	if (keys == 0)
+		die("%s: table %s has no primary key to upsert by", d->name,
+		    table);
+	build_upsert(l);
+	/* LIKE copies the columns and NOT NULL, not the CHECKs: those
+	 * are the table's to enforce on the upsert. */
+	/* A batch's staging rows and the sort of DISTINCT ON in memory,
+	 * not in temporary files (temp_buffers only counts before the
+	 * session's first temporary table). */
+	exec(d, "SET temp_buffers = '256MB'; SET work_mem = '256MB'");
+	buf_init(&s);
+	buf_printf(&s, "CREATE TEMP TABLE asin_stage (LIKE \"%s\"); "
+	    "ALTER TABLE asin_stage ADD COLUMN asin_seq BIGINT", l->table);
+	exec(d, s.data);
+	buf_free(&s);
+	l->val = xcalloc(l->ncol, sizeof(*l->val));
+	scan_init(&l->sc);
+	buf_init(&l->xtra);
+	buf_init(&l->text);
+	buf_init(&l->copy);
+	return l;
+}
+
+static void
+send_copy(struct dbpg_loader *l)
+{
+	if (l->copy.len == 0)
+		return;
+	if (PQputCopyData(l->db->c, l->copy.data, (int)l->copy.len) != 1)
+		pg_die(l->db, "COPY", NULL);
+	l->copy.len = 0;
+}
+
+void
+dbpg_loader_commit(struct dbpg_loader *l)
+{
+	struct dbpg *d = l->db;
+	PGresult *r;
+	long long n;
+	char what[64];
+
+	if (l->inbatch == 0)
+		return;
+	send_copy(l);
+	if (PQputCopyEnd(d->c, NULL) != 1)
+		pg_die(d, "COPY", NULL);
+	while ((r = PQgetResult(d->c)) != NULL) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			pg_die(d, "COPY", r);
+		PQclear(r);
+	}
+	r = PQexec(d->c, l->upsert);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		snprintf(what, sizeof(what), "load into %s: a batch of %ld "
+		    "rows rolled back", l->table, l->inbatch);
+		pg_die(d, what, r);
+	}
+	n = atoll(PQcmdTuples(r));
+	PQclear(r);
+	exec(d, "TRUNCATE asin_stage");
+	exec(d, "COMMIT");
+	l->written += n;
+	l->same += l->inbatch - n;
+	l->inbatch = 0;
+}
+
+void
+dbpg_loader_counts(const struct dbpg_loader *l, long long *written,
+    long long *same)
+{
+	*written = l->written;
+	*same = l->same;
+}
+
+void
+dbpg_loader_free(struct dbpg_loader *l)
+{
+	int i;
+
+	if (l == NULL)
+		return;
+	dbpg_loader_commit(l);
+	for (i = 0; i < l->ncol; i++)
+		free(l->col[i].name);
+	free(l->col);
+	free(l->val);
+	free(l->table);
+	free(l->upsert);
+	free(l->err);
+	scan_free(&l->sc);
+	buf_free(&l->xtra);
+	buf_free(&l->text);
+	buf_free(&l->copy);
+	free(l);
+}
+
+static enum db_row
+reject(struct dbpg_loader *l, const char *fmt, ...) ASIN_PRINTF(2, 3);
+
+static enum db_row
+reject(struct dbpg_loader *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(l->err);
+	va_start(ap, fmt);
+	if (vasprintf(&l->err, fmt, ap) < 0)
+		die("out of memory");
+	va_end(ap);
+	return DB_ROW_REJECT;
+}
+
+static int
+int_literal(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] == '.' || s[i] == 'e' || s[i] == 'E')
+			return 0;
+	return 1;
+}
+
+static int
+num_value(struct dbpg_loader *l, const char *s, size_t n, double *v)
+{
+	char *tmp = n < sizeof(l->num) ? l->num : xstrndup(s, n);
+
+	if (tmp == l->num) {
+		memcpy(l->num, s, n);
+		l->num[n] = '\0';
+	}
+	errno = 0;
+	*v = strtod(tmp, NULL);
+	if (tmp != l->num)
+		free(tmp);
+	return isfinite(*v);
+}
+
+static int
+int_value(struct dbpg_loader *l, const char *s, size_t n, long long *v)
+{
+	double d;
+
+	if (int_literal(s, n) && n < 19 && parse_int(s, n, v))
+		return 1;
+	if (!num_value(l, s, n, &d) || d != floor(d) ||
+	    fabs(d) > 9007199254740992.0)
+		return 0;
+	*v = (long long)d;
+	return 1;
+}
+
+/* Append s[0..n) to the COPY data, escaped for COPY's text format. */
+static void
+copy_text(struct buf *b, const char *s, size_t n)
+{
+	size_t i, run = 0;
+
+	for (i = 0; i < n; i++) {
+		const char *e;
+
+		switch (s[i]) {
+		case '\\': e = "\\\\"; break;
+		case '\n': e = "\\n"; break;
+		case '\r': e = "\\r"; break;
+		case '\t': e = "\\t"; break;
+		default: continue;
+		}
+		buf_add(b, s + run, i - run);
+		buf_add(b, e, 2);
+		run = i + 1;
+	}
+	buf_add(b, s + run, n - run);
+}
+
+/* The unescaped text of a JSON string member, or NULL (NUL inside). */
+static const char *
+string_value(struct dbpg_loader *l, const char *v, size_t vn, size_t *n)
+{
+	const char *s = v + 1;
+
+	*n = vn - 2;
+	if (memchr(s, '\\', *n) == NULL)
+		return s;
+	l->text.len = 0;
+	buf_reserve(&l->text, vn);
+	*n = scan_unescape(l->text.data, s, *n);
+	if (memchr(l->text.data, '\0', *n) != NULL)
+		return NULL;
+	return l->text.data;
+}
+
+/* Append column c's COPY field for member m (NULL: no member). */
+static enum db_row
+put_field(struct dbpg_loader *l, int c, const char *line,
+    const struct scan_member *m)
+{
+	const struct pgcol *col = &l->col[c];
+	struct buf *b = &l->copy;
+	const char *v, *s;
+	char num[40];
+	long long iv;
+	double dv;
+	size_t n;
+
+	if (m == NULL || m->kind == SCAN_NULL) {
+		buf_add(b, "\\N", 2);
+		return DB_ROW_WRITTEN;
+	}
+	v = line + m->val;
+	switch (col->type) {
+	case PT_JSON:
+		copy_text(b, v, m->val_len);
+		return DB_ROW_WRITTEN;
+	case PT_INTEGER:
+		if (m->kind != SCAN_NUMBER)
+			break;
+		if (!int_value(l, v, m->val_len, &iv))
+			return reject(l, "field \"%s\": expected integer, got "
+			    "%.*s", col->name, (int)(m->val_len > 40 ? 40 :
+			    m->val_len), v);
+		buf_printf(b, "%lld", iv);
+		return DB_ROW_WRITTEN;
+	case PT_REAL:
+		if (m->kind != SCAN_NUMBER)
+			break;
+		if (!num_value(l, v, m->val_len, &dv))
+			return reject(l, "field \"%s\": number %.*s is out of "
+			    "range", col->name, (int)(m->val_len > 40 ? 40 :
+			    m->val_len), v);
+		buf_add(b, num, fmt_double(num, dv));
+		return DB_ROW_WRITTEN;
+	case PT_BOOLEAN:
+		if (m->kind != SCAN_TRUE && m->kind != SCAN_FALSE)
+			break;
+		buf_addc(b, m->kind == SCAN_TRUE ? 't' : 'f');
+		return DB_ROW_WRITTEN;
+	case PT_TEXT:
+	case PT_ANY:
+		if (m->kind == SCAN_STRING) {
+			if ((s = string_value(l, v, m->val_len, &n)) == NULL)
+				return reject(l, "field \"%s\": PostgreSQL "
+				    "text cannot hold \\u0000", col->name);
+			if (col->type == PT_TEXT) {
+				copy_text(b, s, n);
+			} else {
+				/* As JSON, escaped the suite's way. */
+				struct buf j;
+
+				buf_init(&j);
+				buf_add_jstr(&j, s, n);
+				copy_text(b, j.data, j.len);
+				buf_free(&j);
+			}
+			return DB_ROW_WRITTEN;
+		}
+		if (col->type == PT_TEXT)
+			break;
+		/* What SQLite's typeless column keeps: 1/0 for a boolean,
+		 * an integer, or a double as the suite prints it. */
+		if (m->kind == SCAN_TRUE || m->kind == SCAN_FALSE) {
+			buf_addc(b, m->kind == SCAN_TRUE ? '1' : '0');
+			return DB_ROW_WRITTEN;
+		}
+		if (m->kind != SCAN_NUMBER)
+			break;
+		if (int_literal(v, m->val_len) &&
+		    int_value(l, v, m->val_len, &iv)) {
+			buf_printf(b, "%lld", iv);
+			return DB_ROW_WRITTEN;
+		}
+		if (!num_value(l, v, m->val_len, &dv))
+			return reject(l, "field \"%s\": number %.*s is out of "
+			    "range", col->name, (int)(m->val_len > 40 ? 40 :
+			    m->val_len), v);
+		buf_add(b, num, fmt_double(num, dv));
+		return DB_ROW_WRITTEN;
+	}
+	return reject(l, "field \"%s\": expected %s, got %s", col->name,
+	    pgtype_name(col->type), rec_kind_name((enum rec_kind)m->kind));
+}
+
+static int
+find_column(struct dbpg_loader *l, const char *line,
+    const struct scan_member *m)
+{
+	const char *k = line + m->key;
+	int i;
+
+	for (i = 0; i < l->ncol; i++) {
+		const struct pgcol *c = &l->col[i];
+
+		if (i == l->extra)
+			continue;
+		if (m->key_esc ? scan_streq(k, m->key_len, c->name, c->len) :
+		    (c->len == m->key_len && memcmp(k, c->name, c->len) == 0))
+			return i;
+	}
+	return -1;
+}
+
+/* Whether a later member repeats member j's key (the last one counts). */
+static int
+repeated_later(struct dbpg_loader *l, const char *line, size_t j)
+{
+	const struct scan_member *m = &l->sc.m[j];
+	size_t i;
+
+	for (i = j + 1; i < l->sc.n; i++)
+		if (l->sc.m[i].key_len == m->key_len && memcmp(line +
+		    l->sc.m[i].key, line + m->key, m->key_len) == 0)
+			return 1;
+	return 0;
+}
+
+enum db_row
+dbpg_load_row(struct dbpg_loader *l, const char *buf, size_t len,
+    const char **err)
+{
+	struct dbpg *d = l->db;
+	enum db_row r = DB_ROW_WRITTEN;
+	size_t j, mark;
+	int c, nxtra = 0, allow_dup;
+	char msg[160];
+
+	*err = NULL;
+	if (!scan_text(&l->sc, buf, len)) {
+		scan_errmsg(&l->sc, msg, sizeof(msg));
+		r = reject(l, "%s", msg);
+		goto out;
+	}
+	if (l->sc.kind != SCAN_OBJECT) {
+		r = reject(l, "expected a JSON object, got %s",
+		    rec_kind_name((enum rec_kind)l->sc.kind));
+		goto out;
+	}
+	if (!(allow_dup = rec_duplicate_keys_allowed())) {
+		const char *k;
+		size_t off, kl;
+
+		if (scan_dup_key(&l->sc, buf, &off, &k, &kl)) {
+			r = reject(l, "duplicate key \"%.*s\" at column %zu",
+			    (int)(kl > 40 ? 40 : kl), k, off + 1);
+			goto out;
+		}
+	}
+	memset(l->val, 0, l->ncol * sizeof(*l->val));
+	l->xtra.len = 0;
+	buf_addc(&l->xtra, '{');
+	for (j = 0; j < l->sc.n; j++) {
+		const struct scan_member *m = &l->sc.m[j];
+
+		if (allow_dup && repeated_later(l, buf, j))
+			continue;
+		c = find_column(l, buf, m);
+		if (c >= 0) {
+			l->val[c] = m;
+			continue;
+		}
+		if (l->extra < 0) {
+			r = reject(l, "field \"%.*s\": table %s has no such "
+			    "column", (int)(m->key_len > 40 ? 40 : m->key_len),
+			    buf + m->key, l->table);
+			goto out;
+		}
+		if (nxtra++)
+			buf_addc(&l->xtra, ',');
+		buf_addc(&l->xtra, '"');
+		buf_add(&l->xtra, buf + m->key, m->key_len);
+		buf_add(&l->xtra, "\":", 2);
+		buf_add(&l->xtra, buf + m->val, m->val_len);
+	}
+	buf_addc(&l->xtra, '}');
+	/* A key's null is refused here, in SQLite's words: on the server
+	 * it would fail the whole COPY. */
+	for (c = 0; c < l->ncol; c++)
+		if (l->col[c].key && l->val[c] == NULL) {
+			r = reject(l, "key field \"%s\": missing",
+			    l->col[c].name);
+			goto out;
+		} else if (l->col[c].key && l->val[c]->kind == SCAN_NULL) {
+			r = reject(l, "NOT NULL constraint failed: %s.%s",
+			    l->table, l->col[c].name);
+			goto out;
+		}
+	/* The line goes into the COPY data; a reject takes it back. */
+	mark = l->copy.len;
+	for (c = 0; c < l->ncol; c++) {
+		if (c > 0)
+			buf_addc(&l->copy, '\t');
+		if (c == l->extra) {
+			if (nxtra > 0)
+				copy_text(&l->copy, l->xtra.data, l->xtra.len);
+			else
+				buf_add(&l->copy, "\\N", 2);
+			continue;
+		}
+		if (put_field(l, c, buf, l->val[c]) == DB_ROW_REJECT) {
+			l->copy.len = mark;
+			r = DB_ROW_REJECT;
+			goto out;
+		}
+	}
+	buf_printf(&l->copy, "\t%lld\n", ++l->seq);
+	if (l->inbatch == 0) {
+		PGresult *res;
+
+		exec(d, "BEGIN");
+		res = PQexec(d->c, "COPY asin_stage FROM STDIN");
+		if (PQresultStatus(res) != PGRES_COPY_IN)
+			pg_die(d, "COPY", res);
+		PQclear(res);
+	}
+	l->inbatch++;
+	if (l->copy.len >= COPY_CHUNK)
+		send_copy(l);
+	if (l->inbatch >= l->batch)
+		dbpg_loader_commit(l);
+out:
+	*err = r == DB_ROW_REJECT ? l->err : NULL;
+	return r;
+}
+
+/* ---- querying --------------------------------------------------------- */
+
+/*
+ * Rewrite the SQL's :name parameters (outside quotes, comments and ::
+ * casts) as $1, $2, ... and gather their values from params, with the
+ * same usage errors as on SQLite.  Returns the rewritten SQL; *vals
+ * (owned by the caller, pointing into params) holds *nv values.
+ */
+static char *
+bind_params(const char *sql, char **params, size_t np, const char ***vals,
+    int *nv)
+{
+	unsigned char *used = xcalloc(np ? np : 1, 1);
+	char **names = NULL, *missing = NULL;
+	const char *unused = NULL;
+	struct buf b;
+	const char *p = sql;
+	size_t j;
+	int i;
+
+	buf_init(&b);
+	*vals = NULL;
+	*nv = 0;
+	while (*p && missing == NULL) {
+		if (*p == '\'' || *p == '"') {
+			const char *q = strchr(p + 1, *p);
+
+			q = q != NULL ? q + 1 : p + strlen(p);
+			buf_add(&b, p, (size_t)(q - p));
+			p = q;
+		} else if (p[0] == '-' && p[1] == '-') {
+			size_t n = strcspn(p, "\n");
+
+			buf_add(&b, p, n);
+			p += n;
+		} else if (p[0] == '/' && p[1] == '*') {
+			const char *q = strstr(p + 2, "*/");
+
+			q = q != NULL ? q + 2 : p + strlen(p);
+			buf_add(&b, p, (size_t)(q - p));
+			p = q;
+		} else if (p[0] == ':' && p[1] == ':') {
+			buf_add(&b, p, 2);
+			p += 2;
+		} else if (p[0] == ':' && (p[1] == '_' ||
+		    (p[1] >= 'a' && p[1] <= 'z') ||
+		    (p[1] >= 'A' && p[1] <= 'Z'))) {
+			size_t n = 1 + strspn(p + 1, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+
+			for (i = 0; i < *nv; i++)
+				if (strlen(names[i]) == n - 1 &&
+				    memcmp(names[i], p + 1, n - 1) == 0)
+					break;
+			if (i == *nv) {
+				for (j = 0; j < np; j++) {
+					const char *eq = strchr(params[j], '=');
+
+					if ((size_t)(eq - params[j]) == n - 1 &&
+					    memcmp(params[j], p + 1, n - 1) == 0)
+						break;
+				}
+				if (j == np) {
+					missing = xstrndup(p + 1, n - 1);
+					break;
+				}
+				used[j] = 1;
+				names = xreallocarray(names, *nv + 1,
+				    sizeof(*names));
+				*vals = xreallocarray(*vals, *nv + 1,
+				    sizeof(**vals));
+				names[*nv] = xstrndup(p + 1, n - 1);
+				(*vals)[*nv] = strchr(params[j], '=') + 1;
+				(*nv)++;
+			}
+			buf_printf(&b, "$%d", i + 1);
+			p += n;
+		} else {
+			buf_addc(&b, *p++);
+		}
+	}
+	for (j = 0; missing == NULL && j < np; j++)
+		if (!used[j])
+			unused = params[j];
+	/* Everything freed before a usage error exits. */
+	for (i = 0; i < *nv; i++)
+		free(names[i]);
+	free(names);
+	free(used);
+	if (missing != NULL || unused != NULL) {
+		char m[128];
+
+		free(*vals);
+		buf_free(&b);
+		if (missing != NULL) {
+			snprintf(m, sizeof(m), "%s", missing);
+			free(missing);
+			usage_error("SQL parameter :%s has no value "
+			    "(--param %s=VALUE)", m, m);
+		}
+		usage_error("option --param: the SQL has no parameter :%.*s",
+		    (int)strcspn(unused, "="), unused);
+	}
+	return b.data != NULL ? b.data : xstrdup("");
+}
+
+static void
+csv_field(struct buf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	if (strcspn(s, ",\"\r\n") >= n && (n == 0 || (s[0] != ' ' &&
+	    s[n - 1] != ' '))) {
+		buf_add(b, s, n);
+		return;
+	}
+	buf_addc(b, '"');
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"')
+			buf_addc(b, '"');
+		buf_addc(b, s[i]);
+	}
+	buf_addc(b, '"');
+}
+
+/* A number's text as SQLite's engine prints it: integers as they are,
+ * the others through fmt_double (non-finite: null, or empty in CSV). */
+static void
+put_number(struct buf *b, const char *s, int csv)
+{
+	char num[40];
+	double v;
+
+	if (strpbrk(s, ".eEnN") == NULL) {
+		buf_adds(b, s);
+		return;
+	}
+	v = strtod(s, NULL);
+	if (!isfinite(v)) {
+		if (!csv)
+			buf_adds(b, "null");
+		return;
+	}
+	buf_add(b, num, fmt_double(num, v));
+}
+
+static void
+put_value(struct dbpg *d, PGresult *r, int row, int i, Oid t, int csv,
+    struct buf *b, struct buf *tmp)
+{
+	const char *s;
+	size_t n;
+
+	if (PQgetisnull(r, row, i)) {
+		if (!csv)
+			buf_adds(b, "null");
+		return;
+	}
+	s = PQgetvalue(r, row, i);
+	n = (size_t)PQgetlength(r, row, i);
+	switch (t) {
+	case OID_BOOL:
+		buf_adds(b, *s == 't' ? "true" : "false");
+		return;
+	case OID_INT2:
+	case OID_INT4:
+	case OID_INT8:
+	case OID_OID:
+		buf_add(b, s, n);
+		return;
+	case OID_FLOAT4:
+	case OID_FLOAT8:
+	case OID_NUMERIC:
+		put_number(b, s, csv);
+		return;
+	case OID_JSONB:
+		/* A scalar is printed as SQLite prints a typeless value. */
+		if (*s == '"') {
+			tmp->len = 0;
+			buf_reserve(tmp, n);
+			n = scan_unescape(tmp->data, s + 1, n - 2);
+			tmp->data[n] = '\0';	/* csv_field() reads a C string */
+			s = tmp->data;
+			break;
+		}
+		if (*s == '-' || (*s >= '0' && *s <= '9')) {
+			put_number(b, s, csv);
+			return;
+		}
+		/* FALLTHROUGH */
+	case OID_JSON:
+		if (csv)
+			csv_field(b, s, n);
+		else
+			buf_add(b, s, n);
+		return;
+	default:
+		break;
+	}
+	if (csv) {
+		csv_field(b, s, n);
+		return;
+	}
+	if (utf8_invalid_at((const unsigned char *)s, n) >= 0)
+		die("%s: column %s: text is not valid UTF-8", d->name,
+		    PQfname(r, i));
+	buf_add_jstr(b, s, n);
+}
+
+static int
+spreadable(const struct scan *sc, const char *s, PGresult *r, int nc)
+{
+	size_t j;
+	int i;
+
+	if (sc->kind != SCAN_OBJECT)
+		return 0;
+	for (j = 0; j < sc->n; j++)
+		for (i = 0; i < nc; i++)
+			if (scan_streq(s + sc->m[j].key, sc->m[j].key_len,
+			    PQfname(r, i), strlen(PQfname(r, i))))
+				return 0;
+	return 1;
+}
+
+/* Format row row of r into b. */
+static void
+put_row(struct dbpg *d, PGresult *r, int row, enum db_format fmt,
+    struct buf *b, struct buf *tmp, struct scan *sc)
+{
+	int nc = PQnfields(r), i;
+
+	b->len = 0;
+	if (fmt == DB_CSV) {
+		for (i = 0; i < nc; i++) {
+			if (i)
+				buf_addc(b, ',');
+			put_value(d, r, row, i, PQftype(r, i), 1, b, tmp);
+		}
+		return;
+	}
+	buf_addc(b, '{');
+	for (i = 0; i < nc; i++) {
+		const char *name = PQfname(r, i);
+
+		if (strcmp(name, "extra") == 0 && PQftype(r, i) == OID_JSON) {
+			const char *s = PQgetvalue(r, row, i);
+			size_t n = (size_t)PQgetlength(r, row, i);
+
+			if (PQgetisnull(r, row, i))
+				continue;
+			if (scan_text(sc, s, n) && spreadable(sc, s, r, nc)) {
+				if (sc->n == 0)
+					continue;
+				if (b->len > 1)
+					buf_addc(b, ',');
+				buf_add(b, s + sc->m[0].key - 1,
+				    sc->m[sc->n - 1].val +
+				    sc->m[sc->n - 1].val_len -
+				    sc->m[0].key + 1);
+				continue;
+			}
+		}
+		if (b->len > 1)
+			buf_addc(b, ',');
+		buf_add_jstr(b, name, strlen(name));
+		buf_addc(b, ':');
+		put_value(d, r, row, i, PQftype(r, i), 0, b, tmp);
+	}
+	buf_addc(b, '}');
+}
+
+/* Whether q (after blanks and comments) is a SELECT a cursor can run. */
+static int
+is_select(const char *q)
+{
+	static const char *const kw[] = { "select", "with", "values",
+	    "table" };
+	size_t i, n;
+
+	for (;;) {
+		q += strspn(q, " \t\r\n");
+		if (q[0] == '-' && q[1] == '-')
+			q += strcspn(q, "\n");
+		else if (q[0] == '/' && q[1] == '*' && strstr(q, "*/") != NULL)
+			q = strstr(q, "*/") + 2;
+		else
+			break;
+	}
+	for (i = 0; i < sizeof(kw) / sizeof(kw[0]); i++) {
+		n = strlen(kw[i]);
+		if (strncasecmp(q, kw[i], n) == 0 && !(q[n] == '_' ||
+		    (q[n] >= 'a' && q[n] <= 'z') || (q[n] >= 'A' &&
+		    q[n] <= 'Z') || (q[n] >= '0' && q[n] <= '9')))
+			return 1;
+	}
+	return 0;
+}
+
+/* Rows a cursor fetches at a time. */
+#define FETCH_ROWS 10000
+
+/* Write the CSV header of r's columns. */
+static void
+csv_head(PGresult *r, struct buf *b, struct out *o)
+{
+	int i;
+
+	b->len = 0;
+	for (i = 0; i < PQnfields(r); i++) {
+		if (i)
+			buf_addc(b, ',');
+		csv_field(b, PQfname(r, i), strlen(PQfname(r, i)));
+	}
+	out_line(o, b->data, b->len);
+}
+
+/*
+ * A SELECT through a cursor, FETCH_ROWS rows a result: the million-row
+ * result is never held whole, and a row costs no result of its own (as
+ * in single-row mode, which copies the column descriptions every row).
+ */
+static long long
+query_cursor(struct dbpg *d, const char *q, int nv, const char **vals,
+    enum db_format fmt, struct out *o)
+{
+	struct buf b, tmp, decl;
+	struct scan sc;
+	PGresult *r;
+	long long rows = 0;
+	int n, i, head = 0;
+	char fetch[64];
+
+	buf_init(&b);
+	buf_init(&tmp);
+	buf_init(&decl);
+	scan_init(&sc);
+	exec(d, "BEGIN");
+	buf_printf(&decl, "DECLARE asin_q NO SCROLL CURSOR FOR %s", q);
+	PQclear(query(d, decl.data, nv, vals));
+	snprintf(fetch, sizeof(fetch), "FETCH FORWARD %d FROM asin_q",
+	    FETCH_ROWS);
+	do {
+		r = query(d, fetch, 0, NULL);
+		if (fmt == DB_CSV && !head && PQnfields(r) > 0) {
+			csv_head(r, &b, o);
+			head = 1;
+		}
+		n = PQntuples(r);
+		for (i = 0; i < n; i++) {
+			put_row(d, r, i, fmt, &b, &tmp, &sc);
+			out_line(o, b.data, b.len);
+		}
+		rows += n;
+		PQclear(r);
+	} while (n == FETCH_ROWS);
+	exec(d, "COMMIT");
+	buf_free(&b);
+	buf_free(&tmp);
+	buf_free(&decl);
+	scan_free(&sc);
+	return rows;
+}
+
+long long
+dbpg_query(struct dbpg *d, const char *sql, char **params, size_t np,
+    enum db_format fmt, struct out *o)
+{
+	const char **vals;
+	struct buf b, tmp;
+	struct scan sc;
+	PGresult *r;
+	long long rows = 0;
+	char *q;
+	int nv, head = 0;
+
+	q = bind_params(sql, params, np, &vals, &nv);
+	if (q[strspn(q, " \t\r\n;")] == '\0')
+		usage_error("the SQL holds no statement");
+	if (is_select(q)) {
+		rows = query_cursor(d, q, nv, vals, fmt, o);
+		free(vals);
+		free(q);
+		return rows;
+	}
+	/* Anything else (SHOW, EXPLAIN, ...) row by row. */
+	if (!PQsendQueryParams(d->c, q, nv, NULL, vals, NULL, NULL, 0))
+		pg_die(d, "SQL", NULL);
+	/* Row by row: a million-row result is never held whole. */
+	if (!PQsetSingleRowMode(d->c))
+		pg_die(d, "SQL", NULL);
+	buf_init(&b);
+	buf_init(&tmp);
+	scan_init(&sc);
+	while ((r = PQgetResult(d->c)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+
+		if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK &&
+		    st != PGRES_COMMAND_OK) {
+			if (st == PGRES_EMPTY_QUERY)
+				usage_error("the SQL holds no statement");
+			pg_die(d, "SQL", r);
+		}
+		if (fmt == DB_CSV && !head && PQnfields(r) > 0) {
+			csv_head(r, &b, o);
+			head = 1;
+		}
+		if (st == PGRES_SINGLE_TUPLE) {
+			put_row(d, r, 0, fmt, &b, &tmp, &sc);
+			out_line(o, b.data, b.len);
+			rows++;
+		}
+		PQclear(r);
+	}
+	buf_free(&b);
+	buf_free(&tmp);
+	scan_free(&sc);
+	free(vals);
+	free(q);
+	return rows;
+}

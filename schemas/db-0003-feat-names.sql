@@ -4,7 +4,10 @@
 -- named differently from the field never fills, and the label went to
 -- extra.  Labels of other horizons stay in extra.  Also columns for the
 -- fields that say why a feature is null or where it came from.
+-- Both views over features are made again: PostgreSQL fixes the columns
+-- of "f.*" when a view is created, so they would keep the old names.
 DROP VIEW training_set;
+DROP VIEW latest_features;
 ALTER TABLE features RENAME COLUMN label_gain TO gain_14;
 ALTER TABLE features RENAME COLUMN label_breakout TO breakout_14;
 ALTER TABLE features RENAME COLUMN label_grade TO grade_14;
@@ -22,3 +25,10 @@ SELECT f.*, p.brand AS product_brand, p.bsr_cat AS product_bsr_cat
 FROM features AS f
 LEFT JOIN products AS p ON p.asin = f.asin AND p.marketplace = f.marketplace
 WHERE f.grade_14 IS NOT NULL OR f.gain_14 IS NOT NULL;
+
+-- The newest feature row of each ASIN and marketplace.
+CREATE VIEW latest_features AS
+SELECT f.*
+FROM features AS f
+WHERE f.date = (SELECT max(g.date) FROM features AS g
+    WHERE g.asin = f.asin AND g.marketplace = f.marketplace);

@@ -68,7 +68,7 @@ psql_q() {
 @test "asin-db-pg init: every table and view, the migrations recorded, twice is a no-op" {
 	PG=$(pg_newdb fresh)
 	run -0 --separate-stderr asin-db init -v "$PG"
-	assert_eq "asin-db: $PG: schema version 2 (2 migrations applied)" "$stderr"
+	assert_eq "asin-db: $PG: schema version 3 (3 migrations applied)" "$stderr"
 	run -0 psql_q "SELECT CASE c.relkind WHEN 'r' THEN 'table' ELSE 'view' END || ' ' || relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v') ORDER BY 1"
 	assert_eq "table assignments
 table categories
@@ -85,18 +85,18 @@ view latest_features
 view top_candidates
 view training_set" "$output"
 	run -0 psql_q "SELECT version || ' ' || name FROM schema_migrations ORDER BY version"
-	assert_eq $'1 db-0001-tables\n2 db-0002-views' "$output"
+	assert_eq $'1 db-0001-tables\n2 db-0002-views\n3 db-0003-feat-names' "$output"
 	run -0 psql_q "SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = 'facts'::regclass AND attname IN ('bsr', 'bsr_cat', 'price', 'deal_active', 'anomalies') ORDER BY attnum"
 	assert_eq $'bigint\njsonb\ndouble precision\nboolean\njson' "$output"
 	run -0 --separate-stderr asin-db init -v "$PG"
-	assert_eq "asin-db: $PG: schema version 2 (0 migrations applied)" "$stderr"
+	assert_eq "asin-db: $PG: schema version 3 (0 migrations applied)" "$stderr"
 }
 
 @test "asin-db-pg: two inits at once migrate once" {
 	PG=$(pg_newdb twice)
 	asin-db init "$PG" & asin-db init "$PG" & wait %1 && wait %2
 	run -0 psql_q "SELECT count(*) FROM schema_migrations"
-	assert_eq 2 "$output"
+	assert_eq 3 "$output"
 }
 
 @test "asin-db-pg load and query: the same bytes as on SQLite, NDJSON and CSV" {
@@ -211,7 +211,7 @@ Try 'asin-db --help' for more information." "$stderr"
 @test "asin-db-pg: a database newer than the tool is refused for writing, readable; an empty one needs init" {
 	psql_q "INSERT INTO schema_migrations VALUES (9, 'db-0009-future', 'x')"
 	run -1 --separate-stderr asin-db load "$PG" facts </dev/null
-	assert_eq "asin-db: $PG: schema version 9 is newer than this asin-db (2): use a newer asin-db" "$stderr"
+	assert_eq "asin-db: $PG: schema version 9 is newer than this asin-db (3): use a newer asin-db" "$stderr"
 	run -0 asin-db query "$PG" "SELECT count(*) AS n FROM facts"
 	assert_eq '{"n":0}' "$output"
 	PG=$(pg_newdb empty)

@@ -252,28 +252,9 @@ static void
 load_curves(struct feat_opts *fo, const char *path)
 {
 	jv cfg, cats, keys, k;
-	char *perr;
-	FILE *f;
-	struct buf b;
-	char chunk[4096];
-	size_t got;
 	int i, n;
 
-	if ((f = fopen(path, "r")) == NULL)
-		die("%s: cannot open:", path);
-	buf_init(&b);
-	buf_adds(&b, "");
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, got);
-	if (ferror(f))
-		die("%s: read error:", path);
-	fclose(f);
-	cfg = json_parse(b.data, b.len, &perr);
-	buf_free(&b);
-	if (!jv_is_valid(cfg))
-		usage_error("%s: invalid JSON: %s", path, perr);
-	if (jv_get_kind(cfg) != JV_KIND_OBJECT)
-		usage_error("%s: expected a JSON object", path);
+	cfg = json_config_file(path);
 	keys = jv_keys(jv_copy(cfg));
 	n = jv_array_length(jv_copy(keys));
 	for (i = 0; i < n; i++) {

@@ -464,6 +464,12 @@ size_t fmt_double(char *dst, double v);
  * records go through rec_parse().
  */
 jv json_parse(const char *text, size_t len, char **err);
+/*
+ * A configuration file that must hold one JSON object: returns it
+ * (owned).  A file that cannot be read dies (exit 1); one that is not a
+ * JSON object is a usage_error() naming the file (exit 2).
+ */
+jv json_config_file(const char *path);
 
 /* ------------------------------------------------------------------ */
 /* utf8.c                                                              */

@@ -674,6 +674,7 @@ read_history(struct report *rp)
 	int first = rp->end_day - (int)rp->o->days + 1;
 	size_t i, j;
 
+	nd_keyed(rd, 0);	/* --keyed is for the operands, not --history */
 	while (nd_next(rd, &ln)) {
 		const char *a, *m, *d, *t, *err = NULL;
 		size_t an, mn, dn, tn;
@@ -836,6 +837,7 @@ read_uplift(struct report *rp)
 	struct nd_reader *rd = nd_open(paths, 1, rp->o->co.max_line);
 	struct nd_line ln;
 
+	nd_keyed(rd, 0);	/* --keyed is for the operands, not --uplift */
 	while (nd_next(rd, &ln)) {
 		const char *k, *err = NULL;
 		size_t kn;

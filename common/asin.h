@@ -114,6 +114,7 @@ enum {
 	OPT_STATS,
 	OPT_MAX_LINE,
 	OPT_ALLOW_DUP_KEYS,
+	OPT_KEYED,
 	OPT_COMMON_END = 0x1100	/* tools number their own options from here */
 };
 #define CLI_COMMON_LONGOPTS \
@@ -125,7 +126,8 @@ enum {
 	{ "max-rejects", required_argument, NULL, OPT_MAX_REJECTS }, \
 	{ "stats", required_argument, NULL, OPT_STATS }, \
 	{ "max-line", required_argument, NULL, OPT_MAX_LINE }, \
-	{ "allow-duplicate-keys", no_argument, NULL, OPT_ALLOW_DUP_KEYS }
+	{ "allow-duplicate-keys", no_argument, NULL, OPT_ALLOW_DUP_KEYS }, \
+	{ "keyed", required_argument, NULL, OPT_KEYED }
 
 /* The help text lines for the common flags, for usage(). */
 extern const char cli_common_help[];
@@ -140,6 +142,7 @@ struct cli_common {
 	int quiet;
 	int verbose;
 	int allow_dup_keys;	/* --allow-duplicate-keys: last one counts */
+	int keyed;		/* --keyed K: key fields before each record */
 };
 
 /* Fill defaults; usage is the --help text printed by -h. */
@@ -275,6 +278,17 @@ int nd_next(struct nd_reader *, struct nd_line *line);
  */
 int nd_stable(struct nd_reader *);
 void nd_close(struct nd_reader *);
+/*
+ * --keyed K: every line carries K leading TAB-terminated key fields
+ * (asin-shard --emit-key, sort, Hadoop Streaming, Spark) that the reader
+ * strips, handing out the rest as the line without a copy.  A line with
+ * fewer than K tabs comes back with error set and its whole bytes.
+ * nd_keyed_default() (from cli_common_opt) sets K for every reader opened
+ * after it; nd_keyed() sets one reader's K, as 0 for a side file named by
+ * a flag, before its first nd_next().
+ */
+void nd_keyed_default(int k);
+void nd_keyed(struct nd_reader *, int k);
 
 /* ------------------------------------------------------------------ */
 /* record.c: typed field access                                         */

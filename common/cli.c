@@ -27,7 +27,9 @@ const char cli_common_help[] =
     "      --max-line SIZE   longest input line accepted (default 16M)\n"
     "      --allow-duplicate-keys\n"
     "                        take a key that appears twice in a record (the\n"
-    "                        last value counts) instead of rejecting it\n";
+    "                        last value counts) instead of rejecting it\n"
+    "      --keyed K         strip K leading TAB-separated key fields from\n"
+    "                        each line (asin-shard --emit-key, Hadoop, Spark)\n";
 
 void
 cli_init(struct cli_common *co, const char *usage)
@@ -101,6 +103,10 @@ cli_common_opt(struct cli_common *co, int ch, const char *arg)
 	case OPT_ALLOW_DUP_KEYS:
 		co->allow_dup_keys = 1;
 		rec_allow_duplicate_keys(1);
+		return 1;
+	case OPT_KEYED:
+		co->keyed = (int)cli_int("--keyed", arg, 0, 64);
+		nd_keyed_default(co->keyed);
 		return 1;
 	case OPT_MAX_REJECTS:
 		n = strlen(arg);

@@ -26,6 +26,7 @@ struct nd_reader {
 	const char *name;	/* current source name */
 	long lineno;
 	size_t max_line;
+	int keyed;		/* leading TAB-separated key fields to strip */
 	/* read(2) mode */
 	char *buf;
 	size_t cap, start, end;
@@ -38,6 +39,24 @@ struct nd_reader {
 	const char *mp;		/* cursor in the current map */
 	const char *mend;
 };
+
+/*
+ * --keyed K, set once while the options are read, before the first
+ * nd_open(): an option, not state.
+ */
+static int keyed_default;
+
+void
+nd_keyed_default(int k)
+{
+	keyed_default = k;
+}
+
+void
+nd_keyed(struct nd_reader *r, int k)
+{
+	r->keyed = k;
+}
 
 static const char *
 operand_name(const char *p)
@@ -67,6 +86,7 @@ nd_open(char **paths, int npaths, size_t max_line)
 	r->npaths = npaths;
 	r->fd = -1;
 	r->max_line = max_line ? max_line : ND_MAX_LINE_DEFAULT;
+	r->keyed = keyed_default;
 	return r;
 }
 
@@ -142,6 +162,36 @@ finish_line(struct nd_line *l)
 }
 
 /*
+ * --keyed K: step past K leading TAB-terminated key fields (the framing
+ * of sort, Hadoop Streaming and Spark), so the record is the rest of the
+ * line, still borrowed: no copy.  A line with fewer than K tabs, or with
+ * nothing after them, is bad and keeps its whole bytes for the reject.
+ */
+static int
+strip_keys(struct nd_line *l, int k)
+{
+	const char *p = l->buf, *end = l->buf + l->len, *tab;
+	int i;
+
+	for (i = 0; i < k; i++) {
+		tab = memchr(p, '\t', (size_t)(end - p));
+		if (tab == NULL) {
+			l->error = "keyed line: fewer TAB-separated key "
+			    "fields than --keyed";
+			return 0;
+		}
+		p = tab + 1;
+	}
+	if (p == end) {
+		l->error = "keyed line: no record after the key fields";
+		return 0;
+	}
+	l->len = (size_t)(end - p);
+	l->buf = p;
+	return 1;
+}
+
+/*
  * Fill *l with the next physical line p[0..n); 1 if it is to be handed
  * out, 0 if it is blank and skipped.
  */
@@ -160,6 +210,8 @@ emit(struct nd_reader *r, struct nd_line *l, const char *p, size_t n)
 	}
 	if (finish_line(l))
 		return 0;
+	if (r->keyed > 0 && !strip_keys(l, r->keyed))
+		return 1;
 	if (has_bom(l->buf, l->len))
 		l->error = "byte-order mark at the start of the line (save "
 		    "the file as UTF-8 without BOM)";

@@ -371,3 +371,28 @@ Try '$t --help' for more information." "$stderr" "$t" || return 1
 		[[ "$stderr" == "$t: $BATS_TEST_TMPDIR/in\\x1b]0;x\\x07.ndjson:"* ]] || { echo "$t: $stderr" | od -c | head; return 1; }
 	done
 }
+
+@test "every tool: --keyed K strips K key fields; a line without them is a located error" {
+	for t in $(tools); do
+		[ "$t" = asin-fetch ] && continue	# reads ASINs: tested in asin-fetch.bats
+		local in="$BATS_TEST_TMPDIR/plain.ndjson" kin="$BATS_TEST_TMPDIR/keyed.ndjson"
+		good_line "$t" >"$in"
+		sed 's/^/k1\tk 2\t/' "$in" >"$kin"
+		# shellcheck disable=SC2046
+		run --separate-stderr "$t" $(tool_args "$t") "$in"
+		[ "$status" -eq 0 ] || { echo "$t: cannot run: $stderr"; return 1; }
+		local want=$output
+		# shellcheck disable=SC2046
+		run --separate-stderr "$t" $(tool_args "$t") --keyed 2 "$kin"
+		[ "$status" -eq 0 ] || { echo "$t --keyed 2: exit $status: $stderr"; return 1; }
+		[ "$output" = "$want" ] || { echo "$t --keyed 2: '$output' != '$want'"; return 1; }
+		# shellcheck disable=SC2046
+		run --separate-stderr "$t" $(tool_args "$t") --keyed 3 "$kin"
+		[ "$status" -eq 1 ] || { echo "$t --keyed 3: exit $status: $stderr"; return 1; }
+		[[ "$stderr" == "$t: $kin:1: keyed line: fewer TAB-separated key fields than --keyed" ]] ||
+		    { echo "$t: '$stderr'"; return 1; }
+		# shellcheck disable=SC2046
+		run --separate-stderr "$t" $(tool_args "$t") --keyed x "$kin"
+		[ "$status" -eq 2 ] || { echo "$t --keyed x: exit $status"; return 1; }
+	done
+}

@@ -17,9 +17,10 @@ static const char usage_text[] =
     "usage: asin-uplift [-hqVv] [-c NAME] [-u variant|asin] [--by FIELD]\n"
     "           [--alpha A] [--power P] [-w W1,W2,...] [--srm-threshold P]\n"
     "           [--correction none|holm|bh] [--t-test] [--roas-n-field F]\n"
-    "           [--format ndjson|table|markdown] [--rejects FILE] "
-    "[--max-rejects N]\n"
-    "           [--stats FILE] [--max-line SIZE] [FILE ...]\n"
+    "           [--format ndjson|table|markdown] [--partial | --merge]\n"
+    "           [--rejects FILE] [--max-rejects N]"
+    " [--stats FILE] [--max-line SIZE]\n"
+    "           [--keyed K] [FILE ...]\n"
     "Evaluate an A/B test: every variant against the control on ctr, cr,\n"
     "gmv_per_impression and roas, with a sample-ratio check first.\n"
     "\n"
@@ -43,6 +44,8 @@ static const char usage_text[] =
     "      --roas-n-field F    count field that is n for roas/roas_sq "
     "(units)\n"
     "      --format KIND       ndjson (default), table or markdown\n"
+    "      --partial           write this shard's exact sums, not the tests\n"
+    "      --merge             read --partial outputs, add them, evaluate\n"
     "\n";
 
 enum {
@@ -50,7 +53,9 @@ enum {
 	OPT_SRM,
 	OPT_CORRECTION,
 	OPT_T_TEST,
-	OPT_ROAS_N
+	OPT_ROAS_N,
+	OPT_PARTIAL,
+	OPT_MERGE
 };
 
 /*
@@ -70,6 +75,8 @@ static const struct option longopts[] = {
 	{ "t-test", no_argument, NULL, OPT_T_TEST },
 	{ "roas-n-field", required_argument, NULL, OPT_ROAS_N },
 	{ "format", required_argument, NULL, 'f' },
+	{ "partial", no_argument, NULL, OPT_PARTIAL },
+	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -81,6 +88,8 @@ struct opts {
 	int unit_asin;
 	const char *by;
 	enum format format;
+	int partial;		/* --partial: write the sums */
+	int merge;		/* --merge: read partial sums */
 };
 
 /* The compiled field handles of one run. */
@@ -89,6 +98,9 @@ struct fields {
 	struct rec_field *in_experiment;
 	struct rec_field *by;
 	struct rec_field *f[UF_NFIELDS];
+	/* --merge: the members of a partial record */
+	struct rec_field *p_record, *p_unit, *p_by, *p_segment;
+	struct rec_field *p_sum[UF_NFIELDS];
 };
 
 static const char *label(struct record *, const struct rec_field *, int,
@@ -115,6 +127,11 @@ static void parse_weights(struct opts *, const char *, double **);
 static enum up_field field_by_name(const char *, const char *);
 static int run(struct nd_reader *, const struct opts *,
     const struct cli_common *);
+static void write_partial(struct out *, const struct up_table *,
+    const struct opts *, struct buf *, size_t *);
+static const char *take_partial(struct record *, const struct fields *,
+    const struct opts *, struct up_table *, struct buf *, struct buf *,
+    struct buf *);
 
 /*
  * A label value (variant or segment) into key: strings as their bytes
@@ -599,6 +616,172 @@ field_by_name(const char *flag, const char *name)
 	usage_error("option %s: unknown field '%s'", flag, name);
 }
 
+/*
+ * --partial: one record per (segment, variant) arm in byte order, with
+ * every given field's exact sum as its expansion (the non-overlapping
+ * doubles whose exact sum it is, each printed so it reads back to the
+ * same double), null for a sum that overflowed.  --merge adds them.
+ */
+static void
+write_partial(struct out *o, const struct up_table *tb, const struct opts *op,
+    struct buf *b, size_t *ncells)
+{
+	struct up_cell *c = up_table_cells(tb, ncells);
+	size_t i;
+	int f, k;
+
+	for (i = 0; i < *ncells; i++) {
+		out_begin_empty(o);
+		out_set_str(o, "record", "uplift_partial", 14);
+		out_set_str(o, "unit", op->unit_asin ? "asin" : "variant",
+		    op->unit_asin ? 4 : 7);
+		if (op->by != NULL) {
+			out_set_str(o, "by", op->by, strlen(op->by));
+			out_set_json(o, "segment", c[i].seg, c[i].seglen);
+		}
+		out_set_str(o, "variant", c[i].var, c[i].varlen);
+		b->len = 0;
+		buf_addc(b, '{');
+		for (f = 0; f < UF_NFIELDS; f++) {
+			const struct xsum *x = &c[i].s[f];
+
+			if (!(c[i].present & (1u << f)))
+				continue;
+			if (b->len > 1)
+				buf_addc(b, ',');
+			buf_printf(b, "\"%s\":", up_field_name[f]);
+			if (x->special) {
+				buf_adds(b, "null");
+				continue;
+			}
+			buf_addc(b, '[');
+			for (k = 0; k < x->n; k++) {
+				if (k)
+					buf_addc(b, ',');
+				add_num(b, x->p[k]);
+			}
+			buf_addc(b, ']');
+		}
+		buf_addc(b, '}');
+		out_set_json(o, "sums", b->data, b->len);
+		out_end(o);
+	}
+	free(c);
+}
+
+/* "[1,2.5e-17]": a flat array of finite numbers into x; 0 if it is not. */
+static int
+parse_expansion(const char *s, size_t n, struct xsum *x)
+{
+	const char *end = s + n, *q;
+	double d;
+
+	xsum_init(x);
+	if (n < 2 || *s != '[' || end[-1] != ']')
+		return 0;
+	s++, end--;
+	while (s < end) {
+		while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' ||
+		    *s == '\r'))
+			s++;
+		for (q = s; q < end && *q != ','; q++)
+			;
+		while (q > s && (q[-1] == ' ' || q[-1] == '\t' ||
+		    q[-1] == '\n' || q[-1] == '\r'))
+			q--;
+		if (x->n >= XSUM_MAX || !parse_double(s, (size_t)(q - s), &d))
+			return 0;
+		x->p[x->n++] = d;
+		while (s < end && *s != ',')
+			s++;
+		if (s < end && ++s == end)
+			return 0;	/* a trailing comma */
+	}
+	return 1;
+}
+
+/*
+ * --merge: add one partial record to the table; NULL or the reason to
+ * reject it.  The partial must come from a run with the same --unit
+ * and --by, or its sums mean something else.
+ */
+static const char *
+take_partial(struct record *rec, const struct fields *fl,
+    const struct opts *op, struct up_table *tb, struct buf *var,
+    struct buf *seg, struct buf *msg)
+{
+	const char *s, *e, *unit = op->unit_asin ? "asin" : "variant";
+	struct xsum x;
+	size_t n;
+	int f, any = 0;
+
+	if (rec_str(rec, fl->p_record, &s, &n) != REC_OK || n != 14 ||
+	    memcmp(s, "uplift_partial", 14) != 0)
+		return "not an asin-uplift --partial record "
+		    "(\"record\":\"uplift_partial\")";
+	if (rec_str(rec, fl->p_unit, &s, &n) != REC_OK)
+		return rec_errmsg(rec, fl->p_unit, REC_STRING);
+	if (n != strlen(unit) || memcmp(s, unit, n) != 0) {
+		msg->len = 0;
+		buf_adds(msg, "partial of a run with --unit ");
+		buf_add_jstr(msg, s, n);
+		buf_printf(msg, ", this run has --unit %s", unit);
+		return msg->data;
+	}
+	switch (rec_str(rec, fl->p_by, &s, &n)) {
+	case REC_OK:
+		if (op->by != NULL && n == strlen(op->by) &&
+		    memcmp(s, op->by, n) == 0)
+			break;
+		msg->len = 0;
+		buf_adds(msg, "partial of a run with --by ");
+		buf_add_jstr(msg, s, n);
+		buf_printf(msg, ", this run has %s%s", op->by ? "--by " :
+		    "no --by", op->by ? op->by : "");
+		return msg->data;
+	case REC_ABSENT:
+		if (op->by == NULL)
+			break;
+		msg->len = 0;
+		buf_printf(msg, "partial of a run without --by, this run has "
+		    "--by %s", op->by);
+		return msg->data;
+	default:
+		return rec_errmsg(rec, fl->p_by, REC_STRING);
+	}
+	if ((e = label(rec, fl->variant, 0, var)) != NULL)
+		return e;
+	seg->len = 0;
+	if (op->by != NULL && (e = label(rec, fl->p_segment, 1, seg)) != NULL)
+		return e;
+	for (f = 0; f < UF_NFIELDS; f++) {
+		switch (rec_json(rec, fl->p_sum[f], &s, &n)) {
+		case REC_ABSENT:
+			continue;
+		case REC_OK:
+			break;
+		default:
+			return rec_errmsg(rec, fl->p_sum[f], REC_ARRAY);
+		}
+		if (n == 4 && memcmp(s, "null", 4) == 0) {
+			xsum_init(&x);
+			x.special = 1;
+		} else if (!parse_expansion(s, n, &x)) {
+			msg->len = 0;
+			buf_printf(msg, "field \"sums.%s\": expected an array "
+			    "of at most %d finite numbers or null",
+			    up_field_name[f], XSUM_MAX);
+			return msg->data;
+		}
+		up_add_sum(tb, seg->data ? seg->data : "", seg->len, var->data,
+		    var->len, (enum up_field)f, &x);
+		any = 1;
+	}
+	if (!any)
+		return "field \"sums\": no sums";
+	return NULL;
+}
+
 static int
 run(struct nd_reader *rd, const struct opts *op, const struct cli_common *co)
 {
@@ -623,8 +806,17 @@ run(struct nd_reader *rd, const struct opts *op, const struct cli_common *co)
 	fl.variant = rec_field("variant");
 	fl.in_experiment = rec_field("in_experiment");
 	fl.by = op->by ? rec_field(op->by) : NULL;
-	for (f = 0; f < UF_NFIELDS; f++)
+	for (f = 0; f < UF_NFIELDS; f++) {
+		char path[64];
+
 		fl.f[f] = rec_field(up_field_name[f]);
+		snprintf(path, sizeof(path), ".sums.%s", up_field_name[f]);
+		fl.p_sum[f] = rec_field(path);
+	}
+	fl.p_record = rec_field("record");
+	fl.p_unit = rec_field("unit");
+	fl.p_by = rec_field("by");
+	fl.p_segment = rec_field("segment");
 	acct_init(&ac, co);
 	while (nd_next(rd, &ln)) {
 		ac.in++;
@@ -633,7 +825,9 @@ run(struct nd_reader *rd, const struct opts *op, const struct cli_common *co)
 			    ln.error ? ln.error : err);
 			continue;
 		}
-		if ((err = take(rec, &fl, op, tb, &var, &seg, &msg,
+		skipped = 0;
+		if ((err = op->merge ? take_partial(rec, &fl, op, tb, &var,
+		    &seg, &msg) : take(rec, &fl, op, tb, &var, &seg, &msg,
 		    &skipped)) != NULL) {
 			acct_reject(&ac, ln.source, ln.lineno, ln.buf, ln.len,
 			    err);
@@ -642,8 +836,18 @@ run(struct nd_reader *rd, const struct opts *op, const struct cli_common *co)
 		excluded += skipped;
 		ac.merged++;
 	}
+	if (op->partial) {
+		/* A shard may hold no arm at all: an empty partial. */
+		write_partial(o, tb, op, &tmp, &i);
+		out_close(o);
+		snprintf(extra, sizeof(extra), "\"records_written\":%zu,"
+		    "\"excluded\":%lld", i, excluded);
+		rc = acct_finish(&ac, extra);
+		goto done;
+	}
 	if (ac.merged == excluded)
-		die("no input records in the experiment");
+		die(op->merge ? "no partial records to merge" :
+		    "no input records in the experiment");
 	if ((r = up_evaluate(tb, &op->up, &eerr)) == NULL) {
 		die("%s", eerr);
 	}
@@ -662,13 +866,20 @@ run(struct nd_reader *rd, const struct opts *op, const struct cli_common *co)
 	    (size_t)0, excluded);
 	rc = acct_finish(&ac, extra);
 	up_run_free(r);
+done:
 	up_table_free(tb);
 	rec_field_free(fl.variant);
 	rec_field_free(fl.in_experiment);
 	if (fl.by)
 		rec_field_free(fl.by);
-	for (f = 0; f < UF_NFIELDS; f++)
+	for (f = 0; f < UF_NFIELDS; f++) {
 		rec_field_free(fl.f[f]);
+		rec_field_free(fl.p_sum[f]);
+	}
+	rec_field_free(fl.p_record);
+	rec_field_free(fl.p_unit);
+	rec_field_free(fl.p_by);
+	rec_field_free(fl.p_segment);
 	rec_free(rec);
 	buf_free(&var);
 	buf_free(&seg);
@@ -760,10 +971,22 @@ main(int argc, char *argv[])
 		case OPT_ROAS_N:
 			op.up.roas_n = field_by_name("--roas-n-field", optarg);
 			break;
+		case OPT_PARTIAL:
+			op.partial = 1;
+			break;
+		case OPT_MERGE:
+			op.merge = 1;
+			break;
 		default:
 			usage_error("unexpected option");
 		}
 	}
+	if (op.partial && op.merge)
+		usage_error("--partial and --merge exclude each other (merge "
+		    "the partials, then evaluate)");
+	if (op.partial && op.format != FMT_NDJSON)
+		usage_error("--partial writes NDJSON sums; --format is for "
+		    "the evaluation");
 	if (op.by != NULL) {
 		const char *e;
 		struct rec_field *t = rec_field_try(op.by, &e);

@@ -323,6 +323,49 @@ cmp_arm(const void *pa, const void *pb)
 	return c ? c : bytecmp(a->var, a->varlen, b->var, b->varlen);
 }
 
+struct up_cell *
+up_table_cells(const struct up_table *t, size_t *n)
+{
+	struct up_arm **arms = xreallocarray(NULL, t->narms ? t->narms : 1,
+	    sizeof(*arms));
+	struct up_cell *c = xreallocarray(NULL, t->narms ? t->narms : 1,
+	    sizeof(*c));
+	size_t i;
+
+	memcpy(arms, t->arms, t->narms * sizeof(*arms));
+	qsort(arms, t->narms, sizeof(*arms), cmp_arm);
+	for (i = 0; i < t->narms; i++) {
+		c[i].seg = arms[i]->seg;
+		c[i].seglen = arms[i]->seglen;
+		c[i].var = arms[i]->var;
+		c[i].varlen = arms[i]->varlen;
+		c[i].present = arms[i]->present;
+		c[i].s = arms[i]->s;
+	}
+	free(arms);
+	*n = t->narms;
+	return c;
+}
+
+void
+up_add_sum(struct up_table *t, const char *seg, size_t seglen,
+    const char *var, size_t varlen, enum up_field f, const struct xsum *x)
+{
+	struct up_arm *a = find_arm(t, seg, seglen, var, varlen);
+	int i;
+
+	/*
+	 * The partials of a shard's expansion sum exactly to its sum, and
+	 * xsum_add() keeps the expansion exact: the merged value is the
+	 * exact total rounded once, as in one run.
+	 */
+	for (i = 0; i < x->n; i++)
+		xsum_add(&a->s[f], x->p[i]);
+	if (x->special)
+		a->s[f].special = 1;
+	a->present |= BIT(f);
+}
+
 double
 up_sample_var(double s, double ss, double n)
 {

@@ -66,6 +66,33 @@ void up_add_unit(struct up_table *, const char *seg, size_t seglen,
     const char *var, size_t varlen, double impressions, double clicks,
     double conversions, double gmv, double spend);
 
+/*
+ * Partial sums for a run split over shards (--partial, --merge).  A
+ * cell is one (segment, variant) arm with its exact sums; merging adds
+ * each partial of a shard's expansion exactly, so the merged sums round
+ * to the very doubles of a single run over all rows.
+ */
+struct up_cell {
+	const char *seg;	/* borrowed from the table */
+	size_t seglen;
+	const char *var;
+	size_t varlen;
+	unsigned present;	/* bit f: field f was given */
+	const struct xsum *s;	/* UF_NFIELDS sums */
+};
+/*
+ * The table's arms in byte order of (segment, variant), as a fresh
+ * array the caller frees (the strings stay the table's); *n gets the
+ * count.
+ */
+struct up_cell *up_table_cells(const struct up_table *, size_t *n);
+/*
+ * Add a shard's sum of field f to an arm (made on first sight): every
+ * partial of x, exactly; a non-finite x stays non-finite.
+ */
+void up_add_sum(struct up_table *, const char *seg, size_t seglen,
+    const char *var, size_t varlen, enum up_field f, const struct xsum *x);
+
 enum up_correction {
 	UP_CORR_NONE,
 	UP_CORR_HOLM,

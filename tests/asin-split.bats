@@ -345,3 +345,45 @@ EOF
 		    cmp - "$BATS_TEST_TMPDIR/sdk"
 	done
 }
+
+@test "--partial and --merge: the shards' counts give the single run's --stats" {
+	genfacts --seed 3 --asins 200 --days 3 >"$BATS_TEST_TMPDIR/f"
+	local sa=(-e e1 --variants control:30,treatment:70 --coverage 0.8)
+	asin-split "${sa[@]}" --stats "$BATS_TEST_TMPDIR/single" "$BATS_TEST_TMPDIR/f" >/dev/null
+	asin-shard -k asin -n 3 -o "$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR/f"
+	for f in "$BATS_TEST_TMPDIR"/part-*.ndjson; do
+		asin-split "${sa[@]}" --partial --stats "$f.st" "$f" >/dev/null
+	done
+	run -0 --separate-stderr asin-split -v --merge "$BATS_TEST_TMPDIR"/part-*.st
+	assert_eq "$(cat "$BATS_TEST_TMPDIR/single")" "$output"
+	[[ "$stderr" == "asin-split: experiment e1: "*" in (control "*", treatment "*"), "*" not in; sample ratio chi2 "* ]]
+	grep -qF '"partial":{"version":1,"experiments":[{"experiment":"e1","variants":["control","treatment"],"not_in":' "$BATS_TEST_TMPDIR/part-00000.ndjson.st"
+	# Another definition does not merge.
+	asin-split -e e1 --variants control:50,treatment:50 --partial --stats "$BATS_TEST_TMPDIR/other" "$BATS_TEST_TMPDIR/f" >/dev/null
+	run -1 --separate-stderr asin-split --merge "$BATS_TEST_TMPDIR/part-00000.ndjson.st" "$BATS_TEST_TMPDIR/other"
+	assert_eq "asin-split: $BATS_TEST_TMPDIR/other: partial of other experiment definitions than $BATS_TEST_TMPDIR/part-00000.ndjson.st (experiment \"e1\")" "$stderr"
+	run -1 --separate-stderr asin-split --merge "$BATS_TEST_TMPDIR/single"
+	assert_eq "asin-split: $BATS_TEST_TMPDIR/single: not an asin-split --partial --stats file (no \"partial\" member)" "$stderr"
+	run -2 --separate-stderr asin-split -e e1 --partial "$BATS_TEST_TMPDIR/f"
+	assert_eq "asin-split: option --partial writes the --stats file: give --stats FILE
+Try 'asin-split --help' for more information." "$stderr"
+	run -2 --separate-stderr asin-split -e e1 --merge "$BATS_TEST_TMPDIR/single"
+	assert_eq "asin-split: option --merge takes only --partial --stats files (the merged counts go to standard output)
+Try 'asin-split --help' for more information." "$stderr"
+}
+
+@test "--merge: the sample-ratio warning comes after the merge, never from a shard" {
+	# Control units twice: a mismatch in the whole input and in a shard.
+	ids 400 3 | asin-split -e t >"$BATS_TEST_TMPDIR/a"
+	grep '"variation_id":0' "$BATS_TEST_TMPDIR/a" | cut -d'"' -f4 >"$BATS_TEST_TMPDIR/ctl"
+	{ cat "$BATS_TEST_TMPDIR/ctl" "$BATS_TEST_TMPDIR/ctl"; ids 400 3; } >"$BATS_TEST_TMPDIR/ids"
+	split -n l/2 "$BATS_TEST_TMPDIR/ids" "$BATS_TEST_TMPDIR/x."
+	for f in "$BATS_TEST_TMPDIR"/x.a?; do
+		run -0 --separate-stderr asin-split -e t --partial --stats "$f.st" "$f"
+		assert_eq "" "$stderr"
+	done
+	run -0 --separate-stderr asin-split -e t "$BATS_TEST_TMPDIR/x.aa"
+	[[ "$stderr" == "asin-split: experiment t: sample ratio mismatch: chi2 "* ]]
+	run -0 --separate-stderr asin-split --merge "$BATS_TEST_TMPDIR"/x.a?.st
+	[[ "$stderr" =~ ^asin-split:\ experiment\ t:\ sample\ ratio\ mismatch:\ chi2\ [0-9.]+,\ df\ 1,\ p\ [0-9.e-]+$ ]]
+}

@@ -230,3 +230,49 @@ Try 'asin-uplift --help' for more information." --weights 0,0
 	    "$BUILD_DIR/bin/asin-uplift" 14 1
 	[[ "${lines[-1]}" == "crosscheck: 14 cases, "*" values compared, 0 differences" ]]
 }
+
+@test "--partial and --merge: exact sums, and partials of another run are bad records" {
+	uplift-gen -n 300 -k 2 --seed 4 --categories 2 >"$BATS_TEST_TMPDIR/in"
+	asin-uplift --unit asin --partial "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/p"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/p")" -eq 2 ]
+	run -0 asin-uplift --unit asin --merge "$BATS_TEST_TMPDIR/p"
+	assert_eq "$(asin-uplift --unit asin "$BATS_TEST_TMPDIR/in")" "$output"
+	# An empty shard is an empty partial.
+	run -0 asin-uplift --unit asin --partial </dev/null
+	assert_eq "" "$output"
+	run -1 --separate-stderr asin-uplift --merge "$BATS_TEST_TMPDIR/p"
+	assert_eq "asin-uplift: $BATS_TEST_TMPDIR/p:1: partial of a run with --unit \"asin\", this run has --unit variant" "$stderr"
+	run -1 --separate-stderr asin-uplift --unit asin --by category --merge "$BATS_TEST_TMPDIR/p"
+	assert_eq "asin-uplift: $BATS_TEST_TMPDIR/p:1: partial of a run without --by, this run has --by category" "$stderr"
+	run -1 --separate-stderr asin-uplift --unit asin --merge "$BATS_TEST_TMPDIR/in"
+	assert_eq "asin-uplift: $BATS_TEST_TMPDIR/in:1: not an asin-uplift --partial record (\"record\":\"uplift_partial\")" "$stderr"
+	echo '{"record":"uplift_partial","unit":"variant","variant":"control","sums":{"clicks":[1,"x"]}}' >"$BATS_TEST_TMPDIR/bad"
+	run -1 --separate-stderr asin-uplift --merge "$BATS_TEST_TMPDIR/bad"
+	assert_eq "asin-uplift: $BATS_TEST_TMPDIR/bad:1: field \"sums.clicks\": expected an array of at most 48 finite numbers or null" "$stderr"
+	run -1 --separate-stderr asin-uplift --merge </dev/null
+	assert_eq "asin-uplift: no partial records to merge" "$stderr"
+	run -2 --separate-stderr asin-uplift --partial --merge </dev/null
+	assert_eq "asin-uplift: --partial and --merge exclude each other (merge the partials, then evaluate)
+Try 'asin-uplift --help' for more information." "$stderr"
+	run -2 --separate-stderr asin-uplift --partial --format table </dev/null
+	assert_eq "asin-uplift: --partial writes NDJSON sums; --format is for the evaluation
+Try 'asin-uplift --help' for more information." "$stderr"
+}
+
+@test "--merge adds variant-level partials: the sums of every row, rounded once" {
+	cat >"$BATS_TEST_TMPDIR/a" <<-'EOF'
+	{"variant":"control","impressions":1000,"clicks":20,"conversions":2,"gmv":0.1,"spend":10}
+	{"variant":"B","impressions":1000,"clicks":30,"conversions":3,"gmv":0.2,"spend":12}
+	EOF
+	cat >"$BATS_TEST_TMPDIR/b" <<-'EOF'
+	{"variant":"control","impressions":1000,"clicks":20,"conversions":2,"gmv":0.2,"spend":1e-17}
+	{"variant":"B","impressions":1000,"clicks":30,"conversions":3,"gmv":0.1,"spend":12}
+	EOF
+	asin-uplift --partial "$BATS_TEST_TMPDIR/a" >"$BATS_TEST_TMPDIR/a.p"
+	asin-uplift --partial "$BATS_TEST_TMPDIR/b" >"$BATS_TEST_TMPDIR/b.p"
+	run -0 asin-uplift --merge "$BATS_TEST_TMPDIR/b.p" "$BATS_TEST_TMPDIR/a.p"
+	assert_eq "$(asin-uplift "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b")" "$output"
+	# 10 + 1e-17 and 0.1 + 0.2 are no doubles: the partial keeps the parts.
+	cat "$BATS_TEST_TMPDIR/b" "$BATS_TEST_TMPDIR/a" | grep control | asin-uplift --partial >"$BATS_TEST_TMPDIR/c.p"
+	assert_eq '{"record":"uplift_partial","unit":"variant","variant":"control","sums":{"impressions":[2000],"clicks":[40],"conversions":[4],"gmv":[-2.7755575615628914e-17,0.30000000000000004],"spend":[1e-17,10]}}' "$(cat "$BATS_TEST_TMPDIR/c.p")"
+}

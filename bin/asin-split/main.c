@@ -23,6 +23,8 @@ static const char usage_text[] =
     "                  [--by FIELD --rule VALUE[=WEIGHTS][@COVERAGE] ...]\n"
     "                  [--rules FILE] [--config FILE] [--only-in] [--log FILE]\n"
     "                  [--unicode utf16|utf8|codepoint] [FILE ...]\n"
+    "                  [--partial] [FILE ...]\n"
+    "       asin-split --merge PARTIAL-STATS ...\n"
     "       asin-split --check FILE ...\n"
     "\n"
     "Add a GrowthBook-compatible assignment (variant, variation_id,\n"
@@ -52,6 +54,10 @@ static const char usage_text[] =
     "      --unicode MODE    hash non-ASCII IDs as utf16 (JavaScript SDK,\n"
     "                        default), utf8 (Go) or codepoint (Python)\n"
     "      --check           run GrowthBook test-vector files instead\n"
+    "      --partial         --stats for a shard: mergeable counts, no SRM\n"
+    "                        warning\n"
+    "      --merge           add the --partial --stats files and print the\n"
+    "                        whole run's --stats, with the SRM check\n"
     "\n";
 
 enum {
@@ -68,7 +74,9 @@ enum {
 	OPT_ONLY_IN,
 	OPT_LOG,
 	OPT_UNICODE,
-	OPT_CHECK
+	OPT_CHECK,
+	OPT_PARTIAL,
+	OPT_MERGE
 };
 
 static const struct option longopts[] = {
@@ -89,6 +97,8 @@ static const struct option longopts[] = {
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "unicode", required_argument, NULL, OPT_UNICODE },
 	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "partial", no_argument, NULL, OPT_PARTIAL },
+	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -114,6 +124,8 @@ struct opts {
 	const char *log;
 	enum gb_unicode mode;
 	int check;
+	int partial;
+	int merge;
 };
 
 /*
@@ -900,89 +912,31 @@ assign_line(struct run *r, struct record *rec, const struct nd_line *ln,
 		ac->dropped++;
 }
 
-/*
- * The --stats members and the -v lines: per experiment the count per
- * variant against what the weights expect, and Pearson's chi-square of
- * the two (the sample-ratio check; df = variants - 1).  A mismatch at
- * p < 0.001 with at least 8 units per variant is also a warning.
- */
+/* The counts summary of the run (counts.c), from the groups. */
 static char *
 report(const struct run *r)
 {
-	struct buf b, line;
-	char num[40];
-	double *expct, chi2, p;
-	long long in, *obs;
-	int gi, v, ri, df;
+	struct split_report_opts ro = { r->o->partial, r->o->co.verbose,
+	    r->o->co.quiet };
+	struct split_count *c = xcalloc((size_t)(r->ng ? r->ng : 1),
+	    sizeof(*c));
+	char *s;
+	int gi;
 
-	buf_init(&b);
-	buf_printf(&b, "\"lines_out\":%lld,\"experiments\":[", r->lines_out);
 	for (gi = 0; gi < r->ng; gi++) {
 		const struct group *g = &r->g[gi];
 
-		obs = xcalloc((size_t)g->nvar, sizeof(*obs));
-		expct = xcalloc((size_t)g->nvar, sizeof(*expct));
-		in = 0;
-		for (ri = 0; ri < g->nrules; ri++) {
-			long long nr = 0;
-
-			for (v = 0; v < g->nvar; v++)
-				nr += g->count[ri * g->nvar + v];
-			for (v = 0; v < g->nvar; v++) {
-				obs[v] += g->count[ri * g->nvar + v];
-				expct[v] += (double)nr * g->share[ri * g->nvar + v];
-			}
-			in += nr;
-		}
-		chi2 = 0;
-		df = -1;
-		for (v = 0; v < g->nvar; v++)
-			if (expct[v] > 0) {
-				chi2 += (obs[v] - expct[v]) * (obs[v] - expct[v]) /
-				    expct[v];
-				df++;
-			}
-		p = df >= 1 ? stats_chi2_sf(chi2, df) : 0;
-		buf_printf(&b, "%s{\"experiment\":", gi ? "," : "");
-		buf_add_jstr(&b, g->rules[0].key, strlen(g->rules[0].key));
-		buf_printf(&b, ",\"in\":%lld,\"not_in\":%lld,\"variants\":[",
-		    in, g->not_in);
-		buf_init(&line);
-		buf_printf(&line, "experiment %s: %lld in (", g->rules[0].key,
-		    in);
-		for (v = 0; v < g->nvar; v++) {
-			buf_adds(&b, v ? ",{\"variant\":" : "{\"variant\":");
-			buf_add_jstr(&b, g->rules[0].names[v],
-			    strlen(g->rules[0].names[v]));
-			fmt_double(num, expct[v]);
-			buf_printf(&b, ",\"count\":%lld,\"expected\":%s}", obs[v],
-			    num);
-			buf_printf(&line, "%s%s %lld", v ? ", " : "",
-			    g->rules[0].names[v], obs[v]);
-		}
-		if (df >= 1) {
-			fmt_double(num, chi2);
-			buf_printf(&b, "],\"chi2\":%s,\"df\":%d,", num, df);
-			fmt_double(num, p);
-			buf_printf(&b, "\"p\":%s}", num);
-			buf_printf(&line, "), %lld not in; sample ratio chi2 "
-			    "%.4g, df %d, p %.4g", g->not_in, chi2, df, p);
-		} else {
-			buf_adds(&b, "],\"chi2\":null,\"df\":null,\"p\":null}");
-			buf_printf(&line, "), %lld not in", g->not_in);
-		}
-		if (r->o->co.verbose)
-			note("%s", line.data);
-		if (df >= 1 && p < 0.001 && in >= 8LL * g->nvar &&
-		    !r->o->co.quiet)
-			warn("experiment %s: sample ratio mismatch: chi2 %.4g, "
-			    "df %d, p %.3g", g->rules[0].key, chi2, df, p);
-		buf_free(&line);
-		free(obs);
-		free(expct);
+		c[gi].key = (char *)g->rules[0].key;
+		c[gi].names = g->rules[0].names;
+		c[gi].nvar = g->nvar;
+		c[gi].nrules = g->nrules;
+		c[gi].share = g->share;
+		c[gi].count = g->count;
+		c[gi].not_in = g->not_in;
 	}
-	buf_addc(&b, ']');
-	return b.data;
+	s = split_report(c, r->ng, r->lines_out, &ro);
+	free(c);
+	return s;
 }
 
 static void
@@ -1073,6 +1027,17 @@ read_rules(struct opts *o, const char *path)
 static void
 validate(const struct opts *o)
 {
+	if (o->partial && o->co.stats_path == NULL)
+		usage_error("option --partial writes the --stats file: give "
+		    "--stats FILE");
+	if (o->merge) {
+		if (o->check || o->partial || o->key || o->file ||
+		    o->co.stats_path)
+			usage_error("option --merge takes only --partial "
+			    "--stats files (the merged counts go to standard "
+			    "output)");
+		return;
+	}
 	if (o->check)
 		return;
 	if (o->file != NULL && o->key != NULL)
@@ -1161,6 +1126,12 @@ parse_args(struct opts *o, int argc, char **argv)
 		case OPT_CHECK:
 			o->check = 1;
 			break;
+		case OPT_PARTIAL:
+			o->partial = 1;
+			break;
+		case OPT_MERGE:
+			o->merge = 1;
+			break;
 		default:
 			usage_error("unknown option");
 		}
@@ -1183,6 +1154,12 @@ main(int argc, char *argv[])
 	diag_init(argv[0]);
 	memset(&o, 0, sizeof(o));
 	parse_args(&o, argc, argv);
+	if (o.merge) {
+		if (optind >= argc)
+			usage_error("option --merge: expected --partial "
+			    "--stats files");
+		return split_merge(argv + optind, argc - optind, &o.co);
+	}
 	if (o.check) {
 		if (optind >= argc)
 			usage_error("option --check: expected vector files");

@@ -32,6 +32,14 @@ if [ "$(id -u)" -eq 0 ] && ! command -v docker-compose >/dev/null 2>&1 &&
 	    --no-install-recommends docker-compose >/dev/null 2>&1 ||
 	    echo "make deps: no docker-compose; the compose tests will skip" >&2
 fi
+# Optional: redis-server and redis-tools, for the central token bucket
+# test of asin-fetch --acquire-cmd (tests/asin-fetch-quota.bats skips
+# without them); a failure is not fatal.
+if [ "$(id -u)" -eq 0 ] && ! command -v redis-server >/dev/null 2>&1; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    --no-install-recommends redis-server redis-tools >/dev/null 2>&1 ||
+	    echo "make deps: no redis-server; the Redis quota test will skip" >&2
+fi
 [ -z "$missing" ] && exit 0
 echo "make deps: installing:$missing" >&2
 if [ "$(id -u)" -ne 0 ]; then

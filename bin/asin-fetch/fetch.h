@@ -132,6 +132,8 @@ struct throttle {
 	double last;		/* time of the last refill, seconds */
 	int known;		/* server figures seen (keepa) */
 	double left_seen;	/* last tokensLeft, for the progress line */
+	int workers;		/* processes sharing the account's quota */
+	double hold_until;	/* the server said: nothing before this time */
 };
 
 void thr_init(struct throttle *, int model, double per_min, double burst,
@@ -140,12 +142,31 @@ void thr_init(struct throttle *, int model, double per_min, double burst,
  * inflight: requests of ours still on the wire. */
 double thr_wait(struct throttle *, double cost, int inflight, double now);
 void thr_take(struct throttle *, double cost, double now);
+/*
+ * Share the quota with workers - 1 other processes (--workers): this
+ * one's rate and burst are the account's divided by workers, and so
+ * are the server's figures below, which count the whole account.
+ * Call once, after thr_init().
+ */
+void thr_share(struct throttle *, int workers);
 /* Keepa: overwrite the local mirror from a response's token fields.
- * pending: cost of requests sent but not yet answered. */
+ * pending: cost of our requests sent but not yet answered.  refill_ms:
+ * Keepa's refillIn; with no token left, nothing goes before it. */
 void thr_keepa(struct throttle *, double left, double rate_per_min,
-    double pending, double now);
-/* A server's own rate (requests per second): adopted if lower. */
+    double pending, double refill_ms, double now);
+/* A server's own rate (requests per second), the account's: our share
+ * of it is adopted if lower. */
 void thr_rate_hint(struct throttle *, double per_sec, double now);
+
+/*
+ * --acquire-cmd: run cmd with /bin/sh before a request of this cost
+ * (ASIN_FETCH_COST and ASIN_FETCH_PROVIDER in its environment, standard
+ * input /dev/null, its standard output to our standard error, never
+ * among the records) and wait for it: exit 0 grants the request.
+ * Returns 0, or -1 with *why a fresh message for any other end.
+ */
+int acquire_token(const char *cmd, double cost, const char *provider,
+    char **why);
 
 /* xorshift64*: the backoff jitter, seeded from ASIN_FETCH_SEED. */
 struct rng {
@@ -222,6 +243,7 @@ struct run {
 	size_t max_body;
 	int force;
 	int verbose;
+	const char *acquire_cmd;	/* --acquire-cmd: a central bucket */
 	struct throttle thr;
 	struct rng rng;
 	struct batch *b;

@@ -249,7 +249,7 @@ finish(struct run *r, CURLM *m, struct xfer *x, CURLcode rc, double pending)
 	const struct profile *p = r->prof;
 	long code = 0;
 	curl_off_t ra = 0;
-	double now = mono_now(), left, rate;
+	double now = mono_now(), left, rate, refill;
 	char *err;
 
 	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
@@ -261,9 +261,10 @@ finish(struct run *r, CURLM *m, struct xfer *x, CURLcode rc, double pending)
 	if (p->throttle == THR_KEEPA && code > 0) {
 		left = keepa_field(&b->body, "tokensLeft");
 		rate = keepa_field(&b->body, "refillRate");
+		refill = keepa_field(&b->body, "refillIn");
 		if (left > -1e299)
 			thr_keepa(&r->thr, left, rate > 0 ? rate : 0, pending,
-			    now);
+			    refill > 0 ? refill : 0, now);
 	}
 	if (r->verbose)
 		note("%s: %s%ld (%zu bytes)", x->url_shown, rc != CURLE_OK ?
@@ -399,10 +400,21 @@ fetch_all(struct run *r)
 					until = now + w;
 				break;
 			}
+			if (r->acquire_cmd != NULL && acquire_token(
+			    r->acquire_cmd, b->cost, r->prof->name,
+			    &r->fatal) != 0)
+				break;
 			if ((act[inflight] = start(r, m, b)) == NULL)
 				break;
 			inflight++;
 			pending += b->cost;
+			/*
+			 * A granted request goes now: held until the next
+			 * hook has waited, it would leave together with the
+			 * next one, a burst the central bucket never granted.
+			 */
+			if (r->acquire_cmd != NULL)
+				curl_multi_perform(m, &running);
 		}
 		if (r->fatal != NULL)
 			break;

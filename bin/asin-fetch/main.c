@@ -21,7 +21,8 @@ static const char usage_text[] =
     "usage: asin-fetch [-hqVv] [-p provider] [-m marketplace] [-b base-url]\n"
     "                  [-j parallel] [--batch n] [--archive dir | --replay dir]\n"
     "                  [--force] [--date YYYY-MM-DD] [--env-file file]\n"
-    "                  [--qpm n] [--burst n] [--retries n] [--retry-base s]\n"
+    "                  [--qpm n] [--burst n] [--workers n] [--acquire-cmd cmd]\n"
+    "                  [--retries n] [--retry-base s]\n"
     "                  [--retry-cap s] [--max-wait s] [--timeout s]\n"
     "                  [--connect-timeout s] [--max-time s] [--max-body bytes]\n"
     "                  [--rejects file] [--max-rejects n] [--stats file]\n"
@@ -40,6 +41,10 @@ static const char usage_text[] =
     "      --env-file FILE        secrets file (default $ASIN_ENV_FILE, .env)\n"
     "      --qpm N                throttle: tokens per minute (0 = unlimited)\n"
     "      --burst N              throttle: bucket capacity\n"
+    "      --workers N            processes sharing the quota: each takes\n"
+    "                             1/N of it (default $ASIN_FETCH_WORKERS, 1)\n"
+    "      --acquire-cmd CMD      run CMD before each request; exit 0 grants\n"
+    "                             it (a central token bucket), else stop\n"
     "      --retries N            retries per batch (default 5)\n"
     "      --retry-base S         backoff base in seconds (default 1)\n"
     "      --retry-cap S          backoff cap in seconds (default 60)\n"
@@ -65,7 +70,9 @@ enum {
 	OPT_TIMEOUT,
 	OPT_CONNECT_TIMEOUT,
 	OPT_MAX_TIME,
-	OPT_MAX_BODY
+	OPT_MAX_BODY,
+	OPT_WORKERS,
+	OPT_ACQUIRE_CMD
 };
 
 static const struct option longopts[] = {
@@ -90,6 +97,8 @@ static const struct option longopts[] = {
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "max-time", required_argument, NULL, OPT_MAX_TIME },
 	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
+	{ "acquire-cmd", required_argument, NULL, OPT_ACQUIRE_CMD },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -364,6 +373,7 @@ struct opts {
 	const char *provider, *base, *archive, *replay, *env_file;
 	const struct mkt *defmkt;
 	double qpm, burst;
+	int workers;		/* 0: not given */
 	int bsize;
 	char datebuf[16];
 };
@@ -447,6 +457,14 @@ parse_args(int argc, char *argv[], struct cli_common *co, struct run *r,
 		case OPT_MAX_TIME:
 			r->max_time = cli_double("--max-time", optarg, 0, 1e7);
 			break;
+		case OPT_WORKERS:
+			o->workers = (int)cli_int("--workers", optarg, 1, 100000);
+			break;
+		case OPT_ACQUIRE_CMD:
+			if (*optarg == '\0')
+				usage_error("option --acquire-cmd: empty command");
+			r->acquire_cmd = optarg;
+			break;
 		case OPT_MAX_BODY:
 			r->max_body = (size_t)cli_int("--max-body", optarg, 1024,
 			    (long long)1 << 40);
@@ -457,6 +475,16 @@ parse_args(int argc, char *argv[], struct cli_common *co, struct run *r,
 	}
 	if (o->archive != NULL && o->replay != NULL)
 		usage_error("--archive and --replay exclude each other");
+	/*
+	 * Flag, then environment; a central bucket (--acquire-cmd) shares
+	 * the quota itself, so there the default is no static split.
+	 */
+	if (o->workers == 0 && r->acquire_cmd == NULL) {
+		const char *w = getenv("ASIN_FETCH_WORKERS");
+
+		o->workers = w != NULL && *w != '\0' ?
+		    (int)cli_int("ASIN_FETCH_WORKERS", w, 1, 100000) : 1;
+	}
 	if (o->base != NULL && *o->base != '\0')
 		check_base_url(o->base);
 	else
@@ -526,6 +554,7 @@ fetch(struct run *r, const struct opts *o)
 	    r->started);
 	if (o->qpm == 0)
 		r->thr.model = THR_NONE;
+	thr_share(&r->thr, o->workers);
 	r->prog = progress_new("fetch", r->total_ids);
 	fetch_all(r);
 	progress_end(r->prog);

@@ -80,6 +80,8 @@ struct opts {
 	double stale_hours;
 	unsigned drop;		/* kinds sent to rejects */
 	const char *report;
+	int partial;		/* --partial: write a report fragment */
+	int merge;		/* --merge-reports: operands are fragments */
 	const char *expect;
 	const char *previous;
 	const char *schema;
@@ -99,6 +101,7 @@ struct tally {
 	size_t len, cap;
 };
 void tally_add(struct tally *, const char *name, size_t len);
+void tally_addn(struct tally *, const char *name, size_t len, long long n);
 void tally_free(struct tally *);
 
 struct run {
@@ -147,9 +150,17 @@ struct run {
 	long long records, envelopes, rows_built, rows_out, rows_checked;
 	long long an_rows[AN_COUNT];
 	struct tally status, reasons, rejects;
+	int have_expect;	/* coverage is known (--expect, fragments) */
 	char *expected;		/* ASINs of --expect, 11 bytes each */
 	unsigned char *seen;
 	size_t nexpected;
+	/* bad lines of --expect, kept apart for --partial fragments */
+	struct xrej {
+		char *src;
+		long line;
+		char *reason;	/* as rejects_by_reason counts it */
+	} *xrej;
+	size_t nxrej;
 };
 
 /* rows.c */
@@ -176,6 +187,8 @@ void rows_init(struct run *, jv doc);
  */
 void reject_line(struct run *, const char *src, long line, const char *raw,
     size_t len, const char *what, const char *why);
+/* what and why as the report counts the reason (digits folded to N), in dst. */
+void reason_fold(struct buf *dst, const char *what, const char *why);
 /* --sorted: die unless (hi, lo) comes at or after the last key. */
 void rows_check_order(struct run *, const struct nd_line *, uint64_t hi,
     uint64_t lo);
@@ -211,8 +224,20 @@ void map_free(struct mapprog *);
 /* report.c */
 /* Write --report, print -v's line, check the gates.  Returns the status. */
 int report_finish(struct run *);
-/* Read --expect into run.expected (sorted, unique). */
+/*
+ * Read --expect into run.expected (sorted, unique).  A bad line is a
+ * reject (counted in, rejected), located at path and line; call after
+ * acct_init().
+ */
 void expect_load(struct run *, const char *path);
+/*
+ * --merge-reports: read the fragments paths[0..n) (written by --partial)
+ * into the run's counters, as one run over all their input would have
+ * counted; dies naming the file that is not a fragment.
+ */
+void report_merge(struct run *, char **paths, int n);
+/* Free what report_merge() and expect_load() keep. */
+void report_free(struct run *);
 /* Mark asin (10 bytes) as covered. */
 void expect_mark(struct run *, const char *asin);
 

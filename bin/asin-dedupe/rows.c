@@ -1019,25 +1019,39 @@ store(struct run *r, const struct exam *x, const char *raw, size_t len,
 }
 
 void
+reason_fold(struct buf *dst, const char *what, const char *why)
+{
+	const char *parts[2] = { what, why };
+	size_t i;
+	int k;
+
+	/* the report counts reasons, not columns or values: 12 -> N */
+	dst->len = 0;
+	for (k = 0; k < 2; k++)
+		for (i = 0; parts[k][i] != '\0'; i++) {
+			if (parts[k][i] >= '0' && parts[k][i] <= '9') {
+				if (dst->len == 0 ||
+				    dst->data[dst->len - 1] != 'N')
+					buf_addc(dst, 'N');
+			} else
+				buf_addc(dst, parts[k][i]);
+		}
+	buf_addc(dst, '\0');
+	dst->len--;
+}
+
+void
 reject_line(struct run *r, const char *src, long line, const char *raw,
     size_t len, const char *what, const char *why)
 {
 	struct buf m;
-	size_t i, j;
 
 	buf_init(&m);
 	buf_adds(&m, what);
 	buf_adds(&m, why);
-	/* the report counts reasons, not columns or values: 12 -> N */
-	buf_reserve(&r->msg, m.len + 1);
-	for (i = j = 0; i < m.len; i++) {
-		if (m.data[i] >= '0' && m.data[i] <= '9') {
-			if (j == 0 || r->msg.data[j - 1] != 'N')
-				r->msg.data[j++] = 'N';
-		} else
-			r->msg.data[j++] = m.data[i];
-	}
-	tally_add(&r->rejects, r->msg.data, j);
+	/* why may be r->msg itself: fold the copy */
+	reason_fold(&r->msg, "", m.data);
+	tally_add(&r->rejects, r->msg.data, r->msg.len);
 	r->msg.len = 0;
 	acct_reject(&r->ac, src, line, raw, len, m.data);
 	buf_free(&m);

@@ -56,6 +56,25 @@ enum {
 #define FTAB_SIZE 256
 #define CAT_ID (1ULL << 63)	/* rowsum.cat hashes bsr_cat, not category */
 
+/*
+ * A property schema made only of type, bounds and a date format, as the
+ * tests the engine would make: checking numbers, booleans and nulls (and
+ * strings without escapes) needs no jv.  The engine's rules: "number"
+ * admits integers, "integer" a number equal to its floor; a bound fails
+ * NaN; format only looks at strings.
+ */
+enum {
+	LT_NULL = 1, LT_BOOL = 2, LT_INT = 4, LT_NUM = 8, LT_STR = 16,
+	LT_ARR = 32, LT_OBJ = 64
+};
+struct leaf {
+	int ok;			/* the schema is only these keywords */
+	unsigned types;		/* LT_ bits; all when no "type" */
+	unsigned has;		/* 1 min, 2 exclusive min, 4 max, 8 exclusive max */
+	double min, xmin, max, xmax;
+	int format;		/* 0 none, 1 date, 2 date-time */
+};
+
 struct fslot {
 	uint64_t h;
 	const char *name;
@@ -73,6 +92,7 @@ struct fslot {
 	int any_string;		/* the schema takes every string */
 	uint64_t seen;		/* run.gen of the last row that had it */
 	int skip;		/* a key field examine() checks exactly so */
+	struct leaf leaf;	/* the property as plain tests, when it can be */
 };
 
 /* A short string value known to pass its property, bytes kept. */
@@ -272,6 +292,134 @@ rows_init(struct run *r, jv doc)
 	jv_free(doc);
 }
 
+/* The type name s as an LT_ bit; 0 when unknown. */
+static unsigned
+leaf_type(const char *s)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = {
+		{ "null", LT_NULL }, { "boolean", LT_BOOL },
+		{ "integer", LT_INT }, { "number", LT_NUM },
+		{ "string", LT_STR }, { "array", LT_ARR }, { "object", LT_OBJ }
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i].name) == 0)
+			return names[i].bit;
+	return 0;
+}
+
+/* The plain tests of property schema v (borrowed), if it is only those. */
+static void
+leaf_of(struct leaf *l, jv v)
+{
+	static const char *const bound[4] = { "minimum", "exclusiveMinimum",
+		"maximum", "exclusiveMaximum" };
+	unsigned b;
+	int ok = 1, i;
+
+	memset(l, 0, sizeof(*l));
+	l->types = LT_NULL | LT_BOOL | LT_INT | LT_NUM | LT_STR | LT_ARR |
+	    LT_OBJ;
+	jv_object_foreach(v, k, x) {
+		const char *s = jv_string_value(k);
+
+		if (strcmp(s, "type") == 0) {
+			l->types = 0;
+			if (jv_get_kind(x) == JV_KIND_STRING)
+				ok &= (l->types = leaf_type(jv_string_value(x)))
+				    != 0;
+			else if (jv_get_kind(x) == JV_KIND_ARRAY) {
+				jv_array_foreach(x, j, e) {
+					(void)j;
+					b = jv_get_kind(e) == JV_KIND_STRING ?
+					    leaf_type(jv_string_value(e)) : 0;
+					ok &= b != 0;
+					l->types |= b;
+					jv_free(e);
+				}
+			} else
+				ok = 0;
+		} else if (strcmp(s, "format") == 0) {
+			if (jv_get_kind(x) == JV_KIND_STRING &&
+			    strcmp(jv_string_value(x), "date") == 0)
+				l->format = 1;
+			else if (jv_get_kind(x) == JV_KIND_STRING &&
+			    strcmp(jv_string_value(x), "date-time") == 0)
+				l->format = 2;
+			else
+				ok = 0;
+		} else {
+			for (i = 0; i < 4; i++)
+				if (strcmp(s, bound[i]) == 0)
+					break;
+			if (i == 4 || jv_get_kind(x) != JV_KIND_NUMBER)
+				ok = 0;
+			else {
+				double d = jv_number_value(x);
+
+				l->has |= 1u << i;
+				if (i == 0)
+					l->min = d;
+				else if (i == 1)
+					l->xmin = d;
+				else if (i == 2)
+					l->max = d;
+				else
+					l->xmax = d;
+			}
+		}
+		jv_free(k);
+		jv_free(x);
+	}
+	l->ok = ok;
+}
+
+/*
+ * What the plain tests say of one value: 1 passes, 0 fails, -1 ask the
+ * engine (a string with escapes, an array or object).
+ */
+static int
+leaf_check(const struct leaf *l, const char *v, size_t n, enum scan_kind kind,
+    int esc)
+{
+	double x;
+
+	switch (kind) {
+	case SCAN_NULL:
+		return (l->types & LT_NULL) != 0;
+	case SCAN_TRUE:
+	case SCAN_FALSE:
+		return (l->types & LT_BOOL) != 0;
+	case SCAN_NUMBER:
+		x = scan_number(v, n);
+		if (!(l->types & LT_NUM) && !((l->types & LT_INT) &&
+		    x == floor(x)))
+			return 0;
+		/* written as the engine's: NaN fails every bound */
+		if (((l->has & 1) && !(x >= l->min)) ||
+		    ((l->has & 2) && !(x > l->xmin)) ||
+		    ((l->has & 4) && !(x <= l->max)) ||
+		    ((l->has & 8) && !(x < l->xmax)))
+			return 0;
+		return 1;
+	case SCAN_STRING:
+		if (!(l->types & LT_STR))
+			return 0;
+		if (l->format == 0)
+			return 1;
+		if (esc)
+			return -1;
+		return l->format == 1 ? date_valid(v + 1, n - 2) != 0 :
+		    date_time_valid(v + 1, n - 2) != 0;
+	default:
+		return -1;
+	}
+}
+
 /*
  * What a property schema v (borrowed) allows without the engine: every
  * string when it has no rule but its type; nothing to check for a key
@@ -304,6 +452,7 @@ prop_shortcuts(struct fslot *f, jv v)
 		jv_free(k);
 		jv_free(x);
 	}
+	leaf_of(&f->leaf, bare);
 	t = jv_object_get(bare, jv_string("type"));
 	if (only_type && jv_get_kind(t) == JV_KIND_STRING)
 		f->any_string = strcmp(jv_string_value(t), "string") == 0;
@@ -321,7 +470,8 @@ prop_shortcuts(struct fslot *f, jv v)
 
 /* Whether one member's value passes its property's schema. */
 static int
-member_ok(struct fslot *f, const char *v, size_t n, enum scan_kind kind)
+member_ok(struct fslot *f, const char *v, size_t n, enum scan_kind kind,
+    int esc)
 {
 	struct vcache *c = NULL;
 	jv val;
@@ -329,6 +479,8 @@ member_ok(struct fslot *f, const char *v, size_t n, enum scan_kind kind)
 	size_t m;
 	int ok;
 
+	if (f->leaf.ok && (ok = leaf_check(&f->leaf, v, n, kind, esc)) >= 0)
+		return ok;
 	switch (kind) {
 	case SCAN_NULL:
 		if (f->null_ok < 0)
@@ -766,7 +918,7 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 			continue;
 		if (f->sub != NULL && !f->skip && !x->invalid &&
 		    !member_ok(f, v, vlen,
-		    (enum scan_kind)sc->m[i].kind))
+		    (enum scan_kind)sc->m[i].kind, sc->m[i].val_esc))
 			x->invalid = 1;
 		if (f->nf >= 0 && sc->m[i].kind != SCAN_NULL)
 			x->sum.nonnull |= 1ULL << f->nf;

@@ -114,6 +114,8 @@ struct run {
 	struct record *rec2;	/* a row rebuilt or merged */
 	struct record *recb;	/* a row built from an envelope */
 	struct scan scan, scan2, scan3;	/* for the libjq backend */
+	struct scan bscan;	/* the index of a row built from an envelope */
+	long bopen;		/* its member being written; -1 none */
 	int stable;		/* input lines stay valid to the end */
 	struct arena arena;
 	struct row *rows;
@@ -174,6 +176,15 @@ struct run {
  */
 int row_take(struct run *, struct record *rec, const char *raw, size_t len,
     const char *env_raw, size_t env_len, const char *what);
+/*
+ * The same for a row this tool built as text raw[0..len) (well-formed
+ * JSON, no duplicate names) and indexed itself in sc: the row is parsed
+ * as a record (into run.recb) only when the whole-record check needs it.
+ * src and line locate the envelope.
+ */
+int row_take_scan(struct run *, const struct scan *sc, const char *src,
+    long line, const char *raw, size_t len, const char *env_raw,
+    size_t env_len, const char *what);
 /*
  * Build the member-name table; call once the null-rate fields are set.
  * doc (consumed) is the schema document: when its root only lists

@@ -403,6 +403,7 @@ main(int argc, char *argv[])
 	scan_init(&r.scan);
 	scan_init(&r.scan2);
 	scan_init(&r.scan3);
+	scan_init(&r.bscan);
 	keepa_product_init(&r.kp);
 	buf_init(&r.b);
 	buf_init(&r.b2);
@@ -417,6 +418,7 @@ main(int argc, char *argv[])
 	scan_free(&r.scan);
 	scan_free(&r.scan2);
 	scan_free(&r.scan3);
+	scan_free(&r.bscan);
 	rec_free(r.rec);
 	rec_free(r.rec2);
 	rec_free(r.recb);

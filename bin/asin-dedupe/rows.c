@@ -1236,24 +1236,24 @@ rows_check_order(struct run *r, const struct nd_line *ln, uint64_t hi,
 	r->last_lo = lo;
 }
 
-int
-row_take(struct run *r, struct record *rec, const char *raw, size_t len,
+/*
+ * row_take() and row_take_scan(): sc indexes raw; rec is raw's record,
+ * or NULL for a row this tool built and indexed itself (parsed into
+ * run.recb only when the whole-record check needs it).
+ */
+static int
+take(struct run *r, struct record *rec, const struct scan *sc,
+    const char *src, long line, const char *raw, size_t len,
     const char *env_raw, size_t env_len, const char *what)
 {
-	const char *src = rec_source(rec), *q = env_raw ? env_raw : raw;
+	const char *q = env_raw ? env_raw : raw;
 	size_t qlen = env_raw ? env_len : len;
-	long line = rec_lineno(rec);
-	const struct scan *sc;
 	struct record *chk = rec;
 	struct nd_line nl;
 	struct exam x;
 	const char *err;
 	size_t i;
 
-	if ((sc = scan_of(r, rec, &r->scan2)) == NULL) {
-		reject(r, src, line, q, qlen, what, "invalid JSON");
-		return 0;
-	}
 	if (!examine(r, raw, sc, &x)) {
 		reject(r, src, line, q, qlen, what, r->msg.data);
 		return 0;
@@ -1267,6 +1267,9 @@ row_take(struct run *r, struct record *rec, const char *raw, size_t len,
 	}
 	for (i = 0; i < x.nfix; i++)
 		x.sum.flags |= 1u << x.fixkind[i];
+	nl.source = src;
+	nl.lineno = line;
+	nl.error = NULL;
 	if (x.nfix > 0 || x.anom >= 0) {
 		/* the row changes: check the bytes that will go out */
 		rebuild(raw, sc, &x, &r->b2);
@@ -1274,9 +1277,6 @@ row_take(struct run *r, struct record *rec, const char *raw, size_t len,
 		len = r->b2.len;
 		nl.buf = raw;
 		nl.len = len;
-		nl.source = src;
-		nl.lineno = line;
-		nl.error = NULL;
 		if (!rec_parse(r->rec2, &nl, &err)) {
 			reject(r, src, line, q, qlen, what, err);
 			return 0;
@@ -1288,14 +1288,48 @@ row_take(struct run *r, struct record *rec, const char *raw, size_t len,
 	 * own message), get the whole-record check.
 	 */
 	r->msg.len = 0;
-	if ((!r->fast || chk != rec || x.invalid) &&
-	    schema_check_record(r->sc, chk, 0, &r->msg) > 0) {
-		reject(r, src, line, q, qlen, what, r->msg.data);
-		return 0;
+	if (!r->fast || chk != rec || x.invalid) {
+		if (chk == NULL) {
+			nl.buf = raw;
+			nl.len = len;
+			if (!rec_parse(r->recb, &nl, &err)) {
+				reject(r, src, line, q, qlen, what, err);
+				return 0;
+			}
+			chk = r->recb;
+		}
+		if (schema_check_record(r->sc, chk, 0, &r->msg) > 0) {
+			reject(r, src, line, q, qlen, what, r->msg.data);
+			return 0;
+		}
 	}
 	store(r, &x, raw, len, chk != rec || env_raw != NULL || !r->stable,
 	    src, line);
 	return 1;
+}
+
+int
+row_take(struct run *r, struct record *rec, const char *raw, size_t len,
+    const char *env_raw, size_t env_len, const char *what)
+{
+	const char *src = rec_source(rec);
+	long line = rec_lineno(rec);
+	const struct scan *sc;
+
+	if ((sc = scan_of(r, rec, &r->scan2)) == NULL) {
+		reject(r, src, line, env_raw ? env_raw : raw,
+		    env_raw ? env_len : len, what, "invalid JSON");
+		return 0;
+	}
+	return take(r, rec, sc, src, line, raw, len, env_raw, env_len, what);
+}
+
+int
+row_take_scan(struct run *r, const struct scan *sc, const char *src,
+    long line, const char *raw, size_t len, const char *env_raw,
+    size_t env_len, const char *what)
+{
+	return take(r, NULL, sc, src, line, raw, len, env_raw, env_len, what);
 }
 
 /* ---------------------------------------------------------------- */

@@ -72,6 +72,7 @@ void arena_reset(struct arena *);
 struct mapprog;
 struct mentry;
 struct fslot;
+struct pcache;
 
 struct opts {
 	long days;
@@ -133,6 +134,7 @@ struct run {
 	size_t *kidx;		/* and their member indexes */
 	uint64_t gen;		/* rows examined, for duplicate names */
 	struct fslot *ftab;	/* member names the checks know */
+	struct pcache *pc;	/* its answers by member position */
 	int fast;		/* check members alone (rows_init) */
 	char *props[128];
 	size_t nprop;

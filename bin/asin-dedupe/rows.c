@@ -95,6 +95,20 @@ struct fslot {
 	struct leaf leaf;	/* the property as plain tests, when it can be */
 };
 
+/*
+ * The name table's answer for the name last seen at member position i
+ * of a row: the next row most often has the same name there.
+ */
+#define PC_MAX 64
+#define PC_KEY 24
+struct pcache {
+	unsigned char len;	/* PC_EMPTY: nothing yet */
+	char key[PC_KEY];
+	struct fslot *f;	/* NULL: a name the table lacks */
+	uint64_t h;
+};
+#define PC_EMPTY 255
+
 /* A short string value known to pass its property, bytes kept. */
 #define VCACHE 1024
 #define VCACHE_LEN 32
@@ -253,6 +267,9 @@ rows_init(struct run *r, jv doc)
 	size_t i;
 
 	r->ftab = xcalloc(FTAB_SIZE, sizeof(*r->ftab));
+	r->pc = xcalloc(PC_MAX, sizeof(*r->pc));
+	for (i = 0; i < PC_MAX; i++)
+		r->pc[i].len = PC_EMPTY;
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		ftab_add(r->ftab, known[i].name)->code = known[i].code;
 	for (i = 0; i < NPRICE; i++)
@@ -379,14 +396,13 @@ leaf_of(struct leaf *l, jv v)
 }
 
 /*
- * What the plain tests say of one value: 1 passes, 0 fails, -1 ask the
- * engine (a string with escapes, an array or object).
+ * What the plain tests say of one value (x: a number's value): 1 passes,
+ * 0 fails, -1 ask the engine (a string with escapes, an array or object).
  */
 static int
 leaf_check(const struct leaf *l, const char *v, size_t n, enum scan_kind kind,
-    int esc)
+    int esc, double x)
 {
-	double x;
 
 	switch (kind) {
 	case SCAN_NULL:
@@ -395,7 +411,6 @@ leaf_check(const struct leaf *l, const char *v, size_t n, enum scan_kind kind,
 	case SCAN_FALSE:
 		return (l->types & LT_BOOL) != 0;
 	case SCAN_NUMBER:
-		x = scan_number(v, n);
 		if (!(l->types & LT_NUM) && !((l->types & LT_INT) &&
 		    x == floor(x)))
 			return 0;
@@ -471,7 +486,7 @@ prop_shortcuts(struct fslot *f, jv v)
 /* Whether one member's value passes its property's schema. */
 static int
 member_ok(struct fslot *f, const char *v, size_t n, enum scan_kind kind,
-    int esc)
+    int esc, double num)
 {
 	struct vcache *c = NULL;
 	jv val;
@@ -479,7 +494,7 @@ member_ok(struct fslot *f, const char *v, size_t n, enum scan_kind kind,
 	size_t m;
 	int ok;
 
-	if (f->leaf.ok && (ok = leaf_check(&f->leaf, v, n, kind, esc)) >= 0)
+	if (f->leaf.ok && (ok = leaf_check(&f->leaf, v, n, kind, esc, num)) >= 0)
 		return ok;
 	switch (kind) {
 	case SCAN_NULL:
@@ -487,7 +502,7 @@ member_ok(struct fslot *f, const char *v, size_t n, enum scan_kind kind,
 			f->null_ok = schema_check(f->sub, jv_null(), 0, NULL) == 0;
 		return f->null_ok;
 	case SCAN_NUMBER:
-		return schema_check(f->sub, jv_number(scan_number(v, n)), 0,
+		return schema_check(f->sub, jv_number(num), 0,
 		    NULL) == 0;
 	case SCAN_STRING:
 		if (f->any_string)
@@ -770,22 +785,6 @@ struct exam {
 	int invalid;		/* a member failed its property's schema */
 };
 
-static int
-is_number_nonfinite(const char *v, size_t n)
-{
-	size_t i;
-
-	/* only an exponent or a very long mantissa can overflow */
-	if (n < 300) {
-		for (i = 0; i < n; i++)
-			if (v[i] == 'e' || v[i] == 'E')
-				break;
-		if (i == n)
-			return 0;
-	}
-	return !isfinite(scan_number(v, n));
-}
-
 /* The value kinds named in an anomalies array text. */
 static unsigned
 value_kinds(const char *v, size_t n)
@@ -841,7 +840,7 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 	struct fslot *f;
 	uint64_t h;
 	long day;
-	double d;
+	double d, num = 0;
 	int code;
 	char tmp[64];
 
@@ -874,6 +873,21 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 			h = hash_bytes(u, ul);
 			f = ftab_find(r->ftab, u, ul, h);
 			free(u);
+		} else if (i < PC_MAX && klen <= PC_KEY) {
+			/* rows of one source list their names in one order */
+			struct pcache *pc = &r->pc[i];
+
+			if (pc->len == klen && memcmp(pc->key, k, klen) == 0) {
+				f = pc->f;
+				h = pc->h;
+			} else {
+				h = hash_bytes(k, klen);
+				f = ftab_find(r->ftab, k, klen, h);
+				pc->len = (unsigned char)klen;
+				memcpy(pc->key, k, klen);
+				pc->f = f;
+				pc->h = h;
+			}
 		} else {
 			h = hash_bytes(k, klen);
 			f = ftab_find(r->ftab, k, klen, h);
@@ -905,8 +919,9 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 			buf_adds(&r->msg, " (ambiguous record)");
 			return 0;
 		}
+		/* each number is read once, here */
 		if (sc->m[i].kind == SCAN_NUMBER &&
-		    is_number_nonfinite(v, vlen)) {
+		    !isfinite(num = scan_number(v, vlen))) {
 			r->msg.len = 0;
 			buf_adds(&r->msg, "field ");
 			buf_add_jstr(&r->msg, k, klen > 40 ? 40 : klen);
@@ -918,7 +933,7 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 			continue;
 		if (f->sub != NULL && !f->skip && !x->invalid &&
 		    !member_ok(f, v, vlen,
-		    (enum scan_kind)sc->m[i].kind, sc->m[i].val_esc))
+		    (enum scan_kind)sc->m[i].kind, sc->m[i].val_esc, num))
 			x->invalid = 1;
 		if (f->nf >= 0 && sc->m[i].kind != SCAN_NULL)
 			x->sum.nonnull |= 1ULL << f->nf;
@@ -974,7 +989,7 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 		default:
 			if (sc->m[i].kind != SCAN_NUMBER)
 				break;
-			d = scan_number(v, vlen);
+			d = num;
 			if (code >= F_PRICE) {
 				if (d <= 0) {
 					x->fix[x->nfix] = (long)i;
@@ -1631,6 +1646,69 @@ cmp_skey(const void *pa, const void *pb)
 	return cmp_rows(a->row, b->row);
 }
 
+/*
+ * The sort keys of rows[0..n), sorted.  One pass spreads the keys over
+ * buckets by the high bits of hi - min(hi), an order-keeping map, so each
+ * bucket holds a few keys to sort in cache: ASINs spread evenly over
+ * their range.  Buckets that come out large (a skewed range) get qsort.
+ */
+static struct skey *
+sort_keys(const struct row *rows, size_t n)
+{
+	struct skey *in = xreallocarray(NULL, n, sizeof(*in)), *out, t;
+	uint64_t min = UINT64_MAX, max = 0;
+	size_t nb = 1, *start, i, j, a, b;
+	int shift = 0;
+
+	for (i = 0; i < n; i++) {
+		in[i].hi = rows[i].hi;
+		in[i].lo = rows[i].lo;
+		in[i].fetched = rows[i].fetched;
+		in[i].row = &rows[i];
+		if (rows[i].hi < min)
+			min = rows[i].hi;
+		if (rows[i].hi > max)
+			max = rows[i].hi;
+	}
+	if (n < 64) {
+		qsort(in, n, sizeof(*in), cmp_skey);
+		return in;
+	}
+	while (nb < n / 4 && nb < (1u << 22))
+		nb <<= 1;
+	while (((max - min) >> shift) >= nb)
+		shift++;
+	start = xcalloc(nb + 1, sizeof(*start));
+	for (i = 0; i < n; i++)
+		start[((in[i].hi - min) >> shift) + 1]++;
+	for (i = 1; i <= nb; i++)
+		start[i] += start[i - 1];
+	out = xreallocarray(NULL, n, sizeof(*out));
+	for (i = 0; i < n; i++)
+		out[start[(in[i].hi - min) >> shift]++] = in[i];
+	free(in);
+	/* start[k] is now the end of bucket k */
+	for (a = 0, i = 0; i < nb; a = start[i++]) {
+		b = start[i];
+		if (b - a > 32) {
+			qsort(out + a, b - a, sizeof(*out), cmp_skey);
+			continue;
+		}
+		for (j = a + 1; j < b; j++) {
+			size_t k = j;
+
+			t = out[j];
+			while (k > a && cmp_skey(&t, &out[k - 1]) < 0) {
+				out[k] = out[k - 1];
+				k--;
+			}
+			out[k] = t;
+		}
+	}
+	free(start);
+	return out;
+}
+
 void
 rows_flush_all(struct run *r)
 {
@@ -1643,14 +1721,7 @@ rows_flush_all(struct run *r)
 		 * Sort small keys side by side, not the rows: the comparisons
 		 * then stay in cache; only ties of fetched_at read the bytes.
 		 */
-		keys = xreallocarray(NULL, r->nrows, sizeof(*keys));
-		for (i = 0; i < r->nrows; i++) {
-			keys[i].hi = r->rows[i].hi;
-			keys[i].lo = r->rows[i].lo;
-			keys[i].fetched = r->rows[i].fetched;
-			keys[i].row = &r->rows[i];
-		}
-		qsort(keys, r->nrows, sizeof(*keys), cmp_skey);
+		keys = sort_keys(r->rows, r->nrows);
 		ord = xreallocarray(NULL, r->nrows, sizeof(*ord));
 		for (i = 0; i < r->nrows; i++)
 			ord[i] = (struct row *)keys[i].row;
@@ -1684,6 +1755,7 @@ rows_free(struct run *r)
 		free(r->ftab[i].valid);
 	}
 	free(r->ftab);
+	free(r->pc);
 	for (i = 0; i < r->nprop; i++)
 		free(r->props[i]);
 

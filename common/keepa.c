@@ -67,9 +67,14 @@ read_int(const char **pp, const char *e, int64_t *out)
 	return 1;
 }
 
-int
-keepa_series_parse(struct keepa_series *s, const char *json, size_t n,
-    int stride)
+/*
+ * keepa_series_parse() of the value at json (n bytes to the end of the
+ * text that holds it), the end of the value into *end: the csv array is
+ * read in one pass, without first measuring each element.
+ */
+static int
+series_parse(struct keepa_series *s, const char *json, size_t n, int stride,
+    const char **end)
 {
 	const char *p = json, *e = json + n;
 	int64_t x[3];
@@ -78,14 +83,21 @@ keepa_series_parse(struct keepa_series *s, const char *json, size_t n,
 	s->n = 0;
 	s->present = 0;
 	p = skip_ws(p, e);
-	if (p == e || *p == 'n')
+	*end = p;
+	if (p == e)
 		return 1;
+	if (*p == 'n') {
+		*end = p + (e - p >= 4 ? 4 : e - p);
+		return 1;
+	}
 	if (*p != '[')
 		return 0;
 	s->present = 1;
 	p = skip_ws(p + 1, e);
-	if (p < e && *p == ']')
+	if (p < e && *p == ']') {
+		*end = p + 1;
 		return 1;
+	}
 	for (;;) {
 		p = skip_ws(p, e);
 		if (!read_int(&p, e, &x[k]))
@@ -105,7 +117,17 @@ keepa_series_parse(struct keepa_series *s, const char *json, size_t n,
 		}
 		break;
 	}
+	*end = p + 1;
 	return k == 0 && p < e && *p == ']';
+}
+
+int
+keepa_series_parse(struct keepa_series *s, const char *json, size_t n,
+    int stride)
+{
+	const char *end;
+
+	return series_parse(s, json, n, stride, &end);
 }
 
 void
@@ -307,19 +329,23 @@ parse_csv(struct keepa_product *kp, const char *a, size_t n, char *err,
 	}
 	p = skip_ws(p + 1, e);
 	while (p < e && *p != ']' && idx < KEEPA_CSV_MAX) {
-		len = scan_skip(p, (size_t)(e - p));
+		const char *end = NULL;
+
 		for (u = 0; u < sizeof(csv_used) / sizeof(csv_used[0]); u++) {
 			if (csv_used[u].idx != idx)
 				continue;
 			i = (size_t)idx;
-			if (!keepa_series_parse(&kp->csv[i], p, len,
-			    csv_used[u].stride)) {
+			if (!series_parse(&kp->csv[i], p, (size_t)(e - p),
+			    csv_used[u].stride, &end)) {
 				snprintf(err, errsz, "csv[%d]: expected null or "
 				    "an array of integers in groups of %d", idx,
 				    csv_used[u].stride);
 				return 0;
 			}
 		}
+		/* the series read ends where its value does; others skipped */
+		len = end != NULL ? (size_t)(end - p) :
+		    scan_skip(p, (size_t)(e - p));
 		idx++;
 		p = skip_ws(p + len, e);
 		if (p < e && *p == ',')

@@ -142,13 +142,27 @@ asin-dedupe: 8 in, 8 out, 0 rejected, 0 merged, 0 dropped" "$stderr"
 	assert_eq "asin-dedupe: bad.txt: cannot open: No such file or directory" "$stderr"
 	printf 'B0ANOM0001\nnot-an-asin\n' >bad.txt
 	run -1 --separate-stderr asin-dedupe --expect bad.txt "$FX/anomalies.in"
-	assert_eq "asin-dedupe: bad.txt:2: expected an ASIN (10 upper-case letters or digits), got 'not-an-asin'" "$stderr"
+	assert_eq "asin-dedupe: bad.txt:2: --expect: expected an ASIN (10 upper-case letters or digits), got 'not-an-asin'" "$stderr"
 	run -0 --separate-stderr asin-dedupe --report rep.json --previous-report none.json "$FX/anomalies.in"
 	assert_eq "asin-dedupe: none.json: no previous report, so no row change" "$stderr"
 	assert_eq null "$(jq -c .previous rep.json)"
 	printf '{"rows":1}' >prev.json
 	run -1 --separate-stderr asin-dedupe --previous-report prev.json "$FX/anomalies.in"
 	assert_eq 'asin-dedupe: prev.json: previous report has no "rows_out" count' "$stderr"
+}
+
+@test "asin-dedupe: a bad line of --expect is a located reject, counted" {
+	printf 'B0ANOM0001\nnot-an-asin\n{"asin":1}\n{"asin":"B0ANOM0002"\nB0ANOM0009\n' >expect.txt
+	run -1 --separate-stderr asin-dedupe --rejects rej.ndjson --stats st.json \
+	    --report rep.json --expect expect.txt --min-coverage 0.6 "$FX/anomalies.in"
+	assert_eq 8 "${#lines[@]}"
+	assert_eq '{"source":"expect.txt","line":2,"error":"--expect: expected an ASIN (10 upper-case letters or digits), got '"'not-an-asin'"'","raw":"not-an-asin"}
+{"source":"expect.txt","line":3,"error":"--expect: expected an \"asin\" of 10 characters","raw":"{\"asin\":1}"}
+{"source":"expect.txt","line":4,"error":"--expect: invalid JSON: Unfinished JSON term at EOF at line 1, column 20","raw":"{\"asin\":\"B0ANOM0002\""}' "$(cat rej.ndjson)"
+	assert_eq '{"in":11,"out":8,"rejected":3,"merged":0,"dropped":0}' "$(cat st.json)"
+	assert_eq '{"rows_in":11,"rejected":3,"reasons":{"--expect: expected an \"asin\" of N characters":1,"--expect: expected an ASIN (N upper-case letters or digits), got '"'not-an-asin'"'":1,"--expect: invalid JSON: Unfinished JSON term at EOF at line N, column N":1},"coverage":{"expected":2,"covered":1,"rate":0.5,"missing":["B0ANOM0009"]}}' \
+	    "$(jq -c '{rows_in, rejected, reasons: .rejects_by_reason, coverage}' rep.json)"
+	assert_eq 'asin-dedupe: gate --min-coverage 0.6 failed: coverage 0.5 (1 of 2 expected ASINs have a row)' "$stderr"
 }
 
 @test "asin-dedupe: each gate fails the run after the rows and the report" {
@@ -174,6 +188,64 @@ Try 'asin-dedupe --help' for more information." "$stderr"
 	[[ "$stderr" == "asin-dedupe: option --max-anomaly-rate: expected a number from 0 to 1, got '2'"* ]]
 	run -2 --separate-stderr asin-dedupe --max-null-rate price "$FX/anomalies.in"
 	assert_eq "asin-dedupe: option --max-null-rate: expected NAME=RATE, got 'price'
+Try 'asin-dedupe --help' for more information." "$stderr"
+}
+
+@test "asin-dedupe: --partial fragments of asin shards merge to the single run's report" {
+	# Every kind of count: merges, anomalies, Keepa envelopes by status,
+	# SP-API, rejects; a watch list with a bad line; lines asin-shard
+	# cannot route (no asin) are left out of both sides.
+	cat "$FX/merge.in" "$FX/anomalies.in" "$FX/keepa.in" "$FX/spapi.in" "$FX/bad.in" >all0.in
+	mkdir one && asin-shard -k asin -n 1 -o one --rejects shard.rej all0.in
+	mv one/part-00000.ndjson all.in
+	printf 'B0ANOM0001\nB0MERGE001\nB0TEST0001\nB0TEST0003\nnot-an-asin\nB0NONE0001\n' >expect.txt
+	printf '{"rows_out":30}\n' >prev.json
+	local gates="--min-coverage 0.5 --max-null-rate price=0.9 --max-null-rate reviews_7d=1 --max-anomaly-rate stale=0.01"
+	run -1 asin-dedupe --days 3 --rejects rej --report single.json --expect expect.txt \
+	    --previous-report prev.json $gates all.in
+	local n i
+	for n in 1 2 3 7; do
+		rm -rf parts && mkdir parts && asin-shard -k asin -n $n -o parts all.in
+		for i in parts/part-*.ndjson; do
+			# the whole watch list in every shard; --max-null-rate adds its field
+			asin-dedupe --days 3 --rejects rej --partial --report "$i.frag" \
+			    --expect expect.txt --max-null-rate reviews_7d=1 "$i" >/dev/null
+		done
+		run -1 --separate-stderr asin-dedupe --merge-reports --report merged.json \
+		    --previous-report prev.json $gates parts/*.frag
+		assert_eq "asin-dedupe: gate --max-anomaly-rate stale=0.01 failed: stale in 0.09523809523809523 of the rows (2 of 21)" "$stderr"
+		cmp single.json merged.json
+	done
+	# The watch list sharded with the rows: coverage is still the whole list's.
+	printf '{"asin":"%s"}\n' B0ANOM0001 B0MERGE001 B0TEST0001 B0TEST0003 B0NONE0001 >expect.ndjson
+	asin-dedupe --days 3 --rejects rej --report single.json --expect expect.ndjson all.in >/dev/null
+	rm -rf parts wl && mkdir parts wl && asin-shard -k asin -n 3 -o parts all.in && asin-shard -k asin -n 3 -o wl expect.ndjson
+	for i in 00000 00001 00002; do
+		asin-dedupe --days 3 --rejects rej --partial --report "f$i" --expect "wl/part-$i.ndjson" \
+		    "parts/part-$i.ndjson" >/dev/null
+	done
+	run -0 asin-dedupe --merge-reports --report merged.json f00000 f00001 f00002
+	cmp single.json merged.json
+	assert_eq '{"expected":5,"covered":3,"rate":0.6,"missing":["B0NONE0001","B0TEST0003"]}' "$(jq -c .coverage merged.json)"
+	# A fragment of fragments merges the same.
+	run -0 asin-dedupe --merge-reports --partial --report f01 f00000 f00001
+	run -0 asin-dedupe --merge-reports --report merged.json f01 f00002
+	cmp single.json merged.json
+	# What is not a fragment, or fragments that disagree.
+	run -1 --separate-stderr asin-dedupe --merge-reports single.json
+	assert_eq "asin-dedupe: single.json: not a report fragment (write one with --partial --report FILE)" "$stderr"
+	asin-dedupe --partial --report nx.frag "$FX/merge.in" >/dev/null
+	run -1 --separate-stderr asin-dedupe --merge-reports f00000 nx.frag
+	assert_eq "asin-dedupe: nx.frag: fragment lacks --expect, unlike f00000" "$stderr"
+	run -1 --separate-stderr asin-dedupe --merge-reports --max-null-rate reviews_7d=1 nx.frag
+	assert_eq 'asin-dedupe: nx.frag: fragment has no count "reviews_7d"' "$stderr"
+	run -1 --separate-stderr asin-dedupe --merge-reports --min-coverage 0.5 nx.frag
+	assert_eq "asin-dedupe: option --min-coverage: the fragments were written without --expect" "$stderr"
+	run -2 --separate-stderr asin-dedupe --partial "$FX/merge.in"
+	assert_eq "asin-dedupe: option --partial needs --report FILE
+Try 'asin-dedupe --help' for more information." "$stderr"
+	run -2 --separate-stderr asin-dedupe --merge-reports --expect expect.txt f00000
+	assert_eq "asin-dedupe: option --expect: with --merge-reports the fragments carry the watch list
 Try 'asin-dedupe --help' for more information." "$stderr"
 }
 

@@ -88,63 +88,214 @@ get_str(const struct scan *sc, const char *raw, const char *key)
 	return s;
 }
 
+/*
+ * Rows are built by the million: members go straight into run.b, and
+ * each is indexed in run.bscan as it is written (key span, value span,
+ * kind), the index the scanner would make of the finished text, so the
+ * row need not be scanned again.  A value is written after its key()
+ * with room reserved for a number; the index closes it at the next key()
+ * or at row_end().
+ */
+#define VAL_ROOM 48	/* the longest number a value writes, and more */
+
 static void
-key(struct buf *b, const char *k)
+member_close(struct run *r)
 {
-	buf_adds(b, ",\"");
-	buf_adds(b, k);
-	buf_adds(b, "\":");
+	struct scan_member *m;
+	const char *v;
+
+	if (r->bopen < 0)
+		return;
+	m = &r->bscan.m[r->bopen];
+	v = r->b.data + m->val;
+	m->val_len = r->b.len - m->val;
+	m->kind = (unsigned char)scan_kind_of(*v);
+	m->val_esc = m->kind == SCAN_STRING &&
+	    memchr(v, '\\', m->val_len) != NULL;
+	r->bopen = -1;
 }
 
-/* Decimal digits of v, without printf: rows are built by the million. */
+/* Start member k (klen bytes, no escapes): ,"k": */
 static void
-add_int(struct buf *b, int64_t v)
+key_n(struct run *r, const char *k, size_t klen)
 {
-	char t[24], *p = t + sizeof(t);
-	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	struct buf *b = &r->b;
+	struct scan *sc = &r->bscan;
+	struct scan_member *m;
+	char *p;
+
+	member_close(r);
+	if (b->cap - b->len < klen + 4 + VAL_ROOM)
+		buf_reserve(b, b->len + klen + 4 + VAL_ROOM);
+	if (sc->n == sc->cap) {
+		sc->cap = sc->cap ? sc->cap * 2 : 64;
+		sc->m = xreallocarray(sc->m, sc->cap, sizeof(*sc->m));
+	}
+	p = b->data + b->len;
+	if (sc->n > 0)
+		*p++ = ',';
+	*p++ = '"';
+	m = &sc->m[sc->n];
+	m->key = (size_t)(p - b->data);
+	m->key_len = klen;
+	m->key_esc = 0;
+	memcpy(p, k, klen);
+	p += klen;
+	*p++ = '"';
+	*p++ = ':';
+	b->len = (size_t)(p - b->data);
+	m->val = b->len;
+	r->bopen = (long)sc->n++;
+}
+#define key(r, k) key_n(r, k, sizeof(k) - 1)
+
+/* Append n bytes of a value (after key(): VAL_ROOM is reserved). */
+static void
+val(struct run *r, const char *v, size_t n)
+{
+	if (n <= 8 && r->b.cap - r->b.len >= 8) {
+		memcpy(r->b.data + r->b.len, v, n);
+		r->b.len += n;
+	} else
+		buf_add(&r->b, v, n);
+}
+#define val_lit(r, s) val(r, s, sizeof(s) - 1)
+
+static void
+row_begin(struct run *r)
+{
+	r->b.len = 0;
+	buf_addc(&r->b, '{');
+	r->bscan.n = 0;
+	r->bopen = -1;
+}
+
+static void
+row_end(struct run *r)
+{
+	struct scan *sc = &r->bscan;
+
+	member_close(r);
+	buf_addc(&r->b, '}');
+	sc->kind = SCAN_OBJECT;
+	sc->val = 0;
+	sc->val_len = r->b.len;
+	sc->err = SCAN_OK;
+	sc->keys_ok = 0;
+}
+
+/* Decimal digits of v into p (room for 20); returns the end. */
+static char *
+digits_of(char *p, uint64_t u)
+{
+	char t[24], *q = t + sizeof(t);
+	size_t n;
 
 	do
-		*--p = (char)('0' + u % 10);
+		*--q = (char)('0' + u % 10);
 	while ((u /= 10) != 0);
+	n = (size_t)(t + sizeof(t) - q);
+	memcpy(p, q, n);
+	return p + n;
+}
+
+static void
+add_int(struct run *r, int64_t v)
+{
+	char *p = r->b.data + r->b.len;
+
 	if (v < 0)
-		*--p = '-';
-	buf_add(b, p, (size_t)(t + sizeof(t) - p));
+		*p++ = '-';
+	p = digits_of(p, v < 0 ? -(uint64_t)v : (uint64_t)v);
+	r->b.len = (size_t)(p - r->b.data);
 }
 
 static void
-put_int(struct buf *b, const char *k, int64_t v)
+put_int_n(struct run *r, const char *k, size_t klen, int64_t v)
 {
-	key(b, k);
+	key_n(r, k, klen);
 	if (v == KEEPA_NONE)
-		buf_adds(b, "null");
+		val_lit(r, "null");
 	else
-		add_int(b, v);
+		add_int(r, v);
 }
+#define put_int(r, k, v) put_int_n(r, k, sizeof(k) - 1, v)
 
 static void
-put_num(struct buf *b, const char *k, double v)
+put_num_n(struct run *r, const char *k, size_t klen, double v)
 {
-	char t[40];
-
-	key(b, k);
+	key_n(r, k, klen);
 	if (!isfinite(v))
-		buf_adds(b, "null");
+		val_lit(r, "null");
 	else
-		buf_add(b, t, fmt_double(t, v));
+		r->b.len += fmt_double(r->b.data + r->b.len, v);
+}
+#define put_num(r, k, v) put_num_n(r, k, sizeof(k) - 1, v)
+
+/*
+ * v / 10^places, places 1 or 2, as fmt_double() writes it: for a whole
+ * v from 0 to 10^13 the shortest form of the double nearest v / 10^places
+ * is that decimal, trailing zeros dropped (compared with fmt_double for
+ * every v below 10^8 and 4 * 10^7 random ones below 10^13, both places:
+ * no difference).  Others go through fmt_double.
+ */
+static void
+put_scaled_n(struct run *r, const char *k, size_t klen, int64_t v,
+    int places)
+{
+	uint64_t div = places == 2 ? 100 : 10, f;
+	char *p;
+
+	key_n(r, k, klen);
+	if (v == KEEPA_NONE) {
+		val_lit(r, "null");
+		return;
+	}
+	if (v < 0 || v >= 10000000000000LL) {
+		r->b.len += fmt_double(r->b.data + r->b.len,
+		    (double)v / (double)div);
+		return;
+	}
+	p = digits_of(r->b.data + r->b.len, (uint64_t)v / div);
+	f = (uint64_t)v % div;
+	if (f != 0) {
+		*p++ = '.';
+		if (places == 2) {
+			*p++ = (char)('0' + f / 10);
+			if (f % 10 != 0)
+				*p++ = (char)('0' + f % 10);
+		} else
+			*p++ = (char)('0' + f);
+	}
+	r->b.len = (size_t)(p - r->b.data);
 }
 
 static void
-put_price(struct buf *b, const char *k, int64_t v, double unit)
+put_price_n(struct run *r, const char *k, size_t klen, int64_t v,
+    double unit)
 {
-	put_num(b, k, v == KEEPA_NONE ? NAN : (double)v / unit);
+	if (unit == 100)
+		put_scaled_n(r, k, klen, v, 2);
+	else if (v == KEEPA_NONE || (v > -(1LL << 53) && v < (1LL << 53)))
+		/* whole units: fmt_double writes these digit by digit */
+		put_int_n(r, k, klen, v);
+	else
+		put_num_n(r, k, klen, (double)v / unit);
 }
+#define put_price(r, k, v, unit) put_price_n(r, k, sizeof(k) - 1, v, unit)
 
 static void
-put_bool(struct buf *b, const char *k, int v)
+put_bool_n(struct run *r, const char *k, size_t klen, int v)
 {
-	key(b, k);
-	buf_adds(b, v < 0 ? "null" : v ? "true" : "false");
+	key_n(r, k, klen);
+	if (v < 0)
+		val_lit(r, "null");
+	else if (v)
+		val_lit(r, "true");
+	else
+		val_lit(r, "false");
 }
+#define put_bool(r, k, v) put_bool_n(r, k, sizeof(k) - 1, v)
 
 /* Characters of a JSON string text; -1 when it is not one. */
 static long
@@ -165,23 +316,29 @@ chars(const char *s, size_t n)
 }
 
 static void
-row_head(struct buf *b, const struct env *e, long day, const char *source)
+row_head(struct run *r, const struct env *e, long day, const char *source)
 {
-	char d[11];
+	char d[12];
 
-	format_day(day, d);
-	b->len = 0;
-	buf_adds(b, "{\"asin\":\"");
-	buf_add(b, e->asin, 10);
-	buf_adds(b, "\",\"marketplace\":\"");
-	buf_add(b, e->mkt, 2);
-	buf_adds(b, "\",\"date\":\"");
-	buf_add(b, d, 10);
-	buf_adds(b, "\",\"source\":");
-	buf_add_jstr(b, source, strlen(source));
+	format_day(day, d + 1);
+	row_begin(r);
+	key(r, "asin");
+	val_lit(r, "\"");
+	val(r, e->asin, 10);
+	val_lit(r, "\"");
+	key(r, "marketplace");
+	val_lit(r, "\"");
+	val(r, e->mkt, 2);
+	val_lit(r, "\"");
+	key(r, "date");
+	d[0] = '"';
+	d[11] = '"';
+	val(r, d, 12);
+	key(r, "source");
+	buf_add_jstr(&r->b, source, strlen(source));
 	if (e->fetched != NULL) {
-		key(b, "fetched_at");
-		buf_add(b, e->fetched, e->flen);
+		key(r, "fetched_at");
+		val(r, e->fetched, e->flen);
 	}
 }
 
@@ -210,18 +367,33 @@ take_built(struct run *r, const struct env *e, long day)
 	return row_take(r, rec, r->b.data, r->b.len, e->raw, e->len, what);
 }
 
+/* The same for a row built with key() and row_end(): indexed already. */
+static int
+take_indexed(struct run *r, const struct env *e, long day)
+{
+	char what[40], d[11];
+
+	format_day(day, d);
+	memcpy(what, "row for ", 8);
+	memcpy(what + 8, d, 10);
+	memcpy(what + 18, ": ", 3);
+	r->rows_built++;
+	return row_take_scan(r, &r->bscan, rec_source(r->rec),
+	    rec_lineno(r->rec), r->b.data, r->b.len, e->raw, e->len, what);
+}
+
 static long
 keepa_rows(struct run *r, const struct env *e)
 {
 	struct keepa_product *kp = &r->kp;
 	struct keepa_day d;
-	const char *name;
-	size_t nlen;
+	const char *name = NULL;
+	size_t nlen = 0, n;
 	long day, rows = 0;
 	int mi = mkt_index(e->mkt);
 	double unit = mi >= 0 && strcmp(mkts[mi].cur, "JPY") == 0 ? 1 : 100;
-	char err[160], t[24], fixed[128];
-	size_t n;
+	char err[160], t[24], since[32], slu[64];
+	int64_t name_id = KEEPA_NONE;
 
 	if (!keepa_product_parse(kp, e->payload, e->plen, err, sizeof(err))) {
 		reject_line(r, rec_source(r->rec), rec_lineno(r->rec), e->raw,
@@ -229,100 +401,106 @@ keepa_rows(struct run *r, const struct env *e)
 		return -1;
 	}
 	/* the product's dates, the same on every day's row */
-	fixed[0] = '\0';
+	snprintf(since, sizeof(since), "null");
 	if (kp->listed_since != KEEPA_NONE && kp->listed_since > 0) {
 		format_day((long)(keepa_unix(kp->listed_since) / 86400), t);
-		snprintf(fixed, sizeof(fixed), ",\"listed_since\":\"%s\"", t);
-	} else
-		snprintf(fixed, sizeof(fixed), ",\"listed_since\":null");
-	n = strlen(fixed);
+		snprintf(since, sizeof(since), "\"%s\"", t);
+	}
+	snprintf(slu, sizeof(slu), "null");
 	if (kp->last_update != KEEPA_NONE && kp->last_update > 0) {
 		int64_t u = keepa_unix(kp->last_update);
 
 		format_day((long)(u / 86400), t);
-		snprintf(fixed + n, sizeof(fixed) - n, ",\"source_last_update\":"
-		    "\"%sT%02d:%02d:%02dZ\"", t, (int)(u % 86400 / 3600),
-		    (int)(u % 3600 / 60), (int)(u % 60));
-	} else
-		snprintf(fixed + n, sizeof(fixed) - n,
-		    ",\"source_last_update\":null");
+		snprintf(slu, sizeof(slu), "\"%sT%02d:%02d:%02dZ\"", t,
+		    (int)(u % 86400 / 3600), (int)(u % 3600 / 60),
+		    (int)(u % 60));
+	}
 	for (day = e->day - r->opt->days + 1; day <= e->day; day++) {
 		if (day != e->day && !keepa_has_data(kp, day))
 			continue;
 		keepa_day(kp, day, &d);
-		row_head(&r->b, e, day, "keepa");
-		put_int(&r->b, "bsr", d.bsr);
-		put_int(&r->b, "bsr_cat", d.bsr_cat);
-		name = d.bsr_cat == KEEPA_NONE ? NULL :
-		    keepa_cat_name(kp, d.bsr_cat, &nlen);
-		key(&r->b, "category");
+		row_head(r, e, day, "keepa");
+		put_int(r, "bsr", d.bsr);
+		put_int(r, "bsr_cat", d.bsr_cat);
+		/* the rank's category rarely changes: look its name up once */
+		if (d.bsr_cat != name_id) {
+			name_id = d.bsr_cat;
+			name = d.bsr_cat == KEEPA_NONE ? NULL :
+			    keepa_cat_name(kp, d.bsr_cat, &nlen);
+		}
+		key(r, "category");
 		if (name != NULL && nlen > 2)
-			buf_add(&r->b, name, nlen);
+			val(r, name, nlen);
 		else
-			buf_adds(&r->b, "null");
-		put_int(&r->b, "sub_bsr", d.sub_bsr);
-		put_int(&r->b, "sub_cat", d.sub_cat);
-		put_price(&r->b, "price", d.price_buybox != KEEPA_NONE ?
+			val_lit(r, "null");
+		put_int(r, "sub_bsr", d.sub_bsr);
+		put_int(r, "sub_cat", d.sub_cat);
+		put_price(r, "price", d.price_buybox != KEEPA_NONE ?
 		    d.price_buybox : d.price_new, unit);
-		put_price(&r->b, "price_buybox", d.price_buybox, unit);
-		put_price(&r->b, "price_new", d.price_new, unit);
-		put_price(&r->b, "price_amazon", d.price_amazon, unit);
-		put_price(&r->b, "list_price", d.list_price, unit);
-		key(&r->b, "currency");
+		put_price(r, "price_buybox", d.price_buybox, unit);
+		put_price(r, "price_new", d.price_new, unit);
+		put_price(r, "price_amazon", d.price_amazon, unit);
+		put_price(r, "list_price", d.list_price, unit);
+		key(r, "currency");
 		if (mi >= 0) {
-			buf_addc(&r->b, '"');
-			buf_adds(&r->b, mkts[mi].cur);
-			buf_addc(&r->b, '"');
+			val_lit(r, "\"");
+			val(r, mkts[mi].cur, 3);
+			val_lit(r, "\"");
 		} else
-			buf_adds(&r->b, "null");
-		put_int(&r->b, "offers_new", d.offers_new);
+			val_lit(r, "null");
+		put_int(r, "offers_new", d.offers_new);
 		/* 0 is Keepa's "no rating yet" */
-		put_num(&r->b, "rating", d.rating10 == KEEPA_NONE ||
-		    d.rating10 == 0 ? NAN : (double)d.rating10 / 10);
-		put_int(&r->b, "review_count", d.review_count);
-		put_int(&r->b, "monthly_sold", d.monthly_sold == KEEPA_NONE &&
+		put_scaled_n(r, "rating", 6, d.rating10 == 0 ? KEEPA_NONE :
+		    d.rating10, 1);
+		put_int(r, "review_count", d.review_count);
+		put_int(r, "monthly_sold", d.monthly_sold == KEEPA_NONE &&
 		    day == e->day ? kp->monthly_sold : d.monthly_sold);
-		put_bool(&r->b, "deal_active", d.deal_active);
-		put_int(&r->b, "bsr_events", d.bsr_events);
-		put_int(&r->b, "bsr_drops", d.bsr_drops);
-		buf_adds(&r->b, fixed);
+		put_bool(r, "deal_active", d.deal_active);
+		put_int(r, "bsr_events", d.bsr_events);
+		put_int(r, "bsr_drops", d.bsr_drops);
+		key(r, "listed_since");
+		val(r, since, strlen(since));
+		key(r, "source_last_update");
+		val(r, slu, strlen(slu));
 		if (day == e->day) {
 			/* the listing is a snapshot: only the fetch day has it */
-			key(&r->b, "title");
+			key(r, "title");
 			if (kp->title.len > 0) {
-				buf_add(&r->b, kp->txt + kp->title.off,
-				    kp->title.len);
-				put_int(&r->b, "title_len",
+				val(r, kp->txt + kp->title.off, kp->title.len);
+				put_int(r, "title_len",
 				    chars(kp->txt + kp->title.off,
 				    kp->title.len));
 			} else {
-				buf_adds(&r->b, "null");
-				put_int(&r->b, "title_len", KEEPA_NONE);
+				val_lit(r, "null");
+				put_int(r, "title_len", KEEPA_NONE);
 			}
-			put_int(&r->b, "bullet_count", kp->features < 0 ?
+			put_int(r, "bullet_count", kp->features < 0 ?
 			    KEEPA_NONE : kp->features);
-			put_num(&r->b, "bullet_chars_mean", kp->features > 0 ?
+			put_num(r, "bullet_chars_mean", kp->features > 0 ?
 			    kp->feature_chars / (double)kp->features : NAN);
-			put_int(&r->b, "image_count", kp->images < 0 ?
+			put_int(r, "image_count", kp->images < 0 ?
 			    KEEPA_NONE : kp->images);
-			put_bool(&r->b, "has_video", kp->has_video);
-			put_bool(&r->b, "has_aplus", kp->has_aplus);
-			put_int(&r->b, "desc_chars", kp->desc_chars < 0 ?
+			put_bool(r, "has_video", kp->has_video);
+			put_bool(r, "has_aplus", kp->has_aplus);
+			put_int(r, "desc_chars", kp->desc_chars < 0 ?
 			    KEEPA_NONE : kp->desc_chars);
 			/* Keepa's counts end at lastUpdate: the fetch day */
 			if (kp->have_stats) {
-				put_int(&r->b, "sales_rank_drops_30",
+				put_int(r, "sales_rank_drops_30",
 				    kp->drops30);
-				put_int(&r->b, "sales_rank_drops_90",
+				put_int(r, "sales_rank_drops_90",
 				    kp->drops90);
 			}
 		}
-		if (d.bsr_lost)
-			buf_adds(&r->b, ",\"anomalies\":[\"bsr_lost\"]");
-		buf_addc(&r->b, '}');
-		take_built(r, e, day);
+		if (d.bsr_lost) {
+			key(r, "anomalies");
+			buf_adds(&r->b, "[\"bsr_lost\"]");
+		}
+		row_end(r);
+		take_indexed(r, e, day);
 		rows++;
 	}
+	(void)n;
 	return rows;
 }
 
@@ -394,7 +572,7 @@ spapi_rows(struct run *r, const struct env *e)
 	char seen[64][8];
 	size_t nseen = 0;
 
-	row_head(&r->b, e, e->day, "spapi");
+	row_head(r, e, e->day, "spapi");
 	/* summaries: the title and the leaf classification */
 	s = NULL;
 	sl = 0;
@@ -403,13 +581,13 @@ spapi_rows(struct run *r, const struct env *e)
 		s = v + off;
 		sl = len;
 	}
-	key(&r->b, "title");
+	key(r, "title");
 	if (oget(s, sl, "itemName", &x, &xl) && *x == '"') {
 		buf_add(&r->b, x, xl);
-		put_int(&r->b, "title_len", chars(x, xl));
+		put_int(r, "title_len", chars(x, xl));
 	} else {
 		buf_adds(&r->b, "null");
-		put_int(&r->b, "title_len", KEEPA_NONE);
+		put_int(r, "title_len", KEEPA_NONE);
 	}
 	/* salesRanks: the display group rank is the root BSR */
 	s = NULL;
@@ -419,24 +597,30 @@ spapi_rows(struct run *r, const struct env *e)
 		s = v + off;
 		sl = len;
 	}
-	key(&r->b, "bsr");
+	key(r, "bsr");
 	if (oget(s, sl, "displayGroupRanks", &v, &vl) &&
 	    scan_arr_get(v, vl, 0, &off, &len) &&
 	    oget(v + off, len, "rank", &x, &xl) &&
 	    (rank = span_int(x, xl)) != KEEPA_NONE) {
 		buf_printf(&r->b, "%lld", (long long)rank);
-		key(&r->b, "bsr_cat");
+		key(r, "bsr_cat");
 		if (oget(v + off, len, "websiteDisplayGroup", &x, &xl))
 			buf_add(&r->b, x, xl);
 		else
 			buf_adds(&r->b, "null");
-		key(&r->b, "category");
+		key(r, "category");
 		if (oget(v + off, len, "title", &x, &xl) && xl > 2)
 			buf_add(&r->b, x, xl);
 		else
 			buf_adds(&r->b, "null");
 	} else
-		buf_adds(&r->b, "null,\"bsr_cat\":null,\"category\":null");
+	{
+		val_lit(r, "null");
+		key(r, "bsr_cat");
+		val_lit(r, "null");
+		key(r, "category");
+		val_lit(r, "null");
+	}
 	x = y = NULL;
 	xl = yl = 0;
 	if (oget(s, sl, "classificationRanks", &v, &vl))
@@ -458,14 +642,14 @@ spapi_rows(struct run *r, const struct env *e)
 				}
 			}
 		}
-	put_int(&r->b, "sub_bsr", best);
-	key(&r->b, "sub_cat");
+	put_int(r, "sub_bsr", best);
+	key(r, "sub_cat");
 	if (y != NULL)
 		buf_add(&r->b, y, yl);
 	else
 		buf_adds(&r->b, "null");
 	/* images: distinct variants, each comes in several sizes */
-	key(&r->b, "image_count");
+	key(r, "image_count");
 	if (oget(p, n, "images", &v, &vl) && by_marketplace(v, vl, id, &off,
 	    &len) && oget(v + off, len, "images", &x, &xl)) {
 		for (i = 0; scan_arr_get(x, xl, (long long)i, &off, &len);
@@ -505,29 +689,36 @@ spapi_rows(struct run *r, const struct env *e)
 				total += (double)chars(bv, bvl);
 			}
 		}
-		put_int(&r->b, "bullet_count", count);
-		put_num(&r->b, "bullet_chars_mean", count > 0 ? total /
+		put_int(r, "bullet_count", count);
+		put_num(r, "bullet_chars_mean", count > 0 ? total /
 		    (double)count : NAN);
 	} else
-		buf_adds(&r->b, ",\"bullet_count\":null,"
-		    "\"bullet_chars_mean\":null");
-	key(&r->b, "list_price");
+	{
+		put_int(r, "bullet_count", KEEPA_NONE);
+		put_num(r, "bullet_chars_mean", NAN);
+	}
+	key(r, "list_price");
 	if (oget(p, n, "attributes", &v, &vl) && oget(v, vl, "list_price",
 	    &x, &xl) && scan_arr_get(x, xl, 0, &off, &len) &&
 	    oget(x + off, len, "value", &y, &yl) &&
 	    scan_kind_of(*y) == SCAN_NUMBER) {
 		buf_add(&r->b, y, yl);
 		if (oget(x + off, len, "currency", &y, &yl) && *y == '"') {
-			key(&r->b, "currency");
+			key(r, "currency");
 			buf_add(&r->b, y, yl);
 		}
 	} else {
 		buf_adds(&r->b, "null");
 		if (mi >= 0)
-			buf_printf(&r->b, ",\"currency\":\"%s\"", mkts[mi].cur);
+		{
+			key(r, "currency");
+			val_lit(r, "\"");
+			val(r, mkts[mi].cur, 3);
+			val_lit(r, "\"");
+		}
 	}
-	buf_addc(&r->b, '}');
-	take_built(r, e, e->day);
+	row_end(r);
+	take_indexed(r, e, e->day);
 	return 1;
 }
 

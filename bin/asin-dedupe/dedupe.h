@@ -72,6 +72,7 @@ void arena_reset(struct arena *);
 struct mapprog;
 struct mentry;
 struct fslot;
+struct pcache;
 
 struct opts {
 	long days;
@@ -80,6 +81,8 @@ struct opts {
 	double stale_hours;
 	unsigned drop;		/* kinds sent to rejects */
 	const char *report;
+	int partial;		/* --partial: write a report fragment */
+	int merge;		/* --merge-reports: operands are fragments */
 	const char *expect;
 	const char *previous;
 	const char *schema;
@@ -99,6 +102,7 @@ struct tally {
 	size_t len, cap;
 };
 void tally_add(struct tally *, const char *name, size_t len);
+void tally_addn(struct tally *, const char *name, size_t len, long long n);
 void tally_free(struct tally *);
 
 struct run {
@@ -111,6 +115,8 @@ struct run {
 	struct record *rec2;	/* a row rebuilt or merged */
 	struct record *recb;	/* a row built from an envelope */
 	struct scan scan, scan2, scan3;	/* for the libjq backend */
+	struct scan bscan;	/* the index of a row built from an envelope */
+	long bopen;		/* its member being written; -1 none */
 	int stable;		/* input lines stay valid to the end */
 	struct arena arena;
 	struct row *rows;
@@ -128,6 +134,7 @@ struct run {
 	size_t *kidx;		/* and their member indexes */
 	uint64_t gen;		/* rows examined, for duplicate names */
 	struct fslot *ftab;	/* member names the checks know */
+	struct pcache *pc;	/* its answers by member position */
 	int fast;		/* check members alone (rows_init) */
 	char *props[128];
 	size_t nprop;
@@ -147,9 +154,17 @@ struct run {
 	long long records, envelopes, rows_built, rows_out, rows_checked;
 	long long an_rows[AN_COUNT];
 	struct tally status, reasons, rejects;
+	int have_expect;	/* coverage is known (--expect, fragments) */
 	char *expected;		/* ASINs of --expect, 11 bytes each */
 	unsigned char *seen;
 	size_t nexpected;
+	/* bad lines of --expect, kept apart for --partial fragments */
+	struct xrej {
+		char *src;
+		long line;
+		char *reason;	/* as rejects_by_reason counts it */
+	} *xrej;
+	size_t nxrej;
 };
 
 /* rows.c */
@@ -164,6 +179,15 @@ struct run {
 int row_take(struct run *, struct record *rec, const char *raw, size_t len,
     const char *env_raw, size_t env_len, const char *what);
 /*
+ * The same for a row this tool built as text raw[0..len) (well-formed
+ * JSON, no duplicate names) and indexed itself in sc: the row is parsed
+ * as a record (into run.recb) only when the whole-record check needs it.
+ * src and line locate the envelope.
+ */
+int row_take_scan(struct run *, const struct scan *sc, const char *src,
+    long line, const char *raw, size_t len, const char *env_raw,
+    size_t env_len, const char *what);
+/*
  * Build the member-name table; call once the null-rate fields are set.
  * doc (consumed) is the schema document: when its root only lists
  * properties, members are checked alone against their property.
@@ -176,6 +200,8 @@ void rows_init(struct run *, jv doc);
  */
 void reject_line(struct run *, const char *src, long line, const char *raw,
     size_t len, const char *what, const char *why);
+/* what and why as the report counts the reason (digits folded to N), in dst. */
+void reason_fold(struct buf *dst, const char *what, const char *why);
 /* --sorted: die unless (hi, lo) comes at or after the last key. */
 void rows_check_order(struct run *, const struct nd_line *, uint64_t hi,
     uint64_t lo);
@@ -211,8 +237,20 @@ void map_free(struct mapprog *);
 /* report.c */
 /* Write --report, print -v's line, check the gates.  Returns the status. */
 int report_finish(struct run *);
-/* Read --expect into run.expected (sorted, unique). */
+/*
+ * Read --expect into run.expected (sorted, unique).  A bad line is a
+ * reject (counted in, rejected), located at path and line; call after
+ * acct_init().
+ */
 void expect_load(struct run *, const char *path);
+/*
+ * --merge-reports: read the fragments paths[0..n) (written by --partial)
+ * into the run's counters, as one run over all their input would have
+ * counted; dies naming the file that is not a fragment.
+ */
+void report_merge(struct run *, char **paths, int n);
+/* Free what report_merge() and expect_load() keep. */
+void report_free(struct run *);
 /* Mark asin (10 bytes) as covered. */
 void expect_mark(struct run *, const char *asin);
 

@@ -22,7 +22,10 @@ static const char usage_text[] =
     "                   [--expect FILE] [--previous-report FILE]\n"
     "                   [--min-coverage R] [--max-null-rate FIELD=R]\n"
     "                   [--max-anomaly-rate KIND=R] [--schema FILE] "
-    "[file ...]\n"
+    "[--partial]\n"
+    "                   [file ...]\n"
+    "       asin-dedupe --merge-reports [--report FILE] [gates] "
+    "FRAGMENT ...\n"
     "Turn asin-fetch envelopes and fact rows into one fact row per asin,\n"
     "marketplace and date: merged, checked against the fact schema, with\n"
     "anomalies flagged, a quality report and gates.\n"
@@ -41,6 +44,11 @@ static const char usage_text[] =
     "  --drop-anomalies LIST send rows with these anomaly kinds to\n"
     "                        --rejects instead of the output\n"
     "  --report FILE         write the quality report (JSON) to FILE\n"
+    "  --partial             write a report fragment instead, for\n"
+    "                        --merge-reports; no gate is judged\n"
+    "  --merge-reports       read report fragments (the operands) and\n"
+    "                        write the report of one run over all their\n"
+    "                        input, then judge the gates\n"
     "  --expect FILE         the ASINs that were asked for, one a line\n"
     "  --previous-report FILE  the last run's report, for the row change\n"
     "  --min-coverage R      exit 1 when fewer than R of --expect have a "
@@ -61,6 +69,8 @@ enum {
 	OPT_STALE_HOURS,
 	OPT_DROP,
 	OPT_REPORT,
+	OPT_PARTIAL,
+	OPT_MERGE,
 	OPT_EXPECT,
 	OPT_PREVIOUS,
 	OPT_MIN_COVERAGE,
@@ -78,6 +88,8 @@ static const struct option longopts[] = {
 	{ "stale-hours", required_argument, NULL, OPT_STALE_HOURS },
 	{ "drop-anomalies", required_argument, NULL, OPT_DROP },
 	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "partial", no_argument, NULL, OPT_PARTIAL },
+	{ "merge-reports", no_argument, NULL, OPT_MERGE },
 	{ "expect", required_argument, NULL, OPT_EXPECT },
 	{ "previous-report", required_argument, NULL, OPT_PREVIOUS },
 	{ "min-coverage", required_argument, NULL, OPT_MIN_COVERAGE },
@@ -221,6 +233,37 @@ run_input(struct run *r, char **files, int nfiles)
 	return rc;
 }
 
+/*
+ * --merge-reports: the report of the fragments' runs as one.  Reads no
+ * records, so its own --stats counts none.
+ */
+static int
+run_merge(struct run *r, char **files, int nfiles)
+{
+	const struct opts *o = r->opt;
+	struct acct none;
+	int rc;
+
+	memset(&none, 0, sizeof(none));
+	acct_init(&none, r->co);
+	report_merge(r, files, nfiles);
+	if (o->min_coverage >= 0 && !r->have_expect)
+		die("option --min-coverage: the fragments were written "
+		    "without --expect");
+	rc = report_finish(r);
+	if (acct_finish(&none, NULL) != EXIT_OK)
+		rc = EXIT_FAIL;
+	tally_free(&r->status);
+	tally_free(&r->reasons);
+	tally_free(&r->rejects);
+	report_free(r);
+	for (nfiles = 0; (size_t)nfiles < o->nnull_gate; nfiles++)
+		free(o->null_gate_field[nfiles]);
+	free(o->null_gate_field);
+	free(o->null_gate);
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -269,6 +312,12 @@ main(int argc, char *argv[])
 		case OPT_REPORT:
 			o.report = optarg;
 			break;
+		case OPT_PARTIAL:
+			o.partial = 1;
+			break;
+		case OPT_MERGE:
+			o.merge = 1;
+			break;
 		case OPT_EXPECT:
 			o.expect = optarg;
 			break;
@@ -307,7 +356,14 @@ main(int argc, char *argv[])
 			usage_error("unexpected option");
 		}
 	}
-	if (o.min_coverage >= 0 && o.expect == NULL)
+	if (o.merge && o.expect != NULL)
+		usage_error("option --expect: with --merge-reports the "
+		    "fragments carry the watch list");
+	if (o.merge && optind == argc)
+		usage_error("option --merge-reports needs report fragments");
+	if (o.partial && o.report == NULL)
+		usage_error("option --partial needs --report FILE");
+	if (o.min_coverage >= 0 && o.expect == NULL && !o.merge)
 		usage_error("option --min-coverage needs --expect FILE");
 	if (o.drop != 0 && co.rejects_path == NULL)
 		usage_error("option --drop-anomalies needs --rejects FILE: "
@@ -331,10 +387,13 @@ main(int argc, char *argv[])
 			r.nf[r.nnf++] = o.null_gate_field[i];
 		}
 	}
+	if (o.merge)
+		return run_merge(&r, argv + optind, argc - optind);
 	if (schema_path == NULL)
 		schema_path = find_schema();
 	if ((r.sc = schema_load(schema_path, &err)) == NULL)
 		die("%s: %s", schema_path, err);
+	acct_init(&r.ac, &co);
 	if (o.expect != NULL)
 		expect_load(&r, o.expect);
 	rows_init(&r, load_doc(schema_path));
@@ -344,11 +403,11 @@ main(int argc, char *argv[])
 	scan_init(&r.scan);
 	scan_init(&r.scan2);
 	scan_init(&r.scan3);
+	scan_init(&r.bscan);
 	keepa_product_init(&r.kp);
 	buf_init(&r.b);
 	buf_init(&r.b2);
 	buf_init(&r.msg);
-	acct_init(&r.ac, &co);
 	r.o = out_new(1, "<stdout>");
 	r.ac.sink = r.o;
 
@@ -359,6 +418,7 @@ main(int argc, char *argv[])
 	scan_free(&r.scan);
 	scan_free(&r.scan2);
 	scan_free(&r.scan3);
+	scan_free(&r.bscan);
 	rec_free(r.rec);
 	rec_free(r.rec2);
 	rec_free(r.recb);
@@ -368,8 +428,7 @@ main(int argc, char *argv[])
 	tally_free(&r.status);
 	tally_free(&r.reasons);
 	tally_free(&r.rejects);
-	free(r.expected);
-	free(r.seen);
+	report_free(&r);
 	schema_free(r.sc);
 	free(schema_path);
 	for (i = 0; i < o.nmaps; i++)

@@ -56,6 +56,25 @@ enum {
 #define FTAB_SIZE 256
 #define CAT_ID (1ULL << 63)	/* rowsum.cat hashes bsr_cat, not category */
 
+/*
+ * A property schema made only of type, bounds and a date format, as the
+ * tests the engine would make: checking numbers, booleans and nulls (and
+ * strings without escapes) needs no jv.  The engine's rules: "number"
+ * admits integers, "integer" a number equal to its floor; a bound fails
+ * NaN; format only looks at strings.
+ */
+enum {
+	LT_NULL = 1, LT_BOOL = 2, LT_INT = 4, LT_NUM = 8, LT_STR = 16,
+	LT_ARR = 32, LT_OBJ = 64
+};
+struct leaf {
+	int ok;			/* the schema is only these keywords */
+	unsigned types;		/* LT_ bits; all when no "type" */
+	unsigned has;		/* 1 min, 2 exclusive min, 4 max, 8 exclusive max */
+	double min, xmin, max, xmax;
+	int format;		/* 0 none, 1 date, 2 date-time */
+};
+
 struct fslot {
 	uint64_t h;
 	const char *name;
@@ -73,7 +92,22 @@ struct fslot {
 	int any_string;		/* the schema takes every string */
 	uint64_t seen;		/* run.gen of the last row that had it */
 	int skip;		/* a key field examine() checks exactly so */
+	struct leaf leaf;	/* the property as plain tests, when it can be */
 };
+
+/*
+ * The name table's answer for the name last seen at member position i
+ * of a row: the next row most often has the same name there.
+ */
+#define PC_MAX 64
+#define PC_KEY 24
+struct pcache {
+	unsigned char len;	/* PC_EMPTY: nothing yet */
+	char key[PC_KEY];
+	struct fslot *f;	/* NULL: a name the table lacks */
+	uint64_t h;
+};
+#define PC_EMPTY 255
 
 /* A short string value known to pass its property, bytes kept. */
 #define VCACHE 1024
@@ -233,6 +267,9 @@ rows_init(struct run *r, jv doc)
 	size_t i;
 
 	r->ftab = xcalloc(FTAB_SIZE, sizeof(*r->ftab));
+	r->pc = xcalloc(PC_MAX, sizeof(*r->pc));
+	for (i = 0; i < PC_MAX; i++)
+		r->pc[i].len = PC_EMPTY;
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		ftab_add(r->ftab, known[i].name)->code = known[i].code;
 	for (i = 0; i < NPRICE; i++)
@@ -272,6 +309,132 @@ rows_init(struct run *r, jv doc)
 	jv_free(doc);
 }
 
+/* The type name s as an LT_ bit; 0 when unknown. */
+static unsigned
+leaf_type(const char *s)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = {
+		{ "null", LT_NULL }, { "boolean", LT_BOOL },
+		{ "integer", LT_INT }, { "number", LT_NUM },
+		{ "string", LT_STR }, { "array", LT_ARR }, { "object", LT_OBJ }
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i].name) == 0)
+			return names[i].bit;
+	return 0;
+}
+
+/* The plain tests of property schema v (borrowed), if it is only those. */
+static void
+leaf_of(struct leaf *l, jv v)
+{
+	static const char *const bound[4] = { "minimum", "exclusiveMinimum",
+		"maximum", "exclusiveMaximum" };
+	unsigned b;
+	int ok = 1, i;
+
+	memset(l, 0, sizeof(*l));
+	l->types = LT_NULL | LT_BOOL | LT_INT | LT_NUM | LT_STR | LT_ARR |
+	    LT_OBJ;
+	jv_object_foreach(v, k, x) {
+		const char *s = jv_string_value(k);
+
+		if (strcmp(s, "type") == 0) {
+			l->types = 0;
+			if (jv_get_kind(x) == JV_KIND_STRING)
+				ok &= (l->types = leaf_type(jv_string_value(x)))
+				    != 0;
+			else if (jv_get_kind(x) == JV_KIND_ARRAY) {
+				jv_array_foreach(x, j, e) {
+					(void)j;
+					b = jv_get_kind(e) == JV_KIND_STRING ?
+					    leaf_type(jv_string_value(e)) : 0;
+					ok &= b != 0;
+					l->types |= b;
+					jv_free(e);
+				}
+			} else
+				ok = 0;
+		} else if (strcmp(s, "format") == 0) {
+			if (jv_get_kind(x) == JV_KIND_STRING &&
+			    strcmp(jv_string_value(x), "date") == 0)
+				l->format = 1;
+			else if (jv_get_kind(x) == JV_KIND_STRING &&
+			    strcmp(jv_string_value(x), "date-time") == 0)
+				l->format = 2;
+			else
+				ok = 0;
+		} else {
+			for (i = 0; i < 4; i++)
+				if (strcmp(s, bound[i]) == 0)
+					break;
+			if (i == 4 || jv_get_kind(x) != JV_KIND_NUMBER)
+				ok = 0;
+			else {
+				double d = jv_number_value(x);
+
+				l->has |= 1u << i;
+				if (i == 0)
+					l->min = d;
+				else if (i == 1)
+					l->xmin = d;
+				else if (i == 2)
+					l->max = d;
+				else
+					l->xmax = d;
+			}
+		}
+		jv_free(k);
+		jv_free(x);
+	}
+	l->ok = ok;
+}
+
+/*
+ * What the plain tests say of one value (x: a number's value): 1 passes,
+ * 0 fails, -1 ask the engine (a string with escapes, an array or object).
+ */
+static int
+leaf_check(const struct leaf *l, const char *v, size_t n, enum scan_kind kind,
+    int esc, double x)
+{
+
+	switch (kind) {
+	case SCAN_NULL:
+		return (l->types & LT_NULL) != 0;
+	case SCAN_TRUE:
+	case SCAN_FALSE:
+		return (l->types & LT_BOOL) != 0;
+	case SCAN_NUMBER:
+		if (!(l->types & LT_NUM) && !((l->types & LT_INT) &&
+		    x == floor(x)))
+			return 0;
+		/* written as the engine's: NaN fails every bound */
+		if (((l->has & 1) && !(x >= l->min)) ||
+		    ((l->has & 2) && !(x > l->xmin)) ||
+		    ((l->has & 4) && !(x <= l->max)) ||
+		    ((l->has & 8) && !(x < l->xmax)))
+			return 0;
+		return 1;
+	case SCAN_STRING:
+		if (!(l->types & LT_STR))
+			return 0;
+		if (l->format == 0)
+			return 1;
+		if (esc)
+			return -1;
+		return l->format == 1 ? date_valid(v + 1, n - 2) != 0 :
+		    date_time_valid(v + 1, n - 2) != 0;
+	default:
+		return -1;
+	}
+}
+
 /*
  * What a property schema v (borrowed) allows without the engine: every
  * string when it has no rule but its type; nothing to check for a key
@@ -304,6 +467,7 @@ prop_shortcuts(struct fslot *f, jv v)
 		jv_free(k);
 		jv_free(x);
 	}
+	leaf_of(&f->leaf, bare);
 	t = jv_object_get(bare, jv_string("type"));
 	if (only_type && jv_get_kind(t) == JV_KIND_STRING)
 		f->any_string = strcmp(jv_string_value(t), "string") == 0;
@@ -321,7 +485,8 @@ prop_shortcuts(struct fslot *f, jv v)
 
 /* Whether one member's value passes its property's schema. */
 static int
-member_ok(struct fslot *f, const char *v, size_t n, enum scan_kind kind)
+member_ok(struct fslot *f, const char *v, size_t n, enum scan_kind kind,
+    int esc, double num)
 {
 	struct vcache *c = NULL;
 	jv val;
@@ -329,13 +494,15 @@ member_ok(struct fslot *f, const char *v, size_t n, enum scan_kind kind)
 	size_t m;
 	int ok;
 
+	if (f->leaf.ok && (ok = leaf_check(&f->leaf, v, n, kind, esc, num)) >= 0)
+		return ok;
 	switch (kind) {
 	case SCAN_NULL:
 		if (f->null_ok < 0)
 			f->null_ok = schema_check(f->sub, jv_null(), 0, NULL) == 0;
 		return f->null_ok;
 	case SCAN_NUMBER:
-		return schema_check(f->sub, jv_number(scan_number(v, n)), 0,
+		return schema_check(f->sub, jv_number(num), 0,
 		    NULL) == 0;
 	case SCAN_STRING:
 		if (f->any_string)
@@ -618,22 +785,6 @@ struct exam {
 	int invalid;		/* a member failed its property's schema */
 };
 
-static int
-is_number_nonfinite(const char *v, size_t n)
-{
-	size_t i;
-
-	/* only an exponent or a very long mantissa can overflow */
-	if (n < 300) {
-		for (i = 0; i < n; i++)
-			if (v[i] == 'e' || v[i] == 'E')
-				break;
-		if (i == n)
-			return 0;
-	}
-	return !isfinite(scan_number(v, n));
-}
-
 /* The value kinds named in an anomalies array text. */
 static unsigned
 value_kinds(const char *v, size_t n)
@@ -689,7 +840,7 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 	struct fslot *f;
 	uint64_t h;
 	long day;
-	double d;
+	double d, num = 0;
 	int code;
 	char tmp[64];
 
@@ -722,6 +873,21 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 			h = hash_bytes(u, ul);
 			f = ftab_find(r->ftab, u, ul, h);
 			free(u);
+		} else if (i < PC_MAX && klen <= PC_KEY) {
+			/* rows of one source list their names in one order */
+			struct pcache *pc = &r->pc[i];
+
+			if (pc->len == klen && memcmp(pc->key, k, klen) == 0) {
+				f = pc->f;
+				h = pc->h;
+			} else {
+				h = hash_bytes(k, klen);
+				f = ftab_find(r->ftab, k, klen, h);
+				pc->len = (unsigned char)klen;
+				memcpy(pc->key, k, klen);
+				pc->f = f;
+				pc->h = h;
+			}
 		} else {
 			h = hash_bytes(k, klen);
 			f = ftab_find(r->ftab, k, klen, h);
@@ -753,8 +919,9 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 			buf_adds(&r->msg, " (ambiguous record)");
 			return 0;
 		}
+		/* each number is read once, here */
 		if (sc->m[i].kind == SCAN_NUMBER &&
-		    is_number_nonfinite(v, vlen)) {
+		    !isfinite(num = scan_number(v, vlen))) {
 			r->msg.len = 0;
 			buf_adds(&r->msg, "field ");
 			buf_add_jstr(&r->msg, k, klen > 40 ? 40 : klen);
@@ -766,7 +933,7 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 			continue;
 		if (f->sub != NULL && !f->skip && !x->invalid &&
 		    !member_ok(f, v, vlen,
-		    (enum scan_kind)sc->m[i].kind))
+		    (enum scan_kind)sc->m[i].kind, sc->m[i].val_esc, num))
 			x->invalid = 1;
 		if (f->nf >= 0 && sc->m[i].kind != SCAN_NULL)
 			x->sum.nonnull |= 1ULL << f->nf;
@@ -822,7 +989,7 @@ examine(struct run *r, const char *raw, const struct scan *sc,
 		default:
 			if (sc->m[i].kind != SCAN_NUMBER)
 				break;
-			d = scan_number(v, vlen);
+			d = num;
 			if (code >= F_PRICE) {
 				if (d <= 0) {
 					x->fix[x->nfix] = (long)i;
@@ -1019,25 +1186,39 @@ store(struct run *r, const struct exam *x, const char *raw, size_t len,
 }
 
 void
+reason_fold(struct buf *dst, const char *what, const char *why)
+{
+	const char *parts[2] = { what, why };
+	size_t i;
+	int k;
+
+	/* the report counts reasons, not columns or values: 12 -> N */
+	dst->len = 0;
+	for (k = 0; k < 2; k++)
+		for (i = 0; parts[k][i] != '\0'; i++) {
+			if (parts[k][i] >= '0' && parts[k][i] <= '9') {
+				if (dst->len == 0 ||
+				    dst->data[dst->len - 1] != 'N')
+					buf_addc(dst, 'N');
+			} else
+				buf_addc(dst, parts[k][i]);
+		}
+	buf_addc(dst, '\0');
+	dst->len--;
+}
+
+void
 reject_line(struct run *r, const char *src, long line, const char *raw,
     size_t len, const char *what, const char *why)
 {
 	struct buf m;
-	size_t i, j;
 
 	buf_init(&m);
 	buf_adds(&m, what);
 	buf_adds(&m, why);
-	/* the report counts reasons, not columns or values: 12 -> N */
-	buf_reserve(&r->msg, m.len + 1);
-	for (i = j = 0; i < m.len; i++) {
-		if (m.data[i] >= '0' && m.data[i] <= '9') {
-			if (j == 0 || r->msg.data[j - 1] != 'N')
-				r->msg.data[j++] = 'N';
-		} else
-			r->msg.data[j++] = m.data[i];
-	}
-	tally_add(&r->rejects, r->msg.data, j);
+	/* why may be r->msg itself: fold the copy */
+	reason_fold(&r->msg, "", m.data);
+	tally_add(&r->rejects, r->msg.data, r->msg.len);
 	r->msg.len = 0;
 	acct_reject(&r->ac, src, line, raw, len, m.data);
 	buf_free(&m);
@@ -1070,24 +1251,24 @@ rows_check_order(struct run *r, const struct nd_line *ln, uint64_t hi,
 	r->last_lo = lo;
 }
 
-int
-row_take(struct run *r, struct record *rec, const char *raw, size_t len,
+/*
+ * row_take() and row_take_scan(): sc indexes raw; rec is raw's record,
+ * or NULL for a row this tool built and indexed itself (parsed into
+ * run.recb only when the whole-record check needs it).
+ */
+static int
+take(struct run *r, struct record *rec, const struct scan *sc,
+    const char *src, long line, const char *raw, size_t len,
     const char *env_raw, size_t env_len, const char *what)
 {
-	const char *src = rec_source(rec), *q = env_raw ? env_raw : raw;
+	const char *q = env_raw ? env_raw : raw;
 	size_t qlen = env_raw ? env_len : len;
-	long line = rec_lineno(rec);
-	const struct scan *sc;
 	struct record *chk = rec;
 	struct nd_line nl;
 	struct exam x;
 	const char *err;
 	size_t i;
 
-	if ((sc = scan_of(r, rec, &r->scan2)) == NULL) {
-		reject(r, src, line, q, qlen, what, "invalid JSON");
-		return 0;
-	}
 	if (!examine(r, raw, sc, &x)) {
 		reject(r, src, line, q, qlen, what, r->msg.data);
 		return 0;
@@ -1101,6 +1282,9 @@ row_take(struct run *r, struct record *rec, const char *raw, size_t len,
 	}
 	for (i = 0; i < x.nfix; i++)
 		x.sum.flags |= 1u << x.fixkind[i];
+	nl.source = src;
+	nl.lineno = line;
+	nl.error = NULL;
 	if (x.nfix > 0 || x.anom >= 0) {
 		/* the row changes: check the bytes that will go out */
 		rebuild(raw, sc, &x, &r->b2);
@@ -1108,9 +1292,6 @@ row_take(struct run *r, struct record *rec, const char *raw, size_t len,
 		len = r->b2.len;
 		nl.buf = raw;
 		nl.len = len;
-		nl.source = src;
-		nl.lineno = line;
-		nl.error = NULL;
 		if (!rec_parse(r->rec2, &nl, &err)) {
 			reject(r, src, line, q, qlen, what, err);
 			return 0;
@@ -1122,14 +1303,48 @@ row_take(struct run *r, struct record *rec, const char *raw, size_t len,
 	 * own message), get the whole-record check.
 	 */
 	r->msg.len = 0;
-	if ((!r->fast || chk != rec || x.invalid) &&
-	    schema_check_record(r->sc, chk, 0, &r->msg) > 0) {
-		reject(r, src, line, q, qlen, what, r->msg.data);
-		return 0;
+	if (!r->fast || chk != rec || x.invalid) {
+		if (chk == NULL) {
+			nl.buf = raw;
+			nl.len = len;
+			if (!rec_parse(r->recb, &nl, &err)) {
+				reject(r, src, line, q, qlen, what, err);
+				return 0;
+			}
+			chk = r->recb;
+		}
+		if (schema_check_record(r->sc, chk, 0, &r->msg) > 0) {
+			reject(r, src, line, q, qlen, what, r->msg.data);
+			return 0;
+		}
 	}
 	store(r, &x, raw, len, chk != rec || env_raw != NULL || !r->stable,
 	    src, line);
 	return 1;
+}
+
+int
+row_take(struct run *r, struct record *rec, const char *raw, size_t len,
+    const char *env_raw, size_t env_len, const char *what)
+{
+	const char *src = rec_source(rec);
+	long line = rec_lineno(rec);
+	const struct scan *sc;
+
+	if ((sc = scan_of(r, rec, &r->scan2)) == NULL) {
+		reject(r, src, line, env_raw ? env_raw : raw,
+		    env_raw ? env_len : len, what, "invalid JSON");
+		return 0;
+	}
+	return take(r, rec, sc, src, line, raw, len, env_raw, env_len, what);
+}
+
+int
+row_take_scan(struct run *r, const struct scan *sc, const char *src,
+    long line, const char *raw, size_t len, const char *env_raw,
+    size_t env_len, const char *what)
+{
+	return take(r, NULL, sc, src, line, raw, len, env_raw, env_len, what);
 }
 
 /* ---------------------------------------------------------------- */
@@ -1431,6 +1646,69 @@ cmp_skey(const void *pa, const void *pb)
 	return cmp_rows(a->row, b->row);
 }
 
+/*
+ * The sort keys of rows[0..n), sorted.  One pass spreads the keys over
+ * buckets by the high bits of hi - min(hi), an order-keeping map, so each
+ * bucket holds a few keys to sort in cache: ASINs spread evenly over
+ * their range.  Buckets that come out large (a skewed range) get qsort.
+ */
+static struct skey *
+sort_keys(const struct row *rows, size_t n)
+{
+	struct skey *in = xreallocarray(NULL, n, sizeof(*in)), *out, t;
+	uint64_t min = UINT64_MAX, max = 0;
+	size_t nb = 1, *start, i, j, a, b;
+	int shift = 0;
+
+	for (i = 0; i < n; i++) {
+		in[i].hi = rows[i].hi;
+		in[i].lo = rows[i].lo;
+		in[i].fetched = rows[i].fetched;
+		in[i].row = &rows[i];
+		if (rows[i].hi < min)
+			min = rows[i].hi;
+		if (rows[i].hi > max)
+			max = rows[i].hi;
+	}
+	if (n < 64) {
+		qsort(in, n, sizeof(*in), cmp_skey);
+		return in;
+	}
+	while (nb < n / 4 && nb < (1u << 22))
+		nb <<= 1;
+	while (((max - min) >> shift) >= nb)
+		shift++;
+	start = xcalloc(nb + 1, sizeof(*start));
+	for (i = 0; i < n; i++)
+		start[((in[i].hi - min) >> shift) + 1]++;
+	for (i = 1; i <= nb; i++)
+		start[i] += start[i - 1];
+	out = xreallocarray(NULL, n, sizeof(*out));
+	for (i = 0; i < n; i++)
+		out[start[(in[i].hi - min) >> shift]++] = in[i];
+	free(in);
+	/* start[k] is now the end of bucket k */
+	for (a = 0, i = 0; i < nb; a = start[i++]) {
+		b = start[i];
+		if (b - a > 32) {
+			qsort(out + a, b - a, sizeof(*out), cmp_skey);
+			continue;
+		}
+		for (j = a + 1; j < b; j++) {
+			size_t k = j;
+
+			t = out[j];
+			while (k > a && cmp_skey(&t, &out[k - 1]) < 0) {
+				out[k] = out[k - 1];
+				k--;
+			}
+			out[k] = t;
+		}
+	}
+	free(start);
+	return out;
+}
+
 void
 rows_flush_all(struct run *r)
 {
@@ -1443,14 +1721,7 @@ rows_flush_all(struct run *r)
 		 * Sort small keys side by side, not the rows: the comparisons
 		 * then stay in cache; only ties of fetched_at read the bytes.
 		 */
-		keys = xreallocarray(NULL, r->nrows, sizeof(*keys));
-		for (i = 0; i < r->nrows; i++) {
-			keys[i].hi = r->rows[i].hi;
-			keys[i].lo = r->rows[i].lo;
-			keys[i].fetched = r->rows[i].fetched;
-			keys[i].row = &r->rows[i];
-		}
-		qsort(keys, r->nrows, sizeof(*keys), cmp_skey);
+		keys = sort_keys(r->rows, r->nrows);
 		ord = xreallocarray(NULL, r->nrows, sizeof(*ord));
 		for (i = 0; i < r->nrows; i++)
 			ord[i] = (struct row *)keys[i].row;
@@ -1484,6 +1755,7 @@ rows_free(struct run *r)
 		free(r->ftab[i].valid);
 	}
 	free(r->ftab);
+	free(r->pc);
 	for (i = 0; i < r->nprop; i++)
 		free(r->props[i]);
 

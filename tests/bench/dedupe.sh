@@ -12,7 +12,8 @@
 #      --days 400 in memory and --sorted, against DuckDB reading the same
 #      envelopes and taking the as-of value of every day of seven csv
 #      series with an ASOF JOIN, one row per day and series (asin-dedupe
-#      reads eleven series into one checked row per day).
+#      reads eleven series into one checked row per day), and pandas
+#      doing the same with merge_asof (dedupe_keepa_pandas.py).
 # Peers come from tests/bench/setup-peers.sh (run here when missing); they
 # write to a file under $BENCH_OUT, asin-dedupe to /dev/null.
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -133,7 +134,15 @@ if [ $have_duckdb = 1 ]; then
 	    "$B/dedupe_keepa_duckdb.sql" IN="$KIN" OUT="$B/dedupe_peer.json" \
 	    DAYS=$days
 fi
+if [ $have_pandas = 1 ]; then
+	measure "pandas as-of 7 series (Keepa)" "$krows" "$kbytes" \
+	    /usr/bin/python3 "$TOP/tests/bench/dedupe_keepa_pandas.py" "$KIN" \
+	    "$B/dedupe_peer.json" $days
+else
+	printf '| %-46s | skipped: pandas not installed |\n' pandas
+fi
 rm -f "$B/dedupe_peer.json"
 echo
 ratio "asin-dedupe --days $days (Keepa)" "duckdb-1t as-of 7 series (Keepa)"
 ratio "asin-dedupe --days $days --sorted (Keepa)" "duckdb-1t as-of 7 series (Keepa)"
+ratio "asin-dedupe --days $days (Keepa)" "pandas as-of 7 series (Keepa)"

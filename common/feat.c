@@ -7,6 +7,7 @@
  * rows of one series times the longest reach, whatever its dates.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,11 @@ struct key {
 	char *pre;	/* ,"name": */
 	size_t prelen;
 	enum vkind kind;
+	/* The last number written and its text: a series repeats values
+	 * from day to day (a price, a count), so it is often the same. */
+	uint64_t lastbits;
+	char last[32];
+	size_t lastlen;
 };
 
 /* The prefix counts of a segment. */
@@ -158,7 +164,9 @@ struct feat_hist {
 	unsigned gen;		/* counts segments: the medians' caches */
 	struct mwin mw[MW_FIXED + 3 * FEAT_MAX_WIN];
 	char *covtxt;		/* k/N written, for every window and k */
-	size_t *covoff;
+	size_t *covoff;		/* window w's k/N is covoff[covbase[w] + k] */
+	size_t covbase[FEAT_MAX_WIN];
+	size_t rowmax;		/* bytes the members of a row can take */
 	struct key *keys;	/* RF_N + nwin * WF_N + LF_N */
 	size_t nkeys;
 	const char **names;	/* the written keys, for feat_keys() */
@@ -169,6 +177,7 @@ struct feat_hist {
 };
 
 static void build_keys(struct feat_hist *);
+static void build_coverages(struct feat_hist *);
 static void set_key(struct key *, const char *, int, enum vkind);
 static int cmp_day(const void *, const void *);
 static void grow(struct feat_hist *, size_t);
@@ -178,8 +187,9 @@ static int cat_change(struct feat_hist *, long, long, const char **,
     size_t *);
 static double window_median7(struct feat_hist *, int, long,
     const char **, size_t *);
-static void put(struct feat_out *, const struct key *, double,
-    const char *);
+static void put(struct feat_out *, struct key *, double, const char *);
+static void put_cov(struct feat_hist *, struct feat_out *, struct key *,
+    size_t, size_t);
 static const struct feat_curve *find_curve(const struct feat_opts *,
     const char *, size_t);
 
@@ -210,6 +220,8 @@ feat_free(struct feat_hist *h)
 	}
 	free(h->keys);
 	free(h->names);
+	free(h->covtxt);
+	free(h->covoff);
 	free(h->row);
 	free(h->at);
 	free(h->bsr);
@@ -243,6 +255,8 @@ set_key(struct key *k, const char *name, int suffix, enum vkind kind)
 	k->pre = xasprintf(",\"%s\":", k->name);
 	k->prelen = strlen(k->pre);
 	k->kind = kind;
+	k->lastbits = 0x7ff8000000000000ULL;	/* a NAN: never written */
+	k->lastlen = 0;
 }
 
 static int
@@ -363,8 +377,38 @@ build_keys(struct feat_hist *h)
 	set_key(&h->keys[h->nkeys - 1], "feat_version", 0, VK_STR);
 	h->names = xcalloc(h->nkeys, sizeof(*h->names));
 	for (i = 0; i < h->nkeys; i++)
-		if (h->keys[i].name != NULL)
+		if (h->keys[i].name != NULL) {
 			h->names[h->nnames++] = h->keys[i].name;
+			/* The longest value: a number, "category_change". */
+			h->rowmax += h->keys[i].prelen + 32;
+		}
+	build_coverages(h);
+}
+
+/* The text of every coverage k/N a window can have, written once. */
+static void
+build_coverages(struct feat_hist *h)
+{
+	const struct feat_opts *o = h->o;
+	struct buf b;
+	size_t w, k, n = 0;
+	char tmp[40];
+
+	for (w = 0; w < o->nwin; w++) {
+		h->covbase[w] = n;
+		n += (size_t)o->win[w] + 2;
+	}
+	h->covoff = xcalloc(n, sizeof(*h->covoff));
+	buf_init(&b);
+	for (w = 0; w < o->nwin; w++) {
+		for (k = 0; k <= (size_t)o->win[w]; k++) {
+			h->covoff[h->covbase[w] + k] = b.len;
+			buf_add(&b, tmp, fmt_double(tmp, (double)k /
+			    (double)o->win[w]));
+		}
+		h->covoff[h->covbase[w] + k] = b.len;
+	}
+	h->covtxt = b.data;
 }
 
 const char *const *
@@ -819,47 +863,92 @@ feat_lqs(const double *v, const double *w)
 	return den > 0 ? 10 * num / den : NAN;
 }
 
+/*
+ * Append member k with value v (or string s for VK_STR).  feat_row() has
+ * reserved room for every member of the row: the text is written in
+ * place.
+ */
 static void
-put(struct feat_out *out, const struct key *k, double v, const char *s)
+put(struct feat_out *out, struct key *k, double v, const char *s)
 {
-	char tmp[40];
 	struct feat_member *m;
-	size_t off;
+	char *p;
+	size_t off, n;
+	uint64_t bits;
 
 	if (k->name == NULL)
 		return;
-	buf_add(&out->text, k->pre, k->prelen);
-	off = out->text.len;
+	p = out->text.data + out->text.len;
+	memcpy(p, k->pre, k->prelen);
+	p += k->prelen;
+	off = (size_t)(p - out->text.data);
 	switch (k->kind) {
 	case VK_NUM:
-		if (isfinite(v))
-			buf_add(&out->text, tmp, fmt_double(tmp, v));
-		else
-			buf_add(&out->text, "null", 4);
+		if (!isfinite(v)) {
+			memcpy(p, "null", 4);
+			p += 4;
+			break;
+		}
+		memcpy(&bits, &v, sizeof(bits));
+		if (bits != k->lastbits) {
+			k->lastlen = fmt_double(k->last, v);
+			k->lastbits = bits;
+		}
+		memcpy(p, k->last, k->lastlen);
+		p += k->lastlen;
 		break;
 	case VK_BOOL:
-		if (isnan(v))
-			buf_add(&out->text, "null", 4);
-		else if (v != 0)
-			buf_add(&out->text, "true", 4);
-		else
-			buf_add(&out->text, "false", 5);
+		if (isnan(v)) {
+			memcpy(p, "null", 4);
+			p += 4;
+		} else if (v != 0) {
+			memcpy(p, "true", 4);
+			p += 4;
+		} else {
+			memcpy(p, "false", 5);
+			p += 5;
+		}
 		break;
 	case VK_STR:
-		if (s == NULL)
-			buf_add(&out->text, "null", 4);
-		else
-			buf_add_jstr(&out->text, s, strlen(s));
+		/* The engine's own words: nothing to escape. */
+		if (s == NULL) {
+			memcpy(p, "null", 4);
+			p += 4;
+		} else {
+			n = strlen(s);
+			*p++ = '"';
+			memcpy(p, s, n);
+			p += n;
+			*p++ = '"';
+		}
 		break;
 	}
-	if (out->n == out->cap) {
-		out->cap = out->cap ? out->cap * 2 : 64;
-		out->m = xreallocarray(out->m, out->cap, sizeof(*out->m));
-	}
+	out->text.len = (size_t)(p - out->text.data);
 	m = &out->m[out->n++];
 	m->key = k->name;
 	m->off = off;
 	m->len = out->text.len - off;
+}
+
+/* Append coverage member k: window w's count cnt over its length. */
+static void
+put_cov(struct feat_hist *h, struct feat_out *out, struct key *k, size_t w,
+    size_t cnt)
+{
+	struct feat_member *m;
+	const size_t *co = h->covoff + h->covbase[w] + cnt;
+	char *p = out->text.data + out->text.len;
+
+	if (k->name == NULL)
+		return;
+	memcpy(p, k->pre, k->prelen);
+	p += k->prelen;
+	memcpy(p, h->covtxt + co[0], co[1] - co[0]);
+	m = &out->m[out->n++];
+	m->key = k->name;
+	m->off = out->text.len + k->prelen;
+	m->len = co[1] - co[0];
+	out->text.len = m->off + m->len;
 }
 
 void
@@ -895,7 +984,7 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 	double now, fut, gain, pmed;
 	const char *cat, *c2;
 	size_t catlen, cl2, nrow, nb, np, nr, nra, nof, nd, ndv, w, f, k, nv;
-	size_t b0, b1, p0, p1;
+	size_t b0, b1, p0, p1, cnt[FEAT_MAX_WIN][WF_PRICE_COV + 1];
 	long i, j, a, a0, N, t, dsum;
 	int change, promo;
 
@@ -903,6 +992,11 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 	r = h->at[i];
 	out->text.len = 0;
 	out->n = 0;
+	buf_reserve(&out->text, h->rowmax);
+	if (out->cap < h->nkeys) {
+		out->cap = h->nkeys;
+		out->m = xreallocarray(out->m, out->cap, sizeof(*out->m));
+	}
 
 	for (w = 0; w < o->nwin; w++) {
 		double *v = wv[w];
@@ -923,9 +1017,9 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 		nr = CNT(PC_REV);
 		nra = CNT(PC_RATING);
 		nof = CNT(PC_OFFERS);
-		v[WF_COV] = (double)nrow / (double)N;
-		v[WF_BSR_COV] = (double)nb / (double)N;
-		v[WF_PRICE_COV] = (double)np / (double)N;
+		cnt[w][WF_COV] = nrow;
+		cnt[w][WF_BSR_COV] = nb;
+		cnt[w][WF_PRICE_COV] = np;
 		/* The packed BSR and price days of the window: [b0, b1) and
 		 * [p0, p1). */
 		b1 = h->pc[PC_BSR][i + 1];
@@ -1084,13 +1178,17 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 	put(out, &h->keys[RF_AGE], x >= 0 ? x : NAN, NULL);
 	if (h->keys[RF_LQS].name != NULL)
 		put(out, &h->keys[RF_LQS], feat_lqs(r->v, o->lqs_w), NULL);
-	for (w = 0; w < o->nwin; w++)
-		for (f = 0; f < WF_N; f++)
+	for (w = 0; w < o->nwin; w++) {
+		for (f = WF_COV; f <= WF_PRICE_COV; f++)
+			put_cov(h, out, &h->keys[RF_N + w * WF_N + f], w,
+			    cnt[w][f]);
+		for (f = WF_PRICE_COV + 1; f < WF_N; f++)
 			put(out, &h->keys[RF_N + w * WF_N + f], wv[w][f],
 			    ws[w][f]);
+	}
 
 	if (o->horizon > 0) {
-		const struct key *lk = &h->keys[RF_N + o->nwin * WF_N];
+		struct key *lk = &h->keys[RF_N + o->nwin * WF_N];
 		double lab[LF_N];
 
 		for (f = 0; f < LF_N; f++)

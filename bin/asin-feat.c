@@ -96,6 +96,8 @@ struct run {
 	struct fkey *ftab;	/* open addressing, a power of two long */
 	size_t nftab;
 	struct buf tmp;		/* an unescaped title */
+	int store[NVAL];	/* the values a row keeps, in val[] order */
+	size_t nstore;
 	long long dups;
 };
 
@@ -495,6 +497,7 @@ add_row(struct run *r, struct group_set *gs, const struct nd_line *ln,
 {
 	struct group_row *row;
 	char msg[160];
+	size_t i;
 
 	if (r->labels_xs)
 		group_key_add(gs, "", 0);
@@ -506,7 +509,8 @@ add_row(struct run *r, struct group_set *gs, const struct nd_line *ln,
 		out_flush(r->o);
 		die_at(ln->source, ln->lineno, "%s", msg);
 	}
-	memcpy(row->val, v, NVAL * sizeof(double));
+	for (i = 0; i < r->nstore; i++)
+		row->val[i] = v[r->store[i]];
 	row->flags = flags;
 }
 
@@ -876,7 +880,8 @@ static size_t
 load_group(struct run *r, struct group *g)
 {
 	struct group_row *gr;
-	size_t i, n = 0, a, b, j;
+	size_t i, n = 0, a, b, j, k;
+	double cat;
 	char msg[200], d[11];
 
 	if (g->n > r->rowcap) {
@@ -887,13 +892,20 @@ load_group(struct run *r, struct group *g)
 		gr = group_row(g, i);
 		if (gr->flags & ROW_DUP)
 			continue;
-		memcpy(r->rows[n].v, gr->val, sizeof(r->rows[n].v));
-		if (isnan(gr->val[V_CAT])) {
+		for (k = 0; k < FV_N; k++)
+			r->rows[n].v[k] = NAN;
+		cat = NAN;
+		for (k = 0; k < r->nstore; k++)
+			if (r->store[k] == V_CAT)
+				cat = gr->val[k];
+			else
+				r->rows[n].v[r->store[k]] = gr->val[k];
+		if (isnan(cat)) {
 			r->rows[n].cat = NULL;
 			r->rows[n].catlen = 0;
 		} else {
-			r->rows[n].cat = r->cats.s[(size_t)gr->val[V_CAT]];
-			r->rows[n].catlen = r->cats.len[(size_t)gr->val[V_CAT]];
+			r->rows[n].cat = r->cats.s[(size_t)cat];
+			r->rows[n].catlen = r->cats.len[(size_t)cat];
 		}
 		r->rows[n].tag = gr;
 		n++;
@@ -1280,7 +1292,13 @@ main(int argc, char *argv[])
 	/* With the labels' cross-section, one batch holds every series: a
 	 * constant first key field makes them share the batch's root. */
 	nkeyf = r.labels_xs ? 3 : 2;
-	gs = group_set_new(nkeyf, r.labels_xs ? 1 : nkeyf, NVAL, r.sorted,
+	/* A row keeps only the values something reads: less to hold. */
+	for (i = 0; i < NVAL; i++)
+		if (i == FV_DAY || (i == V_CAT ? r.need_cat :
+		    i == FV_LISTED ? r.need[i] : r.need[i] &&
+		    r.vf[i] != NULL))
+			r.store[r.nstore++] = (int)i;
+	gs = group_set_new(nkeyf, r.labels_xs ? 1 : nkeyf, r.nstore, r.sorted,
 	    stable, emit_batch, &r);
 	while (nd_next(rd, &ln)) {
 		ac.in++;

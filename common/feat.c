@@ -1114,10 +1114,14 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 			s = 0;
 			mn = INFINITY;
 			mxp = -INFINITY;
+			/* Packed prices are finite and positive: a compare
+			 * is fmin() and fmax() without the calls. */
 			for (k = p0; k < p1; k++) {
 				s += h->pval[k];
-				mn = fmin(mn, h->pval[k]);
-				mxp = fmax(mxp, h->pval[k]);
+				if (h->pval[k] < mn)
+					mn = h->pval[k];
+				if (h->pval[k] > mxp)
+					mxp = h->pval[k];
 			}
 			mx = s / (double)np;
 			/* One correction pass: a constant price gets its own

@@ -14,6 +14,8 @@
 #include "asin.h"
 #include "feat.h"
 #include "group.h"
+#include "recint.h"
+#include "scan.h"
 
 #define DEFAULT_WINDOWS "7,30,90"
 #define ROW_REPLACES 0x1	/* the line already has one of our fields */
@@ -28,6 +30,30 @@ struct intern {
 	size_t n, cap;
 	size_t *slot;		/* open addressing: id + 1, 0 empty */
 	size_t nslot;
+};
+
+/* Slots of the fast path's index of a line's members. */
+enum {
+	K_ASIN,
+	K_MKT,
+	K_DATE,
+	K_BSR_CAT,
+	K_CATEGORY,
+	K_PNEW,
+	K_PRICE,
+	K_TITLE,
+	K_LISTED,
+	K_VAL,			/* + FV_ index: the field of each value */
+	K_N = K_VAL + FV_N
+};
+
+/* A member name the fast path knows: the slot it fills (-1: none) and
+ * whether it is one of our own output keys. */
+struct fkey {
+	const char *name;	/* borrowed; NULL: an empty entry */
+	size_t len;
+	int slot;
+	int out;
 };
 
 /* One (category, day) of the labels' cross-section. */
@@ -67,6 +93,11 @@ struct run {
 	int need_cat;
 	struct rec_field **outf;	/* our own keys, to spot them */
 	size_t noutf;
+	struct fkey *ftab;	/* open addressing, a power of two long */
+	size_t nftab;
+	struct buf tmp;		/* an unescaped title */
+	int store[NVAL];	/* the values a row keeps, in val[] order */
+	size_t nstore;
 	long long dups;
 };
 
@@ -153,6 +184,23 @@ static int get_num(struct run *, const struct nd_line *, struct rec_field *,
     double *);
 static int get_bool(struct run *, const struct nd_line *,
     struct rec_field *, double *);
+static void add_row(struct run *, struct group_set *, const struct nd_line *,
+    const char *, const char *, const double *, unsigned);
+static uint64_t name_hash(const char *, size_t);
+static void fkey_add(struct run *, const char *, int, int);
+static const struct fkey *fkey_find(const struct run *, const char *,
+    size_t);
+static void fkey_build(struct run *, const char *const *, size_t);
+static int plain_str(const struct scan *, const char *, const long *, int,
+    const char **, size_t *);
+static int fast_num(const struct scan *, const char *, const long *, int,
+    double *);
+static int fast_cat(struct run *, const struct scan *, const char *,
+    const long *, int, struct rec_field *, double *);
+static int read_fast(struct run *, struct group_set *,
+    const struct nd_line *);
+static void read_slow(struct run *, struct group_set *,
+    const struct nd_line *);
 static void read_row(struct run *, struct group_set *, const struct nd_line *);
 static void reject_row(struct run *, const struct group_row *, const char *);
 static size_t load_group(struct run *, struct group *);
@@ -439,22 +487,274 @@ get_bool(struct run *r, const struct nd_line *ln, struct rec_field *f,
 	}
 }
 
+/*
+ * Add a row whose fields passed, under its (asin, marketplace) key; the
+ * key's bytes are copied, v is copied into the row.
+ */
 static void
-read_row(struct run *r, struct group_set *gs, const struct nd_line *ln)
+add_row(struct run *r, struct group_set *gs, const struct nd_line *ln,
+    const char *asin, const char *mkt, const double *v, unsigned flags)
+{
+	struct group_row *row;
+	char msg[160];
+	size_t i;
+
+	if (r->labels_xs)
+		group_key_add(gs, "", 0);
+	group_key_add(gs, asin, 10);
+	group_key_add(gs, mkt, 2);
+	row = group_add(gs, ln->buf, ln->len, ln->source, ln->lineno);
+	if (row == NULL) {
+		snprintf(msg, sizeof(msg), "%s", group_set_error(gs));
+		out_flush(r->o);
+		die_at(ln->source, ln->lineno, "%s", msg);
+	}
+	for (i = 0; i < r->nstore; i++)
+		row->val[i] = v[r->store[i]];
+	row->flags = flags;
+}
+
+/* A member name's slot in the fast path's table: a few bytes and the
+ * length tell the few dozen names apart well enough for probing. */
+static uint64_t
+name_hash(const char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	return n * 31 + (unsigned char)s[0] * 7 +
+	    (unsigned char)s[n / 2] * 17 + (unsigned char)s[n - 1] * 131;
+}
+
+/* Enter name in the fast path's table: slot (-1: none) or our key. */
+static void
+fkey_add(struct run *r, const char *name, int slot, int out)
+{
+	struct fkey *e;
+	size_t n = strlen(name), k;
+
+	for (k = name_hash(name, n) & (r->nftab - 1); r->ftab[k].name != NULL;
+	    k = (k + 1) & (r->nftab - 1))
+		if (r->ftab[k].len == n && memcmp(r->ftab[k].name, name,
+		    n) == 0)
+			break;
+	e = &r->ftab[k];
+	e->name = name;
+	e->len = n;
+	if (slot >= 0)
+		e->slot = slot;
+	if (out)
+		e->out = 1;
+}
+
+static const struct fkey *
+fkey_find(const struct run *r, const char *s, size_t n)
+{
+	const struct fkey *e;
+	size_t k;
+
+	for (k = name_hash(s, n) & (r->nftab - 1); (e = &r->ftab[k])->name !=
+	    NULL; k = (k + 1) & (r->nftab - 1))
+		if (e->len == n && memcmp(e->name, s, n) == 0)
+			return e;
+	return NULL;
+}
+
+/* The table of the names the fast path looks for: a power of two at
+ * least four times their count. */
+static void
+fkey_build(struct run *r, const char *const *keys, size_t nkeys)
+{
+	static const char *const fixed[K_VAL] = {
+		"asin", "marketplace", "date", "bsr_cat", "category",
+		"price_new", "price", "title", "listed_since"
+	};
+	size_t i;
+
+	for (r->nftab = 64; r->nftab < 4 * (K_N + nkeys); r->nftab *= 2)
+		;
+	r->ftab = xcalloc(r->nftab, sizeof(*r->ftab));
+	for (i = 0; i < r->nftab; i++)
+		r->ftab[i].slot = -1;
+	for (i = 0; i < K_VAL; i++)
+		fkey_add(r, fixed[i], (int)i, 0);
+	for (i = FV_BSR; i < FV_N; i++)
+		if (r->vf[i] != NULL)
+			fkey_add(r, rec_field_name(r->vf[i]), K_VAL + (int)i,
+			    0);
+	for (i = 0; i < nkeys; i++)
+		fkey_add(r, keys[i], -1, 1);
+}
+
+/* The member of slot k as a string without escapes: 1 with its body. */
+static int
+plain_str(const struct scan *sc, const char *b, const long *at, int k,
+    const char **p, size_t *n)
+{
+	const struct scan_member *m;
+
+	if (at[k] < 0)
+		return 0;
+	m = &sc->m[at[k]];
+	if (m->kind != SCAN_STRING || m->val_esc)
+		return 0;
+	*p = b + m->val + 1;
+	*n = m->val_len - 2;
+	return 1;
+}
+
+/* The number of slot k into *x (NAN: absent or null); 0: not a finite
+ * number, for the slow path to word. */
+static int
+fast_num(const struct scan *sc, const char *b, const long *at, int k,
+    double *x)
+{
+	const struct scan_member *m;
+
+	*x = NAN;
+	if (at[k] < 0)
+		return 1;
+	m = &sc->m[at[k]];
+	if (m->kind == SCAN_NULL)
+		return 1;
+	if (m->kind != SCAN_NUMBER)
+		return 0;
+	*x = scan_number(b + m->val, m->val_len);
+	return isfinite(*x);
+}
+
+/* The category text of slot k as rec_json() gives it: 1 with the id in
+ * *id, 0 when the member is absent or null. */
+static int
+fast_cat(struct run *r, const struct scan *sc, const char *b,
+    const long *at, int k, struct rec_field *f, double *id)
+{
+	const struct scan_member *m;
+	const char *s;
+	size_t n;
+
+	if (at[k] < 0 || sc->m[at[k]].kind <= SCAN_NULL)
+		return 0;
+	m = &sc->m[at[k]];
+	/* A string libjq would write back as it is: the bytes. */
+	if (m->kind == SCAN_STRING && !m->val_esc &&
+	    memchr(b + m->val, 0x7f, m->val_len) == NULL) {
+		*id = (double)intern(&r->cats, b + m->val, m->val_len);
+		return 1;
+	}
+	if (rec_json(r->rec, f, &s, &n) != REC_OK)
+		return 0;
+	*id = (double)intern(&r->cats, s, n);
+	return 1;
+}
+
+/*
+ * The fields of a parsed line from one walk over the scanner's index of
+ * its members, instead of a lookup by name per field.  Returns 0, having
+ * added nothing, for any line that is not plain (a key with escapes, a
+ * value of the wrong type, the libjq backend): the slow path takes it
+ * and words the reject, so both ways accept and refuse the same lines.
+ */
+static int
+read_fast(struct run *r, struct group_set *gs, const struct nd_line *ln)
+{
+	const struct scan *sc = rec_scan(r->rec);
+	const struct scan_member *m;
+	const struct fkey *e;
+	const char *b = ln->buf, *asin, *mkt, *p;
+	long at[K_N], day;
+	double v[NVAL];
+	unsigned flags = 0;
+	size_t i, n;
+
+	if (sc == NULL)
+		return 0;
+	for (i = 0; i < K_N; i++)
+		at[i] = -1;
+	for (i = 0; i < sc->n; i++) {
+		m = &sc->m[i];
+		if (m->key_esc)
+			return 0;
+		if ((e = fkey_find(r, b + m->key, m->key_len)) == NULL)
+			continue;
+		if (e->slot >= 0)
+			at[e->slot] = (long)i;	/* the last one wins */
+		if (e->out)
+			flags |= ROW_REPLACES;
+	}
+	if (!plain_str(sc, b, at, K_ASIN, &asin, &n) || n != 10 ||
+	    !is_upper_alnum(asin, n, 1))
+		return 0;
+	if (!plain_str(sc, b, at, K_MKT, &mkt, &n) || n != 2 ||
+	    !is_upper_alnum(mkt, n, 0))
+		return 0;
+	if (!plain_str(sc, b, at, K_DATE, &p, &n) ||
+	    !feat_parse_date(p, n, &day))
+		return 0;
+	v[FV_DAY] = (double)day;
+	for (i = FV_BSR; i < FV_N; i++) {
+		v[i] = NAN;
+		if (r->vf[i] == NULL || !r->need[i] || at[K_VAL + i] < 0)
+			continue;
+		m = &sc->m[at[K_VAL + i]];
+		if (i == FV_DEAL || i == FV_VIDEO || i == FV_APLUS) {
+			if (m->kind == SCAN_TRUE || m->kind == SCAN_FALSE)
+				v[i] = m->kind == SCAN_TRUE;
+			else if (m->kind != SCAN_NULL)
+				return 0;
+		} else if (!fast_num(sc, b, at, K_VAL + (int)i, &v[i]))
+			return 0;
+	}
+	if (!(v[FV_PRICE] > 0) && r->need[FV_PRICE]) {
+		if (!fast_num(sc, b, at, K_PNEW, &v[FV_PRICE]))
+			return 0;
+		if (!(v[FV_PRICE] > 0) &&
+		    !fast_num(sc, b, at, K_PRICE, &v[FV_PRICE]))
+			return 0;
+	}
+	if (isnan(v[FV_TITLE]) && r->need[FV_TITLE] && at[K_TITLE] >= 0 &&
+	    sc->m[at[K_TITLE]].kind == SCAN_STRING) {
+		m = &sc->m[at[K_TITLE]];
+		p = b + m->val + 1;
+		n = m->val_len - 2;
+		if (m->val_esc) {
+			buf_reserve(&r->tmp, n);
+			n = scan_unescape(r->tmp.data, p, n);
+			p = r->tmp.data;
+		}
+		v[FV_TITLE] = 0;
+		for (i = 0; i < n; i++)
+			v[FV_TITLE] += ((unsigned char)p[i] & 0xc0) != 0x80;
+	}
+	v[FV_LISTED] = NAN;
+	if (r->need[FV_LISTED] && at[K_LISTED] >= 0 &&
+	    sc->m[at[K_LISTED]].kind != SCAN_NULL) {
+		if (!plain_str(sc, b, at, K_LISTED, &p, &n) ||
+		    !feat_parse_date(p, n, &day))
+			return 0;
+		v[FV_LISTED] = (double)day;
+	}
+	v[V_CAT] = NAN;
+	if (r->need_cat && !fast_cat(r, sc, b, at, K_BSR_CAT, r->f_bsr_cat,
+	    &v[V_CAT]))
+		fast_cat(r, sc, b, at, K_CATEGORY, r->f_category, &v[V_CAT]);
+	add_row(r, gs, ln, asin, mkt, v, flags);
+	return 1;
+}
+
+/*
+ * The record layer's way through a parsed line: every field looked up by
+ * name.  Takes every line the fast path leaves, and words its rejects.
+ */
+static void
+read_slow(struct run *r, struct group_set *gs, const struct nd_line *ln)
 {
 	struct record *rec = r->rec;
-	struct group_row *row;
 	double v[NVAL];
-	const char *err, *asin, *mkt, *date, *s;
+	const char *asin, *mkt, *date, *s;
 	size_t alen, mlen, dlen, n, i;
 	long day;
-	char msg[160];
+	unsigned flags;
 
-	if (ln->error != NULL || !rec_parse(rec, ln, &err)) {
-		acct_reject(r->ac, ln->source, ln->lineno, ln->buf, ln->len,
-		    ln->error != NULL ? ln->error : err);
-		return;
-	}
 	if (rec_str(rec, r->f_asin, &asin, &alen) != REC_OK) {
 		acct_reject(r->ac, ln->source, ln->lineno, ln->buf, ln->len,
 		    rec_errmsg(rec, r->f_asin, REC_STRING));
@@ -541,23 +841,27 @@ read_row(struct run *r, struct group_set *gs, const struct nd_line *ln)
 	    rec_json(rec, r->f_category, &s, &n) == REC_OK)
 		v[V_CAT] = (double)intern(&r->cats, s, n);
 
-	if (r->labels_xs)
-		group_key_add(gs, "", 0);
-	group_key_add(gs, asin, alen);
-	group_key_add(gs, mkt, mlen);
-	row = group_add(gs, ln->buf, ln->len, ln->source, ln->lineno);
-	if (row == NULL) {
-		snprintf(msg, sizeof(msg), "%s", group_set_error(gs));
-		out_flush(r->o);
-		die_at(ln->source, ln->lineno, "%s", msg);
-	}
-	memcpy(row->val, v, sizeof(v));
-	row->flags = 0;
+	flags = 0;
 	for (i = 0; i < r->noutf; i++)
 		if (rec_kind(rec, r->outf[i]) != REC_MISSING) {
-			row->flags |= ROW_REPLACES;
+			flags |= ROW_REPLACES;
 			break;
 		}
+	add_row(r, gs, ln, asin, mkt, v, flags);
+}
+
+static void
+read_row(struct run *r, struct group_set *gs, const struct nd_line *ln)
+{
+	const char *err;
+
+	if (ln->error != NULL || !rec_parse(r->rec, ln, &err)) {
+		acct_reject(r->ac, ln->source, ln->lineno, ln->buf, ln->len,
+		    ln->error != NULL ? ln->error : err);
+		return;
+	}
+	if (!read_fast(r, gs, ln))
+		read_slow(r, gs, ln);
 }
 
 static void
@@ -576,7 +880,8 @@ static size_t
 load_group(struct run *r, struct group *g)
 {
 	struct group_row *gr;
-	size_t i, n = 0, a, b, j;
+	size_t i, n = 0, a, b, j, k;
+	double cat;
 	char msg[200], d[11];
 
 	if (g->n > r->rowcap) {
@@ -587,13 +892,20 @@ load_group(struct run *r, struct group *g)
 		gr = group_row(g, i);
 		if (gr->flags & ROW_DUP)
 			continue;
-		memcpy(r->rows[n].v, gr->val, sizeof(r->rows[n].v));
-		if (isnan(gr->val[V_CAT])) {
+		for (k = 0; k < FV_N; k++)
+			r->rows[n].v[k] = NAN;
+		cat = NAN;
+		for (k = 0; k < r->nstore; k++)
+			if (r->store[k] == V_CAT)
+				cat = gr->val[k];
+			else
+				r->rows[n].v[r->store[k]] = gr->val[k];
+		if (isnan(cat)) {
 			r->rows[n].cat = NULL;
 			r->rows[n].catlen = 0;
 		} else {
-			r->rows[n].cat = r->cats.s[(size_t)gr->val[V_CAT]];
-			r->rows[n].catlen = r->cats.len[(size_t)gr->val[V_CAT]];
+			r->rows[n].cat = r->cats.s[(size_t)cat];
+			r->rows[n].catlen = r->cats.len[(size_t)cat];
 		}
 		r->rows[n].tag = gr;
 		n++;
@@ -922,6 +1234,7 @@ main(int argc, char *argv[])
 	r.rec = rec_new();
 	r.h = feat_new(&r.fo);
 	feat_out_init(&r.fout);
+	buf_init(&r.tmp);
 	r.f_asin = rec_field("asin");
 	r.f_mkt = rec_field("marketplace");
 	r.f_date = rec_field("date");
@@ -973,12 +1286,19 @@ main(int argc, char *argv[])
 	r.outf = xcalloc(nkeys, sizeof(*r.outf));
 	for (i = 0; i < nkeys; i++)
 		r.outf[i] = rec_field(keys[i]);
+	fkey_build(&r, keys, nkeys);
 	acct_init(&ac, &co);
 	ac.sink = r.o;
 	/* With the labels' cross-section, one batch holds every series: a
 	 * constant first key field makes them share the batch's root. */
 	nkeyf = r.labels_xs ? 3 : 2;
-	gs = group_set_new(nkeyf, r.labels_xs ? 1 : nkeyf, NVAL, r.sorted,
+	/* A row keeps only the values something reads: less to hold. */
+	for (i = 0; i < NVAL; i++)
+		if (i == FV_DAY || (i == V_CAT ? r.need_cat :
+		    i == FV_LISTED ? r.need[i] : r.need[i] &&
+		    r.vf[i] != NULL))
+			r.store[r.nstore++] = (int)i;
+	gs = group_set_new(nkeyf, r.labels_xs ? 1 : nkeyf, r.nstore, r.sorted,
 	    stable, emit_batch, &r);
 	while (nd_next(rd, &ln)) {
 		ac.in++;
@@ -997,6 +1317,8 @@ main(int argc, char *argv[])
 	for (i = 0; i < nkeys; i++)
 		rec_field_free(r.outf[i]);
 	free(r.outf);
+	free(r.ftab);
+	buf_free(&r.tmp);
 	rec_field_free(r.f_asin);
 	rec_field_free(r.f_mkt);
 	rec_field_free(r.f_date);

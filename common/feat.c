@@ -7,6 +7,7 @@
  * rows of one series times the longest reach, whatever its dates.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,7 +90,52 @@ struct key {
 	char *pre;	/* ,"name": */
 	size_t prelen;
 	enum vkind kind;
+	/* The last number written and its text: a series repeats values
+	 * from day to day (a price, a count), so it is often the same. */
+	uint64_t lastbits;
+	char last[32];
+	size_t lastlen;
 };
+
+/* The prefix counts of a segment. */
+enum {
+	PC_ROW,		/* days with a row */
+	PC_BSR,
+	PC_PRICE,
+	PC_REV,
+	PC_RATING,
+	PC_OFFERS,
+	PC_CHG,		/* price changes from the day before */
+	PC_DROP,	/* daily BSR drops from the day before */
+	PC_DROPS,	/* days with an upstream count of drops */
+	PC_DROPSUM,	/* their sum */
+	PC_N
+};
+
+/*
+ * The sorted finite values of x over days [lo, hi] of the segment of
+ * generation gen: a window's median by sliding it a day at a time,
+ * removing and inserting one value, instead of selecting afresh.  The
+ * median depends on the values alone, so it is the same number.
+ */
+struct mwin {
+	const double *x;
+	unsigned gen;
+	long lo, hi;
+	double *v;
+	size_t n, cap;
+};
+
+/* The medians' caches: one per window series, so each slides. */
+enum {
+	MW_B7,		/* BSR, 7 days ending on the row's day */
+	MW_B7F,		/* BSR, 7 days ending on the label's day */
+	MW_P30,		/* price, 30 days: the promo test */
+	MW_FIXED	/* then per window: BSR, price, first 7 days' BSR */
+};
+#define MW_BSR(w) (MW_FIXED + 3 * (w))
+#define MW_PRICE(w) (MW_FIXED + 3 * (w) + 1)
+#define MW_MOM(w) (MW_FIXED + 3 * (w) + 2)
 
 struct feat_hist {
 	const struct feat_opts *o;
@@ -103,6 +149,24 @@ struct feat_hist {
 	double *bsr, *lbsr, *price, *rev, *rating, *offers, *deal, *drops;
 	double *tmp;
 	size_t tmpcap;
+	/*
+	 * Per segment, so a window costs its valid days, not its length:
+	 * prefix counts (pc[k][d] counts days before d), the valid BSR and
+	 * price days packed in day order, and for the category test the
+	 * nearest BSR day with a known category at or before and at or after
+	 * each day, and before each such day the last one whose category
+	 * differs (-1: none).
+	 */
+	size_t *pc[PC_N];
+	long *bday, *pday;	/* the days with a BSR, with a price */
+	double *bval, *pval;	/* their ln BSR, their price */
+	long *cprev, *cnext, *cdiff;
+	unsigned gen;		/* counts segments: the medians' caches */
+	struct mwin mw[MW_FIXED + 3 * FEAT_MAX_WIN];
+	char *covtxt;		/* k/N written, for every window and k */
+	size_t *covoff;		/* window w's k/N is covoff[covbase[w] + k] */
+	size_t covbase[FEAT_MAX_WIN];
+	size_t rowmax;		/* bytes the members of a row can take */
 	struct key *keys;	/* RF_N + nwin * WF_N + LF_N */
 	size_t nkeys;
 	const char **names;	/* the written keys, for feat_keys() */
@@ -113,17 +177,19 @@ struct feat_hist {
 };
 
 static void build_keys(struct feat_hist *);
+static void build_coverages(struct feat_hist *);
 static void set_key(struct key *, const char *, int, enum vkind);
 static int cmp_day(const void *, const void *);
 static void grow(struct feat_hist *, size_t);
-static double median_of(struct feat_hist *, const double *, long, long,
-    size_t *);
+static double median_of(struct feat_hist *, int, const double *, long,
+    long, size_t *);
 static int cat_change(struct feat_hist *, long, long, const char **,
     size_t *);
-static double window_median7(struct feat_hist *, long, const char **,
-    size_t *);
-static void put(struct feat_out *, const struct key *, double,
-    const char *);
+static double window_median7(struct feat_hist *, int, long,
+    const char **, size_t *);
+static void put(struct feat_out *, struct key *, double, const char *);
+static void put_cov(struct feat_hist *, struct feat_out *, struct key *,
+    size_t, size_t);
 static const struct feat_curve *find_curve(const struct feat_opts *,
     const char *, size_t);
 
@@ -154,6 +220,8 @@ feat_free(struct feat_hist *h)
 	}
 	free(h->keys);
 	free(h->names);
+	free(h->covtxt);
+	free(h->covoff);
 	free(h->row);
 	free(h->at);
 	free(h->bsr);
@@ -165,6 +233,17 @@ feat_free(struct feat_hist *h)
 	free(h->deal);
 	free(h->drops);
 	free(h->tmp);
+	for (i = 0; i < PC_N; i++)
+		free(h->pc[i]);
+	free(h->bday);
+	free(h->pday);
+	free(h->bval);
+	free(h->pval);
+	free(h->cprev);
+	free(h->cnext);
+	free(h->cdiff);
+	for (i = 0; i < sizeof(h->mw) / sizeof(h->mw[0]); i++)
+		free(h->mw[i].v);
 	free(h);
 }
 
@@ -176,6 +255,8 @@ set_key(struct key *k, const char *name, int suffix, enum vkind kind)
 	k->pre = xasprintf(",\"%s\":", k->name);
 	k->prelen = strlen(k->pre);
 	k->kind = kind;
+	k->lastbits = 0x7ff8000000000000ULL;	/* a NAN: never written */
+	k->lastlen = 0;
 }
 
 static int
@@ -296,8 +377,38 @@ build_keys(struct feat_hist *h)
 	set_key(&h->keys[h->nkeys - 1], "feat_version", 0, VK_STR);
 	h->names = xcalloc(h->nkeys, sizeof(*h->names));
 	for (i = 0; i < h->nkeys; i++)
-		if (h->keys[i].name != NULL)
+		if (h->keys[i].name != NULL) {
 			h->names[h->nnames++] = h->keys[i].name;
+			/* The longest value: a number, "category_change". */
+			h->rowmax += h->keys[i].prelen + 32;
+		}
+	build_coverages(h);
+}
+
+/* The text of every coverage k/N a window can have, written once. */
+static void
+build_coverages(struct feat_hist *h)
+{
+	const struct feat_opts *o = h->o;
+	struct buf b;
+	size_t w, k, n = 0;
+	char tmp[40];
+
+	for (w = 0; w < o->nwin; w++) {
+		h->covbase[w] = n;
+		n += (size_t)o->win[w] + 2;
+	}
+	h->covoff = xcalloc(n, sizeof(*h->covoff));
+	buf_init(&b);
+	for (w = 0; w < o->nwin; w++) {
+		for (k = 0; k <= (size_t)o->win[w]; k++) {
+			h->covoff[h->covbase[w] + k] = b.len;
+			buf_add(&b, tmp, fmt_double(tmp, (double)k /
+			    (double)o->win[w]));
+		}
+		h->covoff[h->covbase[w] + k] = b.len;
+	}
+	h->covtxt = b.data;
 }
 
 const char *const *
@@ -356,6 +467,8 @@ feat_sorted(struct feat_hist *h, size_t *n)
 static void
 grow(struct feat_hist *h, size_t span)
 {
+	size_t k;
+
 	if (span <= h->spancap)
 		return;
 	h->spancap = span;
@@ -368,6 +481,86 @@ grow(struct feat_hist *h, size_t span)
 	h->offers = xreallocarray(h->offers, span, sizeof(double));
 	h->deal = xreallocarray(h->deal, span, sizeof(double));
 	h->drops = xreallocarray(h->drops, span, sizeof(double));
+	for (k = 0; k < PC_N; k++)
+		h->pc[k] = xreallocarray(h->pc[k], span + 1, sizeof(size_t));
+	h->bday = xreallocarray(h->bday, span, sizeof(long));
+	h->pday = xreallocarray(h->pday, span, sizeof(long));
+	h->bval = xreallocarray(h->bval, span, sizeof(double));
+	h->pval = xreallocarray(h->pval, span, sizeof(double));
+	h->cprev = xreallocarray(h->cprev, span, sizeof(long));
+	h->cnext = xreallocarray(h->cnext, span, sizeof(long));
+	h->cdiff = xreallocarray(h->cdiff, span, sizeof(long));
+}
+
+/* Has day d of the segment a BSR in a known category? */
+static int
+has_cat(const struct feat_hist *h, long d)
+{
+	return h->at[d] != NULL && h->at[d]->cat != NULL &&
+	    !isnan(h->bsr[d]);
+}
+
+static int
+same_cat(const struct feat_row *x, const struct feat_row *y)
+{
+	return x->cat == y->cat || (x->catlen == y->catlen &&
+	    memcmp(x->cat, y->cat, x->catlen) == 0);
+}
+
+/* The counts, packed values and category links of the segment laid out
+ * in the arrays. */
+static void
+index_segment(struct feat_hist *h)
+{
+	size_t **pc = h->pc, d, nb = 0, np = 0, k;
+	long last = -1, s = (long)h->span, i;
+	double lim = 1 - h->o->min_drop;
+
+	for (k = 0; k < PC_N; k++)
+		pc[k][0] = 0;
+	for (d = 0; d < h->span; d++) {
+		pc[PC_ROW][d + 1] = pc[PC_ROW][d] + (h->at[d] != NULL);
+		pc[PC_BSR][d + 1] = pc[PC_BSR][d] + !isnan(h->bsr[d]);
+		pc[PC_PRICE][d + 1] = pc[PC_PRICE][d] + !isnan(h->price[d]);
+		pc[PC_REV][d + 1] = pc[PC_REV][d] + !isnan(h->rev[d]);
+		pc[PC_RATING][d + 1] = pc[PC_RATING][d] +
+		    !isnan(h->rating[d]);
+		pc[PC_OFFERS][d + 1] = pc[PC_OFFERS][d] +
+		    !isnan(h->offers[d]);
+		pc[PC_CHG][d + 1] = pc[PC_CHG][d] + (d > 0 &&
+		    !isnan(h->price[d]) && !isnan(h->price[d - 1]) &&
+		    h->price[d] != h->price[d - 1]);
+		pc[PC_DROP][d + 1] = pc[PC_DROP][d] + (d > 0 &&
+		    !isnan(h->bsr[d]) && !isnan(h->bsr[d - 1]) &&
+		    h->bsr[d] < h->bsr[d - 1] * lim);
+		pc[PC_DROPS][d + 1] = pc[PC_DROPS][d] + !isnan(h->drops[d]);
+		pc[PC_DROPSUM][d + 1] = pc[PC_DROPSUM][d] +
+		    (isnan(h->drops[d]) ? 0 : (size_t)h->drops[d]);
+		if (!isnan(h->bsr[d])) {
+			h->bday[nb] = (long)d;
+			h->bval[nb++] = h->lbsr[d];
+		}
+		if (!isnan(h->price[d])) {
+			h->pday[np] = (long)d;
+			h->pval[np++] = h->price[d];
+		}
+		if (has_cat(h, (long)d)) {
+			if (last < 0)
+				h->cdiff[d] = -1;
+			else if (same_cat(h->at[d], h->at[last]))
+				h->cdiff[d] = h->cdiff[last];
+			else
+				h->cdiff[d] = last;
+			last = (long)d;
+		}
+		h->cprev[d] = last;
+	}
+	for (i = s - 1, last = s; i >= 0; i--) {
+		if (has_cat(h, i))
+			last = i;
+		h->cnext[i] = last;
+	}
+	h->gen++;
 }
 
 int
@@ -419,30 +612,112 @@ feat_next_segment(struct feat_hist *h, size_t *first, size_t *count)
 		h->tmpcap = h->span;
 		h->tmp = xreallocarray(h->tmp, h->span, sizeof(double));
 	}
+	index_segment(h);
 	*first = a;
 	*count = b - a;
 	return 1;
 }
 
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static size_t
+lower_bound(const double *v, size_t n, double x)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void
+mw_insert(struct mwin *m, double x)
+{
+	size_t k;
+
+	if (isnan(x))
+		return;
+	k = lower_bound(m->v, m->n, x);
+	memmove(m->v + k + 1, m->v + k, (m->n - k) * sizeof(double));
+	m->v[k] = x;
+	m->n++;
+}
+
+static void
+mw_remove(struct mwin *m, double x)
+{
+	size_t k;
+
+	if (isnan(x))
+		return;
+	k = lower_bound(m->v, m->n, x);
+	memmove(m->v + k, m->v + k + 1, (m->n - k - 1) * sizeof(double));
+	m->n--;
+}
+
 /*
- * Median of the finite x[i] for i in [a, b] clipped to the segment; *nv
- * gets how many there were.  NAN when none.
+ * Median of the finite x[i] for i in [a, b] clipped to the segment, from
+ * cache slot mw; *nv gets how many there were.  NAN when none.  The
+ * middle two of an even count average as stats_median() does.
  */
 static double
-median_of(struct feat_hist *h, const double *x, long a, long b, size_t *nv)
+median_of(struct feat_hist *h, int mw, const double *x, long a, long b,
+    size_t *nv)
 {
-	size_t n = 0;
-	long i;
+	struct mwin *m = &h->mw[mw];
+	double lo;
+	long j;
+	size_t k;
 
 	if (a < 0)
 		a = 0;
 	if (b >= (long)h->span)
 		b = (long)h->span - 1;
-	for (i = a; i <= b; i++)
-		if (!isnan(x[i]))
-			h->tmp[n++] = x[i];
-	*nv = n;
-	return n > 0 ? stats_median(h->tmp, n) : NAN;
+	if (b < a) {
+		*nv = 0;
+		return NAN;
+	}
+	if (m->cap < h->spancap) {
+		m->cap = h->spancap;
+		m->v = xreallocarray(m->v, m->cap, sizeof(double));
+		m->gen = h->gen - 1;
+	}
+	if (m->gen != h->gen || m->x != x || a < m->lo || b < m->hi ||
+	    a > m->hi) {
+		m->gen = h->gen;
+		m->x = x;
+		m->n = 0;
+		for (j = a; j <= b; j++)
+			if (!isnan(x[j]))
+				m->v[m->n++] = x[j];
+		qsort(m->v, m->n, sizeof(double), cmp_double);
+	} else {
+		for (j = m->lo; j < a; j++)
+			mw_remove(m, x[j]);
+		for (j = m->hi + 1; j <= b; j++)
+			mw_insert(m, x[j]);
+	}
+	m->lo = a;
+	m->hi = b;
+	*nv = m->n;
+	if (m->n == 0)
+		return NAN;
+	k = (m->n - 1) / 2;
+	lo = m->v[k];
+	if (m->n % 2)
+		return lo;
+	return lo + (m->v[k + 1] - lo) / 2;
 }
 
 /*
@@ -455,34 +730,31 @@ cat_change(struct feat_hist *h, long a, long b, const char **cat,
     size_t *catlen)
 {
 	const struct feat_row *r;
-	const char *c = NULL;
-	size_t cl = 0;
-	long i;
+	long last;
 
 	if (a < 0)
 		a = 0;
 	if (b >= (long)h->span)
 		b = (long)h->span - 1;
-	for (i = a; i <= b; i++) {
-		r = h->at[i];
-		if (r == NULL || r->cat == NULL || isnan(h->bsr[i]))
-			continue;
-		if (c == NULL) {
-			c = r->cat;
-			cl = r->catlen;
-		} else if (c != r->cat && (cl != r->catlen ||
-		    memcmp(c, r->cat, cl) != 0))
-			return 1;
-	}
-	*cat = c;
-	*catlen = cl;
+	*cat = NULL;
+	*catlen = 0;
+	if (b < a || (last = h->cprev[b]) < a)
+		return 0;
+	/* Two categories in [a, b]: one differs from the last day's, and
+	 * the latest such day is in it. */
+	if (h->cdiff[last] >= a)
+		return 1;
+	r = h->at[h->cnext[a]];
+	*cat = r->cat;
+	*catlen = r->catlen;
 	return 0;
 }
 
 /* The median BSR of the 7 days ending on segment day i, with coverage
  * and without a category change; NAN otherwise. */
 static double
-window_median7(struct feat_hist *h, long i, const char **cat, size_t *catlen)
+window_median7(struct feat_hist *h, int mw, long i, const char **cat,
+    size_t *catlen)
 {
 	size_t nv;
 	double m;
@@ -491,7 +763,7 @@ window_median7(struct feat_hist *h, long i, const char **cat, size_t *catlen)
 	*catlen = 0;
 	if (i < 0 || i >= (long)h->span)
 		return NAN;
-	m = median_of(h, h->bsr, i - 6, i, &nv);
+	m = median_of(h, mw, h->bsr, i - 6, i, &nv);
 	if ((double)nv / 7 < h->o->min_cov)
 		return NAN;
 	if (cat_change(h, i - 6, i, cat, catlen))
@@ -502,7 +774,7 @@ window_median7(struct feat_hist *h, long i, const char **cat, size_t *catlen)
 double
 feat_median7(struct feat_hist *h, long day, const char **cat, size_t *catlen)
 {
-	return window_median7(h, day - h->d0, cat, catlen);
+	return window_median7(h, MW_B7F, day - h->d0, cat, catlen);
 }
 
 void
@@ -591,47 +863,92 @@ feat_lqs(const double *v, const double *w)
 	return den > 0 ? 10 * num / den : NAN;
 }
 
+/*
+ * Append member k with value v (or string s for VK_STR).  feat_row() has
+ * reserved room for every member of the row: the text is written in
+ * place.
+ */
 static void
-put(struct feat_out *out, const struct key *k, double v, const char *s)
+put(struct feat_out *out, struct key *k, double v, const char *s)
 {
-	char tmp[40];
 	struct feat_member *m;
-	size_t off;
+	char *p;
+	size_t off, n;
+	uint64_t bits;
 
 	if (k->name == NULL)
 		return;
-	buf_add(&out->text, k->pre, k->prelen);
-	off = out->text.len;
+	p = out->text.data + out->text.len;
+	memcpy(p, k->pre, k->prelen);
+	p += k->prelen;
+	off = (size_t)(p - out->text.data);
 	switch (k->kind) {
 	case VK_NUM:
-		if (isfinite(v))
-			buf_add(&out->text, tmp, fmt_double(tmp, v));
-		else
-			buf_add(&out->text, "null", 4);
+		if (!isfinite(v)) {
+			memcpy(p, "null", 4);
+			p += 4;
+			break;
+		}
+		memcpy(&bits, &v, sizeof(bits));
+		if (bits != k->lastbits) {
+			k->lastlen = fmt_double(k->last, v);
+			k->lastbits = bits;
+		}
+		memcpy(p, k->last, k->lastlen);
+		p += k->lastlen;
 		break;
 	case VK_BOOL:
-		if (isnan(v))
-			buf_add(&out->text, "null", 4);
-		else if (v != 0)
-			buf_add(&out->text, "true", 4);
-		else
-			buf_add(&out->text, "false", 5);
+		if (isnan(v)) {
+			memcpy(p, "null", 4);
+			p += 4;
+		} else if (v != 0) {
+			memcpy(p, "true", 4);
+			p += 4;
+		} else {
+			memcpy(p, "false", 5);
+			p += 5;
+		}
 		break;
 	case VK_STR:
-		if (s == NULL)
-			buf_add(&out->text, "null", 4);
-		else
-			buf_add_jstr(&out->text, s, strlen(s));
+		/* The engine's own words: nothing to escape. */
+		if (s == NULL) {
+			memcpy(p, "null", 4);
+			p += 4;
+		} else {
+			n = strlen(s);
+			*p++ = '"';
+			memcpy(p, s, n);
+			p += n;
+			*p++ = '"';
+		}
 		break;
 	}
-	if (out->n == out->cap) {
-		out->cap = out->cap ? out->cap * 2 : 64;
-		out->m = xreallocarray(out->m, out->cap, sizeof(*out->m));
-	}
+	out->text.len = (size_t)(p - out->text.data);
 	m = &out->m[out->n++];
 	m->key = k->name;
 	m->off = off;
 	m->len = out->text.len - off;
+}
+
+/* Append coverage member k: window w's count cnt over its length. */
+static void
+put_cov(struct feat_hist *h, struct feat_out *out, struct key *k, size_t w,
+    size_t cnt)
+{
+	struct feat_member *m;
+	const size_t *co = h->covoff + h->covbase[w] + cnt;
+	char *p = out->text.data + out->text.len;
+
+	if (k->name == NULL)
+		return;
+	memcpy(p, k->pre, k->prelen);
+	p += k->prelen;
+	memcpy(p, h->covtxt + co[0], co[1] - co[0]);
+	m = &out->m[out->n++];
+	m->key = k->name;
+	m->off = out->text.len + k->prelen;
+	m->len = co[1] - co[0];
+	out->text.len = m->off + m->len;
 }
 
 void
@@ -667,13 +984,19 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 	double now, fut, gain, pmed;
 	const char *cat, *c2;
 	size_t catlen, cl2, nrow, nb, np, nr, nra, nof, nd, ndv, w, f, k, nv;
-	long i, j, a, N, t;
+	size_t b0, b1, p0, p1, cnt[FEAT_MAX_WIN][WF_PRICE_COV + 1];
+	long i, j, a, a0, N, t, dsum;
 	int change, promo;
 
 	i = day - h->d0;
 	r = h->at[i];
 	out->text.len = 0;
 	out->n = 0;
+	buf_reserve(&out->text, h->rowmax);
+	if (out->cap < h->nkeys) {
+		out->cap = h->nkeys;
+		out->m = xreallocarray(out->m, out->cap, sizeof(*out->m));
+	}
 
 	for (w = 0; w < o->nwin; w++) {
 		double *v = wv[w];
@@ -681,28 +1004,28 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 
 		N = o->win[w];
 		a = i - N + 1;
+		a0 = a < 0 ? 0 : a;
 		for (f = 0; f < WF_N; f++) {
 			v[f] = NAN;
 			vs[f] = NULL;
 		}
-		nrow = nb = np = nr = nra = nof = nd = ndv = 0;
-		for (j = a < 0 ? 0 : a; j <= i; j++) {
-			if (h->at[j] == NULL)
-				continue;
-			nrow++;
-			nb += !isnan(h->bsr[j]);
-			np += !isnan(h->price[j]);
-			nr += !isnan(h->rev[j]);
-			nra += !isnan(h->rating[j]);
-			nof += !isnan(h->offers[j]);
-			if (!isnan(h->drops[j])) {
-				nd++;
-				ndv += (size_t)h->drops[j];
-			}
-		}
-		v[WF_COV] = (double)nrow / (double)N;
-		v[WF_BSR_COV] = (double)nb / (double)N;
-		v[WF_PRICE_COV] = (double)np / (double)N;
+		/* Counts of [a0, i] from the prefix counts. */
+#define CNT(k) (h->pc[k][i + 1] - h->pc[k][a0])
+		nrow = CNT(PC_ROW);
+		nb = CNT(PC_BSR);
+		np = CNT(PC_PRICE);
+		nr = CNT(PC_REV);
+		nra = CNT(PC_RATING);
+		nof = CNT(PC_OFFERS);
+		cnt[w][WF_COV] = nrow;
+		cnt[w][WF_BSR_COV] = nb;
+		cnt[w][WF_PRICE_COV] = np;
+		/* The packed BSR and price days of the window: [b0, b1) and
+		 * [p0, p1). */
+		b1 = h->pc[PC_BSR][i + 1];
+		b0 = b1 - nb;
+		p1 = h->pc[PC_PRICE][i + 1];
+		p0 = p1 - np;
 
 		/* BSR level, trend, volatility, within one category. */
 		change = h->want_bsr || h->want_drops ?
@@ -715,41 +1038,42 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 			vs[WF_BSR_NULL] = "coverage";
 		else {
 			if (WANT(h, w, WF_BSR_MEDIAN))
-				v[WF_BSR_MEDIAN] = median_of(h, h->bsr, a, i,
-				    &nv);
+				v[WF_BSR_MEDIAN] = median_of(h, MW_BSR(w),
+				    h->bsr, a, i, &nv);
 			/* Two passes: the mean first, then deviations, so
-			 * no sum of squares cancels. */
+			 * no sum of squares cancels.  The sum of the day
+			 * offsets is of small integers: exact either way. */
 			s = 0;
-			mx = 0;
-			for (j = a < 0 ? 0 : a; j <= i; j++)
-				if (!isnan(h->bsr[j])) {
-					s += h->lbsr[j];
-					mx += (double)(j - i);
-				}
+			dsum = 0;
+			for (k = b0; k < b1; k++) {
+				s += h->bval[k];
+				dsum += h->bday[k] - i;
+			}
+			mx = (double)dsum;
 			my = s / (double)nb;
 			mx /= (double)nb;
 			s = 0;
-			for (j = a < 0 ? 0 : a; j <= i; j++)
-				if (!isnan(h->bsr[j]))
-					s += h->lbsr[j] - my;
+			for (k = b0; k < b1; k++)
+				s += h->bval[k] - my;
 			my += s / (double)nb;
 			sxx = sxy = s2 = 0;
-			for (j = a < 0 ? 0 : a; j <= i; j++)
-				if (!isnan(h->bsr[j])) {
-					x = (double)(j - i) - mx;
-					y = h->lbsr[j] - my;
-					sxx += x * x;
-					sxy += x * y;
-					s2 += y * y;
-				}
+			for (k = b0; k < b1; k++) {
+				x = (double)(h->bday[k] - i) - mx;
+				y = h->bval[k] - my;
+				sxx += x * x;
+				sxy += x * y;
+				s2 += y * y;
+			}
 			if (nb >= 2 && sxx > 0)
 				v[WF_BSR_SLOPE] = sxy / sxx;
 			v[WF_BSR_CV] = sqrt(s2 / (double)nb);
 			if (WANT(h, w, WF_BSR_MOM)) {
-				m1 = median_of(h, h->bsr, i - 6, i, &nv);
+				m1 = median_of(h, MW_B7, h->bsr, i - 6, i,
+				    &nv);
 				if (!COVERED(h, nv, 7))
 					m1 = NAN;
-				m2 = median_of(h, h->bsr, a, a + 6, &nv);
+				m2 = median_of(h, MW_MOM(w), h->bsr, a, a + 6,
+				    &nv);
 				if (!COVERED(h, nv, 7))
 					m2 = NAN;
 				v[WF_BSR_MOM] = log(m1) - log(m2);
@@ -757,10 +1081,8 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 			if (WANT(h, w, WF_EST_UNITS) && (cv = find_curve(o, cat,
 			    catlen)) != NULL) {
 				s = 0;
-				for (j = a < 0 ? 0 : a; j <= i; j++)
-					if (!isnan(h->bsr[j]))
-						s += exp(cv->a - cv->b *
-						    h->lbsr[j]);
+				for (k = b0; k < b1; k++)
+					s += exp(cv->a - cv->b * h->bval[k]);
 				v[WF_EST_UNITS] = s;
 			}
 		}
@@ -769,6 +1091,8 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 		 * counted upstream, else day-to-day improvements. */
 		x = N == 30 ? r->v[FV_KDROPS30] : N == 90 ?
 		    r->v[FV_KDROPS90] : NAN;
+		nd = CNT(PC_DROPS);
+		ndv = CNT(PC_DROPSUM);
 		if (h->want_drops && !isnan(x)) {
 			v[WF_DROPS] = x;
 			vs[WF_DROPS_SRC] = "keepa";
@@ -778,12 +1102,8 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 				vs[WF_DROPS_SRC] = "local";
 			}
 		} else if (h->want_drops && !change && COVERED(h, nb, N)) {
-			k = 0;
-			for (j = a < 1 ? 1 : a; j <= i; j++)
-				if (!isnan(h->bsr[j]) && !isnan(h->bsr[j - 1]) &&
-				    h->bsr[j] < h->bsr[j - 1] *
-				    (1 - o->min_drop))
-					k++;
+			/* From the day before the window on. */
+			k = CNT(PC_DROP);
 			v[WF_DROPS] = (double)k;
 			vs[WF_DROPS_SRC] = "daily";
 		}
@@ -794,38 +1114,35 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 			s = 0;
 			mn = INFINITY;
 			mxp = -INFINITY;
-			for (j = a < 0 ? 0 : a; j <= i; j++)
-				if (!isnan(h->price[j])) {
-					s += h->price[j];
-					mn = fmin(mn, h->price[j]);
-					mxp = fmax(mxp, h->price[j]);
-				}
+			/* Packed prices are finite and positive: a compare
+			 * is fmin() and fmax() without the calls. */
+			for (k = p0; k < p1; k++) {
+				s += h->pval[k];
+				if (h->pval[k] < mn)
+					mn = h->pval[k];
+				if (h->pval[k] > mxp)
+					mxp = h->pval[k];
+			}
 			mx = s / (double)np;
 			/* One correction pass: a constant price gets its own
 			 * value as the mean and a CV of exactly 0. */
 			s2 = 0;
-			for (j = a < 0 ? 0 : a; j <= i; j++)
-				if (!isnan(h->price[j]))
-					s2 += h->price[j] - mx;
+			for (k = p0; k < p1; k++)
+				s2 += h->pval[k] - mx;
 			mx += s2 / (double)np;
 			s2 = 0;
-			for (j = a < 0 ? 0 : a; j <= i; j++)
-				if (!isnan(h->price[j]))
-					s2 += (h->price[j] - mx) *
-					    (h->price[j] - mx);
+			for (k = p0; k < p1; k++)
+				s2 += (h->pval[k] - mx) * (h->pval[k] - mx);
 			v[WF_PRICE_MEAN] = mx;
 			v[WF_PRICE_CV] = sqrt(s2 / (double)np) / mx;
 			if (WANT(h, w, WF_PRICE_RANGE))
 				v[WF_PRICE_RANGE] = (mxp - mn) /
-				    median_of(h, h->price, a, i, &nv);
-			k = 0;
-			for (j = a < 1 ? 1 : a; j <= i; j++)
-				if (!isnan(h->price[j]) &&
-				    !isnan(h->price[j - 1]) &&
-				    h->price[j] != h->price[j - 1])
-					k++;
-			v[WF_PRICE_CHANGES] = (double)k;
+				    median_of(h, MW_PRICE(w), h->price, a, i,
+				    &nv);
+			/* From the day before the window on. */
+			v[WF_PRICE_CHANGES] = (double)CNT(PC_CHG);
 		}
+#undef CNT
 		if (nrow > 0 && COVERED(h, nrow, N))
 			v[WF_OOS] = (double)(nrow - np) / (double)nrow;
 
@@ -865,19 +1182,23 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 	put(out, &h->keys[RF_AGE], x >= 0 ? x : NAN, NULL);
 	if (h->keys[RF_LQS].name != NULL)
 		put(out, &h->keys[RF_LQS], feat_lqs(r->v, o->lqs_w), NULL);
-	for (w = 0; w < o->nwin; w++)
-		for (f = 0; f < WF_N; f++)
+	for (w = 0; w < o->nwin; w++) {
+		for (f = WF_COV; f <= WF_PRICE_COV; f++)
+			put_cov(h, out, &h->keys[RF_N + w * WF_N + f], w,
+			    cnt[w][f]);
+		for (f = WF_PRICE_COV + 1; f < WF_N; f++)
 			put(out, &h->keys[RF_N + w * WF_N + f], wv[w][f],
 			    ws[w][f]);
+	}
 
 	if (o->horizon > 0) {
-		const struct key *lk = &h->keys[RF_N + o->nwin * WF_N];
+		struct key *lk = &h->keys[RF_N + o->nwin * WF_N];
 		double lab[LF_N];
 
 		for (f = 0; f < LF_N; f++)
 			lab[f] = NAN;
-		now = window_median7(h, i, &cat, &catlen);
-		fut = window_median7(h, i + o->horizon, &c2, &cl2);
+		now = window_median7(h, MW_B7, i, &cat, &catlen);
+		fut = window_median7(h, MW_B7F, i + o->horizon, &c2, &cl2);
 		if (!isnan(now))
 			lab[LF_EXCLUDED] = now > o->bsr_cap;
 		if (!isnan(now) && !isnan(fut) &&
@@ -889,7 +1210,7 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 			if (!isnan(thresh))
 				lab[LF_BREAKOUT] = gain >= M_LN2 &&
 				    fut <= thresh;
-			pmed = median_of(h, h->price, i - 29, i, &nv);
+			pmed = median_of(h, MW_P30, h->price, i - 29, i, &nv);
 			if (!COVERED(h, nv, 30))
 				pmed = NAN;
 			promo = 0;

@@ -138,6 +138,21 @@ double model_predict(struct model *, const double *x);
 /* The XGBoost 1.7 JSON model of m into b. */
 void model_xgboost(const struct model *, struct buf *b);
 
+/* predict.c: the batch predictor of `score` (same bits as
+ * model_predict()).  pred_new() borrows nothing from m once it returns;
+ * NULL when the model is too wide for it (more than 32767 features or
+ * 65534 distinct thresholds of one feature). */
+struct predictor;
+struct predictor *pred_new(const struct model *m);
+void pred_free(struct predictor *);
+/* The uint16 slots one row takes in a batch. */
+size_t pred_width(const struct predictor *);
+/* The row x (nf values, NaN: missing) as its pred_width() slots. */
+void pred_row(const struct predictor *, const double *x, uint16_t *slot);
+/* out[i] = the score of row i of the n rows of slots x. */
+void pred_batch(const struct predictor *, const uint16_t *x, size_t n,
+    double *out);
+
 /* label gains: exp2, linear or a list */
 double *gain_parse(const char *spec, size_t *n);
 

@@ -12,6 +12,52 @@
 #include "group.h"
 #include "ltrmetrics.h"
 #include "rank.h"
+#include "reckeys.h"
+
+/* Rows scored together: enough that a tree's walk over them pays for
+ * bringing the tree in, few enough that their slots stay in cache. */
+#define SCORE_BATCH 256
+
+/*
+ * Rows waiting for their scores: the lines' bytes (copied, as the
+ * reader's buffer moves on) and their predictor slots.  Flushed before
+ * anything else is written or rejected, so output and rejects keep the
+ * input order.
+ */
+struct batch {
+	struct predictor *p;
+	size_t n, w;
+	struct buf text;
+	size_t off[SCORE_BATCH + 1];
+	uint16_t *slot;
+	double sc[SCORE_BATCH];
+};
+
+static void
+batch_flush(struct batch *b, struct out *o, struct acct *ac)
+{
+	char mem[64];
+	size_t i, k, head;
+
+	if (b->n == 0)
+		return;
+	pred_batch(b->p, b->slot, b->n, b->sc);
+	head = strlen(",\"rank_score\":");
+	memcpy(mem, ",\"rank_score\":", head);
+	for (i = 0; i < b->n; i++) {
+		if (isfinite(b->sc[i]))
+			k = head + fmt_double(mem + head, b->sc[i]);
+		else {
+			memcpy(mem + head, "null", 4);
+			k = head + 4;
+		}
+		out_line_append(o, b->text.data + b->off[i],
+		    b->off[i + 1] - b->off[i], mem, k);
+		ac->out++;
+	}
+	b->n = 0;
+	b->text.len = 0;
+}
 
 struct sctx {
 	struct model *m;
@@ -162,6 +208,9 @@ cmd_score(struct ropts *o, char **files, int nfiles)
 	struct nd_line ln;
 	struct group_set *gs = NULL;
 	struct sctx c;
+	struct rec_keys *rk;
+	struct rec_field *has_score;
+	struct batch bt;
 	char **group = NULL;
 	size_t nf, ng = 0, i;
 	double *x;
@@ -185,6 +234,15 @@ cmd_score(struct ropts *o, char **files, int nfiles)
 	for (i = 0; i < nf; i++)
 		ff[i] = rec_field(m->feat[i]);
 	x = xmalloc((nf + 1) * sizeof(double));
+	rk = rec_keys_new(m->feat, nf);
+	has_score = rec_field("rank_score");
+	memset(&bt, 0, sizeof(bt));
+	buf_init(&bt.text);
+	bt.p = o->group == NULL ? pred_new(m) : NULL;
+	if (bt.p != NULL) {
+		bt.w = pred_width(bt.p);
+		bt.slot = xcalloc(SCORE_BATCH * bt.w, sizeof(uint16_t));
+	}
 	rec = rec_new();
 	rd = nd_open(files, nfiles, o->co.max_line);
 	if (o->group != NULL) {
@@ -204,17 +262,32 @@ cmd_score(struct ropts *o, char **files, int nfiles)
 
 		ac.in++;
 		if (ln.error != NULL) {
+			batch_flush(&bt, out, &ac);
 			acct_reject(&ac, ln.source, ln.lineno, ln.buf, ln.len,
 			    ln.error);
 			continue;
 		}
 		if (!rec_parse(rec, &ln, &err) ||
+		    ((rk == NULL || !rec_keys_nums(rk, rec, x)) &&
 		    !features_of(rec, ff, nf, o->absent_missing, x, &err,
-		    emsg, sizeof(emsg))) {
+		    emsg, sizeof(emsg)))) {
+			batch_flush(&bt, out, &ac);
 			acct_reject(&ac, ln.source, ln.lineno, ln.buf, ln.len,
 			    err);
 			continue;
 		}
+		/* A row that has rank_score already gets it replaced, which
+		 * out_begin() does; the rest are appended to in batches. */
+		if (bt.p != NULL && rec_kind(rec, has_score) == REC_MISSING) {
+			if (bt.n == SCORE_BATCH)
+				batch_flush(&bt, out, &ac);
+			pred_row(bt.p, x, bt.slot + bt.n * bt.w);
+			bt.off[bt.n] = bt.text.len;
+			buf_add(&bt.text, ln.buf, ln.len);
+			bt.off[++bt.n] = bt.text.len;
+			continue;
+		}
+		batch_flush(&bt, out, &ac);
 		sc = model_predict(m, x);
 		if (gs == NULL) {
 			out_begin(out, rec);
@@ -247,6 +320,12 @@ cmd_score(struct ropts *o, char **files, int nfiles)
 			r->val[0] = sc;
 		}
 	}
+	batch_flush(&bt, out, &ac);
+	pred_free(bt.p);
+	free(bt.slot);
+	buf_free(&bt.text);
+	rec_keys_free(rk);
+	rec_field_free(has_score);
 	if (gs != NULL) {
 		group_set_finish(gs);
 		group_set_free(gs);

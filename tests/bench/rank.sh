@@ -6,7 +6,10 @@
 #     (LightGBM measured 0.26 s here for 100 rounds, reference/ranking.md);
 #   - a synthetic NDJSON set of ROWS rows (default 1M) in ROWS/100 groups,
 #     10 features: training time and peak RSS (the memory bound);
-#   - scoring those rows with the 100-tree model (goal: >= 1M rows/s).
+#   - scoring those rows with the 100-tree model (goal: >= 1M rows/s),
+#     beside the record layer's floor on the same file: recbench parse
+#     (read and validate every line, nothing else), which no tool that
+#     checks its input can beat.
 # Skips the LightGBM-data part when ../shared/data/ltr is absent, and the
 # XGBoost row when python3-xgboost is.
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -65,4 +68,8 @@ measure "asin-rank train synthetic" "$rows" "$bytes" \
     -o "$B/rank_synth_m.json" "$IN"
 measure "asin-rank score synthetic (100 trees)" "$rows" "$bytes" \
     asin-rank score --model "$B/rank_synth_m.json" "$IN"
+measure "recbench parse synthetic (record layer floor)" "$rows" "$bytes" \
+    recbench --mode parse "$IN"
 echo
+ratio "asin-rank score synthetic (100 trees)" \
+    "recbench parse synthetic (record layer floor)"

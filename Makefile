@@ -131,7 +131,8 @@ bench: all unit
 
 # libFuzzer targets; FUZZ_SECONDS per target (default 600), FUZZ_TARGET
 # one of them.  A target's " * FUZZ-LINK:" comment line names the tool
-# sources (never a main.c) it needs besides libasin; everything is built
+# sources (never a main.c) it needs besides libasin, tests/fuzz/NAME.dict
+# and NAME.options (libFuzzer flags) are used when present; everything is built
 # once per file in build-fuzz with clang and the same -Werror flags (but
 # clang, unlike gcc, also wants literal formats in the vprintf wrappers).
 FUZZ_SECONDS ?= 600
@@ -167,8 +168,10 @@ fuzz: $(addprefix $(FUZZ_BUILD)/,$(FUZZ_RUN))
 	    echo "fuzz: $$n"; \
 	    mkdir -p $(FUZZ_BUILD)/$$n.corpus; \
 	    d=; test -f tests/fuzz/$$n.dict && d=-dict=tests/fuzz/$$n.dict; \
-	    $(FUZZ_BUILD)/$$n $$d -max_total_time=$(FUZZ_SECONDS) \
-	        -print_final_stats=1 $(FUZZ_BUILD)/$$n.corpus \
+	    $(FUZZ_BUILD)/$$n $$d $$(cat tests/fuzz/$$n.options 2>/dev/null) \
+	        -max_total_time=$(FUZZ_SECONDS) -timeout=25 \
+	        -rss_limit_mb=2048 -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_BUILD)/$$n- $(FUZZ_BUILD)/$$n.corpus \
 	        tests/fuzz/$$n.seed || exit 1; \
 	done
 

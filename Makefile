@@ -131,7 +131,8 @@ bench: all unit
 
 # libFuzzer targets; FUZZ_SECONDS per target (default 600), FUZZ_TARGET
 # one of them.  A target's " * FUZZ-LINK:" comment line names the tool
-# sources (never a main.c) it needs besides libasin, tests/fuzz/NAME.dict
+# sources (never a main.c) it needs besides libasin ("FUZZ-LDFLAGS:" its
+# link flags), tests/fuzz/NAME.dict
 # and NAME.options (libFuzzer flags) are used when present; everything is built
 # once per file in build-fuzz with clang and the same -Werror flags (but
 # clang, unlike gcc, also wants literal formats in the vprintf wrappers).
@@ -146,6 +147,7 @@ FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/%.c=%)
 FUZZ_RUN = $(or $(FUZZ_TARGET),$(FUZZ_NAMES))
 FUZZ_LIB := $(FUZZ_BUILD)/libasin.a
 fuzz_link = $(shell sed -n 's/^ \* FUZZ-LINK://p' tests/fuzz/$(1).c)
+fuzz_ldflags = $(shell sed -n 's/^ \* FUZZ-LDFLAGS://p' tests/fuzz/$(1).c)
 
 $(FUZZ_BUILD)/obj/%.o: %.c $(DB_GEN) $(DBPG_GEN)
 	@mkdir -p $(@D)
@@ -158,8 +160,8 @@ $(FUZZ_LIB): $(COMMON_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
 define fuzztarget
 $(FUZZ_BUILD)/$(1): $(FUZZ_BUILD)/obj/tests/fuzz/$(1).o \
     $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(call fuzz_link,$(1))) $(FUZZ_LIB)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $$@ \
-	    $$(filter %.o,$$^) $(FUZZ_LIB) $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(call fuzz_ldflags,$(1)) \
+	    -o $$@ $$(filter %.o,$$^) $(FUZZ_LIB) $(LDLIBS)
 endef
 $(foreach t,$(FUZZ_NAMES),$(eval $(call fuzztarget,$(t))))
 

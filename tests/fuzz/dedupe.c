@@ -30,7 +30,7 @@ static struct opts o;
 static struct schema *fact;
 static jv fact_doc;
 
-/* The fact schema beside the build: build-fuzz/../schemas. */
+/* The fact schema, as asin-dedupe finds it. */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -39,12 +39,18 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	int k;
 
 	diag_init("fuzz-dedupe");
-	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0)
-		die("/proc/self/exe:");
-	exe[n] = '\0';
-	if ((slash = strrchr(exe, '/')) != NULL)
-		*slash = '\0';
-	path = xasprintf("%s/../schemas/fact.schema.json", exe);
+	/* $ASIN_SCHEMAS, else build-fuzz/../schemas */
+	if ((slash = getenv("ASIN_SCHEMAS")) != NULL && *slash != '\0')
+		snprintf(exe, sizeof(exe), "%s", slash);
+	else {
+		if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0)
+			die("/proc/self/exe:");
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL)
+			*slash = '\0';
+		strncat(exe, "/../schemas", sizeof(exe) - strlen(exe) - 1);
+	}
+	path = xasprintf("%s/fact.schema.json", exe);
 	if ((fact = schema_load(path, &err)) == NULL)
 		die("%s: %s", path, err);
 	fact_doc = json_config_file(path);

@@ -58,13 +58,19 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	size_t i;
 
 	diag_init("fuzz-extract");
-	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0)
-		die("/proc/self/exe:");
-	exe[n] = '\0';
-	if ((slash = strrchr(exe, '/')) != NULL)
-		*slash = '\0';
+	/* $ASIN_SCHEMAS, else build-fuzz/../schemas */
+	if ((slash = getenv("ASIN_SCHEMAS")) != NULL && *slash != '\0')
+		snprintf(exe, sizeof(exe), "%s", slash);
+	else {
+		if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0)
+			die("/proc/self/exe:");
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL)
+			*slash = '\0';
+		strncat(exe, "/../schemas", sizeof(exe) - strlen(exe) - 1);
+	}
 	for (i = 0; i < NPROF; i++) {
-		path = xasprintf("%s/../schemas/providers/%s.json", exe,
+		path = xasprintf("%s/providers/%s.json", exe,
 		    prof_names[i]);
 		prof[i] = profile_load(path, NULL, &sec);
 		free(path);

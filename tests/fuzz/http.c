@@ -98,11 +98,17 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	size_t i;
 
 	diag_init("fuzz-http");
-	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0)
-		die("/proc/self/exe:");
-	exe[n] = '\0';
-	if ((slash = strrchr(exe, '/')) != NULL)
-		*slash = '\0';
+	/* $ASIN_SCHEMAS, else build-fuzz/../schemas */
+	if ((slash = getenv("ASIN_SCHEMAS")) != NULL && *slash != '\0')
+		snprintf(exe, sizeof(exe), "%s", slash);
+	else {
+		if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0)
+			die("/proc/self/exe:");
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL)
+			*slash = '\0';
+		strncat(exe, "/../schemas", sizeof(exe) - strlen(exe) - 1);
+	}
 	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
 		die("socket:");
 	memset(&sa, 0, sizeof(sa));
@@ -120,7 +126,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		die("cannot start libcurl");
 	for (i = 0; i < NPROF; i++) {
-		path = xasprintf("%s/../schemas/providers/%s.json", exe,
+		path = xasprintf("%s/providers/%s.json", exe,
 		    prof_names[i]);
 		prof[i] = profile_load(path, base, &sec);
 		free(path);

@@ -138,9 +138,10 @@ bench: all unit
 # clang, unlike gcc, also wants literal formats in the vprintf wrappers).
 FUZZ_SECONDS ?= 600
 FUZZ_CC ?= clang
-FUZZ_BUILD = build-fuzz
+FUZZ_BUILD ?= build-fuzz
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CFLAGS = $(CFLAGS_BASE) -Wno-format-nonliteral -O1 \
+FUZZ_OPT ?= -O1 -g
+FUZZ_CFLAGS = $(CFLAGS_BASE) -Wno-format-nonliteral $(FUZZ_OPT) \
 	-fno-omit-frame-pointer $(FUZZ_SAN) \
 	-fsanitize=fuzzer-no-link -I$(BUILD)/gen $(PQ_CFLAGS)
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/%.c=%)

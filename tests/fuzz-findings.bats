@@ -24,3 +24,24 @@ load helper
 	assert_status 1
 	assert_eq "asin-validate: $BATS_TEST_TMPDIR/t.json: .pattern: pattern too large once its repeats are expanded" "$stderr"
 }
+
+@test "fuzz-findings: model: out-of-range numbers in a model file are refused" {
+	# (int)1e300 as a feature, a count, and a threshold no float holds
+	# were undefined behaviour, and the last wrote inf into the export
+	local small='{"format":"asin-rank-model","format_version":1,"objective":"regression","signature":{"features":["a","b"],"label":"y","group":[]},"params":{"label_gain":[]},"base_score":0.5,"trees":[{"feature":[F,-1,-1],"threshold":[T,0,0],"default_left":[1,0,0],"left":[1,-1,-1],"right":[2,-1,-1],"value":[0,-1,1],"gain":[1,0,0],"hess":[2,1,1],"count":[C,1,1]}]}'
+	local m="$BATS_TEST_TMPDIR/m.json" f t c want
+	printf '{"a":1,"b":2}\n' >"$BATS_TEST_TMPDIR/in"
+	for f in 1e300:2.5:2 1:1e300:2 1:2.5:1e300 1.5:2.5:2; do
+		IFS=: read -r f t c <<<"$f"
+		s=${small/F/$f}; s=${s/T/$t}; s=${s/C/$c}
+		printf '%s\n' "$s" >"$m"
+		run --separate-stderr asin-rank score --model "$m" "$BATS_TEST_TMPDIR/in"
+		assert_status 1
+		case $t:$c in
+		1e300:*) want="tree 0[0]: number out of range" ;;
+		*:1e300) want="tree 0[0]: expected an integer from 0 to 9007199254740992" ;;
+		*) want="tree 0[0]: expected an integer from -2147483648 to 2147483647" ;;
+		esac
+		assert_eq "asin-rank: $m: $want" "$stderr"
+	done
+}

@@ -219,6 +219,11 @@ model_load(const char *path)
 		    RANK_MODEL_FORMAT);
 	jv_free(v);
 	v = need(path, root, "format_version", JV_KIND_NUMBER);
+	/* Found by tests/fuzz/model.c: (int)1e101 was undefined. */
+	if (!(jv_number_value(v) >= 0 && jv_number_value(v) <= INT_MAX) ||
+	    jv_number_value(v) != floor(jv_number_value(v)))
+		die("%s: bad model format version %g", path,
+		    jv_number_value(v));
 	ver = (int)jv_number_value(v);
 	jv_free(v);
 	if (ver > RANK_MODEL_VERSION)

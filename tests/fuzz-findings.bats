@@ -45,3 +45,12 @@ load helper
 		assert_eq "asin-rank: $m: $want" "$stderr"
 	done
 }
+
+@test "fuzz-findings: model: a format_version no int holds is refused" {
+	# found by the model target: (int)1e101 was undefined behaviour
+	printf '%s\n' '{"format":"asin-rank-model","format_version":1e101,"objective":"lambdarank"}' >"$BATS_TEST_TMPDIR/m.json"
+	printf '{"a":1}\n' >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr asin-rank score --model "$BATS_TEST_TMPDIR/m.json" "$BATS_TEST_TMPDIR/in"
+	assert_status 1
+	assert_eq "asin-rank: $BATS_TEST_TMPDIR/m.json: bad model format version 1e+101" "$stderr"
+}

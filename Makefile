@@ -129,21 +129,53 @@ lint:
 bench: all unit
 	BUILD=$(BUILD) sh tests/bench/run.sh
 
-# libFuzzer targets; FUZZ_SECONDS per target (default 600).
+# libFuzzer targets; FUZZ_SECONDS per target (default 600), FUZZ_TARGET
+# one of them.  A target's " * FUZZ-LINK:" comment line names the tool
+# sources (never a main.c) it needs besides libasin ("FUZZ-LDFLAGS:" its
+# link flags), tests/fuzz/NAME.dict
+# and NAME.options (libFuzzer flags) are used when present; everything is built
+# once per file in build-fuzz with clang and the same -Werror flags (but
+# clang, unlike gcc, also wants literal formats in the vprintf wrappers).
 FUZZ_SECONDS ?= 600
-fuzz: $(DB_GEN) $(DBPG_GEN)
-	@command -v clang >/dev/null || { echo "make fuzz needs clang" >&2; exit 1; }
-	@mkdir -p build-fuzz
-	@for f in $(FUZZ_SRC); do \
-	    n=$$(basename $$f .c); \
+FUZZ_CC ?= clang
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_OPT ?= -O1 -g
+FUZZ_CFLAGS = $(CFLAGS_BASE) -Wno-format-nonliteral $(FUZZ_OPT) \
+	-fno-omit-frame-pointer $(FUZZ_SAN) \
+	-fsanitize=fuzzer-no-link -I$(BUILD)/gen $(PQ_CFLAGS)
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/%.c=%)
+FUZZ_RUN = $(or $(FUZZ_TARGET),$(FUZZ_NAMES))
+FUZZ_LIB := $(FUZZ_BUILD)/libasin.a
+fuzz_link = $(shell sed -n 's/^ \* FUZZ-LINK://p' tests/fuzz/$(1).c)
+fuzz_ldflags = $(shell sed -n 's/^ \* FUZZ-LDFLAGS://p' tests/fuzz/$(1).c)
+
+$(FUZZ_BUILD)/obj/%.o: %.c $(DB_GEN) $(DBPG_GEN)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_LIB): $(COMMON_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+	rm -f $@
+	ar rcs $@ $^
+
+define fuzztarget
+$(FUZZ_BUILD)/$(1): $(FUZZ_BUILD)/obj/tests/fuzz/$(1).o \
+    $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(call fuzz_link,$(1))) $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(call fuzz_ldflags,$(1)) \
+	    -o $$@ $$(filter %.o,$$^) $(FUZZ_LIB) $(LDLIBS)
+endef
+$(foreach t,$(FUZZ_NAMES),$(eval $(call fuzztarget,$(t))))
+
+fuzz: $(addprefix $(FUZZ_BUILD)/,$(FUZZ_RUN))
+	@for n in $(FUZZ_RUN); do \
 	    echo "fuzz: $$n"; \
-	    clang -std=c11 -D_GNU_SOURCE -O1 -g -Icommon \
-	        -DASIN_VERSION='"$(VERSION)"' -I$(BUILD)/gen $(PQ_CFLAGS) \
-	        -fsanitize=fuzzer,address,undefined -o build-fuzz/$$n \
-	        $$f $(COMMON_SRC) $(LDLIBS) || exit 1; \
-	    mkdir -p build-fuzz/$$n.corpus; \
-	    build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) \
-	        build-fuzz/$$n.corpus tests/fuzz/$$n.seed || exit 1; \
+	    mkdir -p $(FUZZ_BUILD)/$$n.corpus; \
+	    d=; test -f tests/fuzz/$$n.dict && d=-dict=tests/fuzz/$$n.dict; \
+	    $(FUZZ_BUILD)/$$n $$d $$(cat tests/fuzz/$$n.options 2>/dev/null) \
+	        -max_total_time=$(FUZZ_SECONDS) -timeout=25 \
+	        -rss_limit_mb=2048 -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_BUILD)/$$n- $(FUZZ_BUILD)/$$n.corpus \
+	        tests/fuzz/$$n.seed || exit 1; \
 	done
 
 # Like check: install what is missing first, so a fresh machine runs it.
@@ -187,3 +219,4 @@ clean:
 	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)

@@ -354,6 +354,21 @@ parse_csv(struct keepa_product *kp, const char *a, size_t n, char *err,
 	return 1;
 }
 
+/* The Keepa minute of 9999-12-31 23:59 UTC. */
+#define KEEPA_MAX_MIN 4201807679LL
+
+/* A point in time (or KEEPA_NONE) within the dates there are. */
+static int
+time_ok(int64_t km, const char *name, char *err, size_t errsz)
+{
+	if (km == KEEPA_NONE || (km >= -KEEPA_EPOCH_MIN &&
+	    km <= KEEPA_MAX_MIN))
+		return 1;
+	snprintf(err, errsz, "%s: Keepa minute %lld is outside the years "
+	    "1970 to 9999", name, (long long)km);
+	return 0;
+}
+
 int
 keepa_product_parse(struct keepa_product *kp, const char *txt, size_t len,
     char *err, size_t errsz)
@@ -401,6 +416,11 @@ keepa_product_parse(struct keepa_product *kp, const char *txt, size_t len,
 	kp->monthly_sold = int_member(kp, "monthlySold", KEEPA_NONE);
 	kp->last_update = int_member(kp, "lastUpdate", KEEPA_NONE);
 	kp->listed_since = int_member(kp, "listedSince", KEEPA_NONE);
+	/* Times the tools turn into dates: a minute outside 1970 to 9999
+	 * has no date of ours and, far enough, overflows keepa_unix(). */
+	if (!time_ok(kp->last_update, "lastUpdate", err, errsz) ||
+	    !time_ok(kp->listed_since, "listedSince", err, errsz))
+		return 0;
 
 	kp->title.off = kp->title.len = 0;
 	if (member(kp, "title", &v, &n) && *v == '"') {

@@ -25,7 +25,9 @@
  * ranges, and the escapes \d \D \w \W \s \S \t \n \r \f \v \xHH \uHHHH
  * and \ before punctuation.  Rejected at load time: backreferences,
  * lookaround, named groups, \b \B, \p{..}, non-ASCII characters inside a
- * bracket class.  Outside a class, a non-ASCII character matches its
+ * bracket class, a quantifier with nothing to repeat (ECMA's syntax
+ * error, a+* too), groups nested deeper than 100, and counted repeats
+ * that expand past 100000 atoms.  Outside a class, a non-ASCII character matches its
  * UTF-8 bytes; . and a negated class match one byte, so counted repeats
  * of them count bytes for non-ASCII text.  Like ECMA, a pattern is not
  * anchored unless it says ^ or $.
@@ -568,17 +570,88 @@ brace_quant(const char *s, size_t n, size_t i)
 	return 0;
 }
 
+/*
+ * The size of a pattern once regcomp() has expanded its counted repeats:
+ * glibc copies the repeated atom for each count, so (a{1000}){1000} or
+ * quantifiers piled on one another (a+++, accepted by ERE, a syntax error
+ * in ECMA) would take gigabytes to compile.  Atoms are counted per open
+ * group; a quantifier multiplies the last atom.
+ */
+#define PAT_MAX_ATOMS 100000
+#define PAT_MAX_DEPTH 100
+
+struct pat_size {
+	size_t sum[PAT_MAX_DEPTH + 1];	/* atoms in each open group */
+	size_t depth;
+	size_t last;		/* atoms of the last atom; 0: nothing to repeat */
+};
+
+static int
+pat_atom(struct pat_size *ps, size_t atoms, const char **why)
+{
+	ps->sum[ps->depth] += atoms;
+	ps->last = atoms;
+	if (ps->sum[ps->depth] > PAT_MAX_ATOMS) {
+		*why = "pattern too large once its repeats are expanded";
+		return -1;
+	}
+	return 0;
+}
+
+/* A quantifier allowing up to times copies (0 for *, + and ?). */
+static int
+pat_quant(struct pat_size *ps, size_t times, const char **why)
+{
+	size_t last = ps->last;
+
+	if (last == 0) {
+		*why = "nothing to repeat";
+		return -1;
+	}
+	if (times > 1 && last > PAT_MAX_ATOMS / times) {
+		*why = "pattern too large once its repeats are expanded";
+		return -1;
+	}
+	ps->sum[ps->depth] -= last;
+	if (pat_atom(ps, times > 1 ? last * times : last * 2, why) < 0)
+		return -1;
+	ps->last = 0;	/* a quantifier is not repeated again */
+	return 0;
+}
+
+/* The largest count of a valid {n}, {n,} or {n,m} (capped). */
+static size_t
+brace_max(const char *s, size_t q)
+{
+	size_t v = 0, best = 0, j;
+
+	for (j = 1; j < q; j++) {
+		if (s[j] >= '0' && s[j] <= '9') {
+			v = v * 10 + (size_t)(s[j] - '0');
+			if (v > PAT_MAX_ATOMS)
+				v = PAT_MAX_ATOMS + 1;
+		} else
+			v = 0;
+		if (v > best)
+			best = v;
+	}
+	/* {n,} is n copies and a star */
+	return best + 1;
+}
+
 /* Translate an ECMA-262 pattern; NULL with *why when not in the subset. */
 static char *
 ecma_to_ere(const char *s, size_t n, const char **why)
 {
 	struct buf o;
+	struct pat_size ps;
 	size_t i = 0, q;
 	unsigned char c, u8[4];
 	long cp;
 	size_t k, m;
 
 	buf_init(&o);
+	memset(&ps, 0, sizeof(ps));
 	while (i < n) {
 		c = s[i];
 		switch (c) {
@@ -586,10 +659,17 @@ ecma_to_ere(const char *s, size_t n, const char **why)
 			*why = "NUL in pattern";
 			goto fail;
 		case '[':
-			if (ere_class(&o, s, n, &i, why) < 0)
+			if (ere_class(&o, s, n, &i, why) < 0 ||
+			    pat_atom(&ps, 1, why) < 0)
 				goto fail;
 			continue;
 		case '(':
+			if (ps.depth == PAT_MAX_DEPTH) {
+				*why = "groups nest too deep";
+				goto fail;
+			}
+			ps.sum[++ps.depth] = 0;
+			ps.last = 0;
 			if (i + 1 < n && s[i + 1] == '?') {
 				if (i + 2 < n && s[i + 2] == ':') {
 					buf_addc(&o, '(');
@@ -606,27 +686,45 @@ ecma_to_ere(const char *s, size_t n, const char **why)
 		case '.':
 			/* ECMA's dot stops at line ends; POSIX's at NUL. */
 			buf_adds(&o, "[^\n\r]");
+			if (pat_atom(&ps, 1, why) < 0)
+				goto fail;
 			i++;
 			continue;
 		case '*':
 		case '+':
 		case '?':
+			if (pat_quant(&ps, 0, why) < 0)
+				goto fail;
 			buf_addc(&o, c);
 			i++;
 			goto lazy;
 		case '{':
 			if ((q = brace_quant(s, n, i)) == 0) {
 				ere_lit(&o, c);
+				if (pat_atom(&ps, 1, why) < 0)
+					goto fail;
 				i++;
 				continue;
 			}
+			if (pat_quant(&ps, brace_max(s + i, q), why) < 0)
+				goto fail;
 			buf_add(&o, s + i, q);
 			i += q;
 			goto lazy;
+		case ')':
+			if (ps.depth > 0) {
+				ps.depth--;
+				if (pat_atom(&ps, ps.sum[ps.depth + 1] + 1,
+				    why) < 0)
+					goto fail;
+			}
+			buf_addc(&o, c);
+			i++;
+			continue;
 		case '^':
 		case '$':
 		case '|':
-		case ')':
+			ps.last = 0;
 			buf_addc(&o, c);
 			i++;
 			continue;
@@ -634,9 +732,13 @@ ecma_to_ere(const char *s, size_t n, const char **why)
 			break;
 		default:
 			ere_lit(&o, c);
+			if (pat_atom(&ps, 1, why) < 0)
+				goto fail;
 			i++;
 			continue;
 		}
+		if (pat_atom(&ps, 1, why) < 0)
+			goto fail;
 		/* An escape outside a class. */
 		if (i + 1 >= n) {
 			*why = "trailing backslash";

@@ -40,6 +40,15 @@ if [ "$(id -u)" -eq 0 ] && ! command -v redis-server >/dev/null 2>&1; then
 	    --no-install-recommends redis-server redis-tools >/dev/null 2>&1 ||
 	    echo "make deps: no redis-server; the Redis quota test will skip" >&2
 fi
+# Optional: clang and its libFuzzer runtime, for make fuzz and the seed
+# runs of tests/fuzz.bats (which skip without them); not fatal either.
+if [ "$(id -u)" -eq 0 ] && { ! command -v clang >/dev/null 2>&1 ||
+    ! dpkg-query -W -f='${db:Status-Status}' libclang-rt-14-dev 2>/dev/null |
+    grep -q '^installed$'; }; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    --no-install-recommends clang libclang-rt-14-dev >/dev/null 2>&1 ||
+	    echo "make deps: no clang/libFuzzer; the fuzz tests will skip" >&2
+fi
 [ -z "$missing" ] && exit 0
 echo "make deps: installing:$missing" >&2
 if [ "$(id -u)" -ne 0 ]; then

@@ -380,6 +380,11 @@ fetch_all(struct run *r)
 		}
 		if (lim > r->nb)
 			lim = r->nb;
+		/* Wake for the end of --max-time too, not up to 1 s past it
+		 * (once past, transfers still on the wire are waited for). */
+		if (r->max_time > 0 && r->started + r->max_time > now &&
+		    r->started + r->max_time < until)
+			until = r->started + r->max_time;
 		for (i = r->emitted; i < lim && inflight < r->parallel; i++) {
 			struct batch *b = &r->b[i];
 			double w;

@@ -4,6 +4,8 @@
  * 1.7 JSON model.  The file's format is checked field by field, so a
  * hand-edited or newer model is refused with a message, not misread.
  */
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,30 @@ num_at(const char *path, jv a, int i, const char *what)
 	return d;
 }
 
+/* An integer in [lo, hi] at a[i]; dies naming it otherwise. */
+static long long
+int_at(const char *path, jv a, int i, const char *what, double lo,
+    double hi)
+{
+	double d = num_at(path, a, i, what);
+
+	if (!(d >= lo && d <= hi) || d != floor(d))
+		die("%s: %s[%d]: expected an integer from %.0f to %.0f", path,
+		    what, i, lo, hi);
+	return (long long)d;
+}
+
+/* A number a float holds (thresholds, leaves), as predictions use it. */
+static double
+flt_at(const char *path, jv a, int i, const char *what)
+{
+	double d = num_at(path, a, i, what);
+
+	if (!(fabs(d) <= FLT_MAX))
+		die("%s: %s[%d]: number out of range", path, what, i);
+	return d;
+}
+
 static char **
 strings(const char *path, jv a, const char *what, size_t *n)
 {
@@ -100,17 +126,18 @@ load_tree(const char *path, jv t, size_t ti, size_t nf, struct gbdt_tree *out)
 	snprintf(what, sizeof(what), "tree %zu", ti);
 	for (i = 0; i < n; i++) {
 		struct gbdt_node *nd = &out->node[i];
-		double f = num_at(path, a[0], i, what);
 
-		nd->feat = (int)f;
-		nd->thr = num_at(path, a[1], i, what);
-		nd->dleft = (int)num_at(path, a[2], i, what);
-		nd->left = (int)num_at(path, a[3], i, what);
-		nd->right = (int)num_at(path, a[4], i, what);
-		nd->value = num_at(path, a[5], i, what);
-		nd->gain = num_at(path, a[6], i, what);
-		nd->hess = num_at(path, a[7], i, what);
-		nd->count = (long long)num_at(path, a[8], i, what);
+		/* Found by tests/fuzz/model.c: casts of out-of-range numbers
+		 * (1e300 as a feature, a count, a threshold) were undefined. */
+		nd->feat = (int)int_at(path, a[0], i, what, INT_MIN, INT_MAX);
+		nd->thr = flt_at(path, a[1], i, what);
+		nd->dleft = (int)int_at(path, a[2], i, what, INT_MIN, INT_MAX);
+		nd->left = (int)int_at(path, a[3], i, what, INT_MIN, INT_MAX);
+		nd->right = (int)int_at(path, a[4], i, what, INT_MIN, INT_MAX);
+		nd->value = flt_at(path, a[5], i, what);
+		nd->gain = flt_at(path, a[6], i, what);
+		nd->hess = flt_at(path, a[7], i, what);
+		nd->count = int_at(path, a[8], i, what, 0, 9007199254740992.0);
 		nd->parent = -1;
 		if (nd->feat >= 0 && ((size_t)nd->feat >= nf ||
 		    nd->left <= i || nd->right <= i || nd->left >= n ||
@@ -192,6 +219,11 @@ model_load(const char *path)
 		    RANK_MODEL_FORMAT);
 	jv_free(v);
 	v = need(path, root, "format_version", JV_KIND_NUMBER);
+	/* Found by tests/fuzz/model.c: (int)1e101 was undefined. */
+	if (!(jv_number_value(v) >= 0 && jv_number_value(v) <= INT_MAX) ||
+	    jv_number_value(v) != floor(jv_number_value(v)))
+		die("%s: bad model format version %g", path,
+		    jv_number_value(v));
 	ver = (int)jv_number_value(v);
 	jv_free(v);
 	if (ver > RANK_MODEL_VERSION)

@@ -177,6 +177,20 @@ test_product(void)
 	    "of 2", "message names the series");
 	tap_ok(!keepa_product_parse(&kp, "[1]", 3, err, sizeof(err)),
 	    "not an object");
+	/* Found by tests/fuzz/dedupe.c: keepa_unix() overflowed on it. */
+	len = snprintf(txt, sizeof(txt), "{\"lastUpdate\":999999999999999999}");
+	tap_ok(!keepa_product_parse(&kp, txt, (size_t)len, err, sizeof(err)),
+	    "a lastUpdate past the year 9999 refused");
+	tap_str(err, "lastUpdate: Keepa minute 999999999999999999 is outside "
+	    "the years 1970 to 9999", "message names the member");
+	len = snprintf(txt, sizeof(txt), "{\"listedSince\":-21564001}");
+	tap_ok(!keepa_product_parse(&kp, txt, (size_t)len, err, sizeof(err)),
+	    "a listedSince before 1970 refused");
+	len = snprintf(txt, sizeof(txt), "{\"lastUpdate\":4201807679,"
+	    "\"listedSince\":-1}");
+	tap_ok(keepa_product_parse(&kp, txt, (size_t)len, err, sizeof(err)) &&
+	    keepa_unix(kp.last_update) == 253402300740LL,
+	    "9999-12-31T23:59Z is the last minute taken");
 	len = snprintf(txt, sizeof(txt), "{\"csv\":[[],[]],\"salesRanks\":{}}");
 	tap_ok(keepa_product_parse(&kp, txt, (size_t)len, err, sizeof(err)),
 	    "empty histories parse");

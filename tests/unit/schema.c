@@ -439,6 +439,16 @@ test_compile_errors(void)
 	 * differently, so neither is accepted. */
 	compile_err("{\"pattern\":\"[]\"}", ".pattern: empty bracket class");
 	compile_err("{\"pattern\":\"^[^]]$\"}", ".pattern: empty bracket class");
+	/* Found by tests/fuzz/schema.c: glibc copies a repeated atom per
+	 * count, so these took gigabytes in regcomp(). */
+	compile_err("{\"pattern\":\"\\\\d{2,}++++++++++++++++++++\"}",
+	    ".pattern: nothing to repeat");
+	compile_err("{\"pattern\":\"(a{1000}){1000}\"}",
+	    ".pattern: pattern too large once its repeats are expanded");
+	compile_err("{\"pattern\":\"*a\"}", ".pattern: nothing to repeat");
+	compile_err("{\"pattern\":\"(|+)\"}", ".pattern: nothing to repeat");
+	check("{\"pattern\":\"^(a{100}){100}$\"}", "\"a\"",
+	    ".: pattern ^(a{100}){100}$, got \"a\"");
 	compile_err("{\"pattern\":\"[z-a]\"}",
 	    ".pattern: bad range in a bracket class");
 	compile_err("{\"pattern\":\"[\\u00e9]\"}",

@@ -66,9 +66,14 @@ struct dbpg_loader {
 	int ncol;
 	int extra;
 	char *upsert;		/* the batch's INSERT ... SELECT */
-	long batch;
+	char *checks;		/* the staged rows a CHECK refuses, or NULL */
+	char **check_words;	/* SQLite's words, per CHECK */
+	int ncheck;
 	long inbatch;		/* rows COPYed in the open batch */
-	long long seq;
+	struct dbpg_refused *bad;	/* the committed batch's refusals */
+	size_t nbad, badcap;
+	long stop_after;	/* refusals the commit may pass; -1: any */
+	int stopped;		/* a refusal past stop_after ended the batch */
 	long long written, same;
 	struct scan sc;
 	const struct scan_member **val;	/* per column, this row */
@@ -401,8 +406,11 @@ build_upsert(struct dbpg_loader *l)
 	buf_printf(&s, ") SELECT DISTINCT ON (%s) ", keys.data);
 	for (i = 0; i < l->ncol; i++)
 		buf_printf(&s, "%s\"%s\"", i ? ", " : "", l->col[i].name);
-	buf_printf(&s, " FROM asin_stage ORDER BY %s, asin_seq DESC "
-	    "ON CONFLICT (%s) ", keys.data, keys.data);
+	/* $1, $2: the batch's rows by number, all of them or (finding the
+	 * rows the table refuses) a part. */
+	buf_printf(&s, " FROM asin_stage WHERE asin_seq BETWEEN $1 AND $2 "
+	    "ORDER BY %s, asin_seq DESC ON CONFLICT (%s) ", keys.data,
+	    keys.data);
 	for (i = 0; i < l->ncol; i++)
 		nonkey += !l->col[i].key;
 	if (nonkey == 0) {
@@ -433,8 +441,61 @@ build_upsert(struct dbpg_loader *l)
 	buf_free(&keys);
 }
 
+/* The words SQLite's message quotes for CHECK name of l's table. */
+static const char *
+sqlite_words(const struct dbpg_loader *l, const char *name)
+{
+	size_t j;
+
+	for (j = 0; j < sizeof(dbpg_checks) / sizeof(dbpg_checks[0]); j++)
+		if (strcmp(dbpg_checks[j].table, l->table) == 0 &&
+		    strcmp(dbpg_checks[j].name, name) == 0)
+			return dbpg_checks[j].sqlite;
+	return name;
+}
+
+/*
+ * The query that finds the staged rows a CHECK of the table refuses, and
+ * which CHECK (the first, in the order of the columns it stands on, as
+ * SQLite tries them): every staged row is asked, not only the last of
+ * its key that the upsert would try.  The expressions are the
+ * catalogue's own (pg_get_expr), not input.  No CHECK: no query.
+ */
+static void
+build_checks(struct dbpg_loader *l)
+{
+	struct dbpg *d = l->db;
+	const char *pv[1] = { l->table };
+	struct buf s;
+	PGresult *r;
+	int i;
+
+	r = query(d, "SELECT conname, pg_get_expr(conbin, conrelid) "
+	    "FROM pg_constraint WHERE conrelid = to_regclass(quote_ident($1)) "
+	    "AND contype = 'c' ORDER BY conkey[1] NULLS LAST, oid", 1, pv);
+	l->ncheck = PQntuples(r);
+	if (l->ncheck == 0) {
+		PQclear(r);
+		return;
+	}
+	l->check_words = xcalloc(l->ncheck, sizeof(*l->check_words));
+	buf_init(&s);
+	buf_adds(&s, "SELECT * FROM (SELECT asin_seq, CASE");
+	for (i = 0; i < l->ncheck; i++) {
+		const char *name = PQgetvalue(r, i, 0);
+
+		buf_printf(&s, " WHEN (%s) IS FALSE THEN %d", PQgetvalue(r, i,
+		    1), i);
+		l->check_words[i] = xstrdup(sqlite_words(l, name));
+	}
+	buf_adds(&s, " END AS k FROM asin_stage) AS s WHERE k IS NOT NULL "
+	    "ORDER BY asin_seq");
+	l->checks = s.data;
+	PQclear(r);
+}
+
 struct dbpg_loader *
-dbpg_loader_new(struct dbpg *d, const char *table, long batch)
+dbpg_loader_new(struct dbpg *d, const char *table)
 {
 	struct dbpg_loader *l = xcalloc(1, sizeof(*l));
 	struct buf s;
@@ -442,7 +503,6 @@ dbpg_loader_new(struct dbpg *d, const char *table, long batch)
 
 	l->db = d;
 	l->table = xstrdup(table);
-	l->batch = batch > 0 ? batch : 1;
 	read_columns(l);
 	for (i = 0; i < l->ncol; i++)
 		keys += l->col[i].key;
@@ -450,12 +510,14 @@ dbpg_loader_new(struct dbpg *d, const char *table, long batch)
 		die("%s: table %s has no primary key to upsert by", d->name,
 		    table);
 	build_upsert(l);
-	/* LIKE copies the columns and NOT NULL, not the CHECKs: those
-	 * are the table's to enforce on the upsert. */
+	build_checks(l);
 	/* A batch's staging rows and the sort of DISTINCT ON in memory,
 	 * not in temporary files (temp_buffers only counts before the
 	 * session's first temporary table). */
 	exec(d, "SET temp_buffers = '256MB'; SET work_mem = '256MB'");
+	/* LIKE copies the columns and NOT NULL, not the CHECKs: a row a
+	 * CHECK refuses is found by build_checks()'s query, not by a
+	 * failed COPY that would take the whole batch with it. */
 	buf_init(&s);
 	buf_printf(&s, "CREATE TEMP TABLE asin_stage (LIKE \"%s\"); "
 	    "ALTER TABLE asin_stage ADD COLUMN asin_seq BIGINT", l->table);
@@ -479,16 +541,182 @@ send_copy(struct dbpg_loader *l)
 	l->copy.len = 0;
 }
 
-void
-dbpg_loader_commit(struct dbpg_loader *l)
+static void
+free_refused(struct dbpg_loader *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nbad; i++)
+		free(l->bad[i].err);
+	l->nbad = 0;
+}
+
+/* Note row (from 0) as refused with err (consumed), in row order. */
+static void
+add_refused(struct dbpg_loader *l, long row, char *err)
+{
+	size_t i;
+
+	if (l->nbad == l->badcap) {
+		l->badcap = l->badcap ? l->badcap * 2 : 16;
+		l->bad = xreallocarray(l->bad, l->badcap, sizeof(*l->bad));
+	}
+	for (i = l->nbad; i > 0 && l->bad[i - 1].row > row; i--)
+		l->bad[i] = l->bad[i - 1];
+	l->bad[i].row = row;
+	l->bad[i].err = err;
+	l->nbad++;
+}
+
+/*
+ * Past stop_after refusals: keep the refusals up to the one that ends
+ * the load, and whether rows after it are still staged is the caller's.
+ * Returns the row number (from 0) that ends it, or -1.
+ */
+static long
+over_limit(struct dbpg_loader *l)
+{
+	size_t i;
+
+	if (l->stop_after < 0 || l->nbad <= (size_t)l->stop_after)
+		return -1;
+	for (i = (size_t)l->stop_after + 1; i < l->nbad; i++)
+		free(l->bad[i].err);
+	l->nbad = (size_t)l->stop_after + 1;
+	l->stopped = 1;
+	return l->bad[l->nbad - 1].row;
+}
+
+/* Whether a failed statement's error is the row's, not the load's: a
+ * data exception (class 22) or an integrity violation (class 23). */
+static int
+row_error(const PGresult *r)
+{
+	const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+	return st != NULL && (strncmp(st, "22", 2) == 0 ||
+	    strncmp(st, "23", 2) == 0);
+}
+
+/* A refused row's message: SQLite's words where the error has some. */
+static char *
+refusal(struct dbpg_loader *l, const PGresult *r)
+{
+	const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	const char *con = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+	const char *col = PQresultErrorField(r, PG_DIAG_COLUMN_NAME);
+	char *m;
+
+	if (strcmp(st, "23514") == 0 && con != NULL) {
+		if (asprintf(&m, "CHECK constraint failed: %s",
+		    sqlite_words(l, con)) < 0)
+			die("out of memory");
+		return m;
+	}
+	if (strcmp(st, "23505") == 0 && con != NULL) {
+		/* SQLite names a unique index by its columns. */
+		const char *pv[2] = { con, l->table };
+		PGresult *q = query(l->db, "SELECT string_agg($2 || '.' || "
+		    "a.attname, ', ' ORDER BY k.n) FROM pg_index AS x "
+		    "CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY "
+		    "AS k(attnum, n) JOIN pg_attribute AS a ON a.attrelid = "
+		    "x.indrelid AND a.attnum = k.attnum "
+		    "WHERE x.indexrelid = to_regclass(quote_ident($1))", 2,
+		    pv);
+
+		if (!PQgetisnull(q, 0, 0)) {
+			if (asprintf(&m, "UNIQUE constraint failed: %s",
+			    PQgetvalue(q, 0, 0)) < 0)
+				die("out of memory");
+			PQclear(q);
+			return m;
+		}
+		PQclear(q);
+	}
+	if (strcmp(st, "23502") == 0 && col != NULL) {
+		if (asprintf(&m, "NOT NULL constraint failed: %s.%s",
+		    l->table, col) < 0)
+			die("out of memory");
+		return m;
+	}
+	m = xstrdup(pg_msg(l->db, r));
+	m[strcspn(m, "\n")] = '\0';
+	return m;
+}
+
+/* Upsert staged rows lo..hi (asin_seq); NULL: done, else the error. */
+static PGresult *
+upsert(struct dbpg_loader *l, long lo, long hi, long long *n)
+{
+	char a[24], b[24];
+	const char *pv[2] = { a, b };
+	PGresult *r;
+
+	snprintf(a, sizeof(a), "%ld", lo);
+	snprintf(b, sizeof(b), "%ld", hi);
+	r = PQexecParams(l->db->c, l->upsert, 2, NULL, pv, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+		*n += atoll(PQcmdTuples(r));
+		PQclear(r);
+		return NULL;
+	}
+	if (!row_error(r)) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "load into %s: a batch of %ld "
+		    "rows rolled back", l->table, l->inbatch);
+		pg_die(l->db, what, r);
+	}
+	return r;
+}
+
+/*
+ * Upsert rows lo..hi, each half alone under a savepoint when the whole
+ * fails, down to the single rows the table refuses.  In row order, so
+ * that a refusal past stop_after leaves the rows after it unstored.
+ */
+static void
+upsert_bisect(struct dbpg_loader *l, long lo, long hi, long long *n)
+{
+	PGresult *r;
+	long mid;
+
+	if (l->stopped || lo > hi)
+		return;
+	exec(l->db, "SAVEPOINT asin_part");
+	if ((r = upsert(l, lo, hi, n)) == NULL) {
+		exec(l->db, "RELEASE asin_part");
+		return;
+	}
+	exec(l->db, "ROLLBACK TO asin_part; RELEASE asin_part");
+	if (lo == hi) {
+		add_refused(l, lo - 1, refusal(l, r));
+		PQclear(r);
+		over_limit(l);
+		return;
+	}
+	PQclear(r);
+	mid = lo + (hi - lo) / 2;
+	upsert_bisect(l, lo, mid, n);
+	upsert_bisect(l, mid + 1, hi, n);
+}
+
+size_t
+dbpg_loader_commit(struct dbpg_loader *l, long stop_after,
+    const struct dbpg_refused **bad)
 {
 	struct dbpg *d = l->db;
 	PGresult *r;
-	long long n;
-	char what[64];
+	long long n = 0;
+	long cut;
+	int i;
 
+	free_refused(l);
+	*bad = l->bad;
 	if (l->inbatch == 0)
-		return;
+		return 0;
+	l->stop_after = stop_after;
+	l->stopped = 0;
 	send_copy(l);
 	if (PQputCopyEnd(d->c, NULL) != 1)
 		pg_die(d, "COPY", NULL);
@@ -497,19 +725,57 @@ dbpg_loader_commit(struct dbpg_loader *l)
 			pg_die(d, "COPY", r);
 		PQclear(r);
 	}
-	r = PQexec(d->c, l->upsert);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		snprintf(what, sizeof(what), "load into %s: a batch of %ld "
-		    "rows rolled back", l->table, l->inbatch);
-		pg_die(d, what, r);
+	if (l->checks != NULL) {
+		struct buf del;
+
+		r = query(d, l->checks, 0, NULL);
+		buf_init(&del);
+		buf_adds(&del, "DELETE FROM asin_stage WHERE asin_seq = ANY "
+		    "('{");
+		for (i = 0; i < PQntuples(r); i++) {
+			long seq = atol(PQgetvalue(r, i, 0));
+			char *m;
+
+			if (asprintf(&m, "CHECK constraint failed: %s",
+			    l->check_words[atoi(PQgetvalue(r, i, 1))]) < 0)
+				die("out of memory");
+			add_refused(l, seq - 1, m);
+			/* Numbers the server gave: no input in this SQL. */
+			buf_printf(&del, "%s%ld", i ? "," : "", seq);
+		}
+		buf_adds(&del, "}'::bigint[])");
+		if (PQntuples(r) > 0)
+			exec(d, del.data);
+		buf_free(&del);
+		PQclear(r);
 	}
-	n = atoll(PQcmdTuples(r));
-	PQclear(r);
+	if ((cut = over_limit(l)) >= 0) {
+		char sql[80];
+
+		snprintf(sql, sizeof(sql), "DELETE FROM asin_stage WHERE "
+		    "asin_seq > %ld", cut + 1);
+		exec(d, sql);
+	}
+	/* Any other refusal (a constraint added by hand, a value the
+	 * server will not take) is found by halves. */
+	exec(d, "SAVEPOINT asin_batch");
+	if ((r = upsert(l, 1, l->inbatch, &n)) == NULL) {
+		exec(d, "RELEASE asin_batch");
+	} else {
+		PQclear(r);
+		exec(d, "ROLLBACK TO asin_batch; RELEASE asin_batch");
+		n = 0;
+		upsert_bisect(l, 1, l->inbatch, &n);
+	}
 	exec(d, "TRUNCATE asin_stage");
 	exec(d, "COMMIT");
+	/* The rows the batch took: up to the refusal that ended it. */
 	l->written += n;
-	l->same += l->inbatch - n;
+	l->same += (l->stopped ? l->bad[l->nbad - 1].row + 1 : l->inbatch) -
+	    (long long)l->nbad - n;
 	l->inbatch = 0;
+	*bad = l->bad;
+	return l->nbad;
 }
 
 void
@@ -527,7 +793,12 @@ dbpg_loader_free(struct dbpg_loader *l)
 
 	if (l == NULL)
 		return;
-	dbpg_loader_commit(l);
+	free_refused(l);
+	free(l->bad);
+	for (i = 0; i < l->ncheck; i++)
+		free(l->check_words[i]);
+	free(l->check_words);
+	free(l->checks);
 	for (i = 0; i < l->ncol; i++)
 		free(l->col[i].name);
 	free(l->col);
@@ -850,7 +1121,7 @@ dbpg_load_row(struct dbpg_loader *l, const char *buf, size_t len,
 			goto out;
 		}
 	}
-	buf_printf(&l->copy, "\t%lld\n", ++l->seq);
+	buf_printf(&l->copy, "\t%ld\n", l->inbatch + 1);
 	if (l->inbatch == 0) {
 		PGresult *res;
 
@@ -863,8 +1134,6 @@ dbpg_load_row(struct dbpg_loader *l, const char *buf, size_t len,
 	l->inbatch++;
 	if (l->copy.len >= COPY_CHUNK)
 		send_copy(l);
-	if (l->inbatch >= l->batch)
-		dbpg_loader_commit(l);
 out:
 	*err = r == DB_ROW_REJECT ? l->err : NULL;
 	return r;

@@ -16,6 +16,7 @@
 
 #include "asin.h"
 #include "dbpg.h"
+#include "dbrow.h"
 #include "dbschema-pg.h"	/* schemas/db-*.sql via schemas/pg-dialect.pl */
 #include "scan.h"
 
@@ -43,28 +44,10 @@ struct dbpg {
 	char *name;
 };
 
-enum pgtype {
-	PT_ANY,		/* JSONB: a scalar keeps its JSON type */
-	PT_INTEGER,
-	PT_REAL,
-	PT_TEXT,
-	PT_BOOLEAN,
-	PT_JSON
-};
-
-struct pgcol {
-	char *name;
-	size_t len;
-	enum pgtype type;
-	int key;
-};
-
 struct dbpg_loader {
 	struct dbpg *db;
 	char *table;
-	struct pgcol *col;
-	int ncol;
-	int extra;
+	struct dbrow row;	/* the columns and the row's checked values */
 	char *upsert;		/* the batch's INSERT ... SELECT */
 	char *checks;		/* the staged rows a CHECK refuses, or NULL */
 	char **check_words;	/* SQLite's words, per CHECK */
@@ -75,13 +58,8 @@ struct dbpg_loader {
 	long stop_after;	/* refusals the commit may pass; -1: any */
 	int stopped;		/* a refusal past stop_after ended the batch */
 	long long written, same;
-	struct scan sc;
-	const struct scan_member **val;	/* per column, this row */
-	struct buf xtra;
-	struct buf text;
 	struct buf copy;	/* COPY data not yet sent */
-	char *err;
-	char num[64];
+	struct buf json;	/* a JSONB string's JSON text */
 };
 
 /* ---- connection ------------------------------------------------------- */
@@ -239,13 +217,6 @@ dbpg_version(struct dbpg *d)
 	return v;
 }
 
-static ASIN_NORETURN void
-too_new(struct dbpg *d, int v)
-{
-	die("%s: schema version %d is newer than this asin-db (%d): "
-	    "use a newer asin-db", d->name, v, latest());
-}
-
 int
 dbpg_migrate(struct dbpg *d)
 {
@@ -263,7 +234,7 @@ dbpg_migrate(struct dbpg *d)
 		    "applied_at TEXT NOT NULL)");
 		v = dbpg_version(d);
 		if (v > latest())
-			too_new(d, v);
+			dbrow_too_new(d->name, v, latest());
 		if (v >= dbpg_migrations[i].version) {
 			exec(d, "COMMIT");
 			continue;
@@ -284,59 +255,26 @@ dbpg_migrate(struct dbpg *d)
 void
 dbpg_require_schema(struct dbpg *d, int readonly)
 {
-	int v = dbpg_version(d);
-
-	if (v == 0)
-		die("%s: not an asin-db database (run 'asin-db init %s')",
-		    d->name, d->name);
-	if (v > latest() && !readonly)
-		too_new(d, v);
-	if (v < latest())
-		die("%s: schema version %d is older than this asin-db (%d): "
-		    "run 'asin-db init %s' to upgrade it", d->name, v,
-		    latest(), d->name);
+	dbrow_require_schema(d->name, dbpg_version(d), latest(), readonly);
 }
 
 /* ---- loading ---------------------------------------------------------- */
 
-static int
-ident_ok(const char *s)
-{
-	const char *p;
-
-	if (*s == '\0' || strlen(s) > 63)
-		return 0;
-	for (p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || *p == '_' ||
-		    (p > s && *p >= '0' && *p <= '9')))
-			return 0;
-	return 1;
-}
-
-static enum pgtype
+static enum dbrow_type
 pgtype_of(const char *t)
 {
 	if (strcmp(t, "bigint") == 0 || strcmp(t, "integer") == 0 ||
 	    strcmp(t, "smallint") == 0)
-		return PT_INTEGER;
+		return DBROW_INTEGER;
 	if (strcmp(t, "double precision") == 0 || strcmp(t, "real") == 0)
-		return PT_REAL;
+		return DBROW_REAL;
 	if (strcmp(t, "boolean") == 0)
-		return PT_BOOLEAN;
+		return DBROW_BOOLEAN;
 	if (strcmp(t, "json") == 0)
-		return PT_JSON;
+		return DBROW_JSON;
 	if (strcmp(t, "jsonb") == 0)
-		return PT_ANY;
-	return PT_TEXT;
-}
-
-static const char *
-pgtype_name(enum pgtype t)
-{
-	static const char *const names[] = { "scalar", "integer", "number",
-	    "string", "boolean", "JSON" };
-
-	return names[t];
+		return DBROW_ANY;
+	return DBROW_TEXT;
 }
 
 static void
@@ -356,26 +294,18 @@ read_columns(struct dbpg_loader *l)
 	    "AND $1 <> 'schema_migrations' "
 	    "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
 	    1, pv);
-	if (PQntuples(r) == 0 || !ident_ok(l->table))
+	if (PQntuples(r) == 0 || !dbrow_ident_ok(l->table, 63))
 		usage_error("%s: no table '%s' (tables: products, categories, "
 		    "marketplaces, fetch_log, facts, features, scores, "
 		    "assignments, uplift, model_runs)", d->name, l->table);
-	l->ncol = PQntuples(r);
-	l->col = xcalloc(l->ncol, sizeof(*l->col));
-	l->extra = -1;
-	for (i = 0; i < l->ncol; i++) {
-		struct pgcol *c = &l->col[i];
+	for (i = 0; i < PQntuples(r); i++) {
 		const char *name = PQgetvalue(r, i, 0);
 
-		if (!ident_ok(name))
+		if (!dbrow_ident_ok(name, 63))
 			die("%s: table %s: column name '%s' is not an "
 			    "identifier", d->name, l->table, name);
-		c->name = xstrdup(name);
-		c->len = strlen(name);
-		c->type = pgtype_of(PQgetvalue(r, i, 1));
-		c->key = strcmp(PQgetvalue(r, i, 2), "t") == 0;
-		if (strcmp(name, "extra") == 0 && c->type == PT_JSON)
-			l->extra = i;
+		dbrow_add_col(&l->row, name, pgtype_of(PQgetvalue(r, i, 1)),
+		    strcmp(PQgetvalue(r, i, 2), "t") == 0);
 	}
 	PQclear(r);
 }
@@ -389,51 +319,52 @@ read_columns(struct dbpg_loader *l)
 static void
 build_upsert(struct dbpg_loader *l)
 {
+	const struct dbrow_col *col = l->row.col;
 	struct buf s, keys;
 	int i, first, nonkey = 0;
 
 	buf_init(&s);
 	buf_init(&keys);
-	for (i = 0, first = 1; i < l->ncol; i++)
-		if (l->col[i].key) {
+	for (i = 0, first = 1; i < l->row.ncol; i++)
+		if (col[i].key) {
 			buf_printf(&keys, "%s\"%s\"", first ? "" : ", ",
-			    l->col[i].name);
+			    col[i].name);
 			first = 0;
 		}
 	buf_printf(&s, "INSERT INTO \"%s\" AS t (", l->table);
-	for (i = 0; i < l->ncol; i++)
-		buf_printf(&s, "%s\"%s\"", i ? ", " : "", l->col[i].name);
+	for (i = 0; i < l->row.ncol; i++)
+		buf_printf(&s, "%s\"%s\"", i ? ", " : "", col[i].name);
 	buf_printf(&s, ") SELECT DISTINCT ON (%s) ", keys.data);
-	for (i = 0; i < l->ncol; i++)
-		buf_printf(&s, "%s\"%s\"", i ? ", " : "", l->col[i].name);
+	for (i = 0; i < l->row.ncol; i++)
+		buf_printf(&s, "%s\"%s\"", i ? ", " : "", col[i].name);
 	/* $1, $2: the batch's rows by number, all of them or (finding the
 	 * rows the table refuses) a part. */
 	buf_printf(&s, " FROM asin_stage WHERE asin_seq BETWEEN $1 AND $2 "
 	    "ORDER BY %s, asin_seq DESC ON CONFLICT (%s) ", keys.data,
 	    keys.data);
-	for (i = 0; i < l->ncol; i++)
-		nonkey += !l->col[i].key;
+	for (i = 0; i < l->row.ncol; i++)
+		nonkey += !col[i].key;
 	if (nonkey == 0) {
 		buf_adds(&s, "DO NOTHING");
 	} else {
 		buf_adds(&s, "DO UPDATE SET ");
-		for (i = 0, first = 1; i < l->ncol; i++)
-			if (!l->col[i].key) {
+		for (i = 0, first = 1; i < l->row.ncol; i++)
+			if (!col[i].key) {
 				buf_printf(&s, "%s\"%s\" = excluded.\"%s\"",
-				    first ? "" : ", ", l->col[i].name,
-				    l->col[i].name);
+				    first ? "" : ", ", col[i].name,
+				    col[i].name);
 				first = 0;
 			}
 		buf_adds(&s, " WHERE ");
 		/* json has no equality: its text is compared. */
-		for (i = 0, first = 1; i < l->ncol; i++)
-			if (!l->col[i].key) {
-				const char *cast = l->col[i].type == PT_JSON ?
+		for (i = 0, first = 1; i < l->row.ncol; i++)
+			if (!col[i].key) {
+				const char *cast = col[i].type == DBROW_JSON ?
 				    "::text" : "";
 
 				buf_printf(&s, "%st.\"%s\"%s IS DISTINCT FROM "
 				    "excluded.\"%s\"%s", first ? "" : " OR ",
-				    l->col[i].name, cast, l->col[i].name, cast);
+				    col[i].name, cast, col[i].name, cast);
 				first = 0;
 			}
 	}
@@ -499,14 +430,12 @@ dbpg_loader_new(struct dbpg *d, const char *table)
 {
 	struct dbpg_loader *l = xcalloc(1, sizeof(*l));
 	struct buf s;
-	int i, keys = 0;
 
 	l->db = d;
 	l->table = xstrdup(table);
+	dbrow_init(&l->row, l->table);
 	read_columns(l);
-	for (i = 0; i < l->ncol; i++)
-		keys += l->col[i].key;
-	if (keys == 0)
+	if (dbrow_keys(&l->row) == 0)
 		die("%s: table %s has no primary key to upsert by", d->name,
 		    table);
 	build_upsert(l);
@@ -523,11 +452,8 @@ dbpg_loader_new(struct dbpg *d, const char *table)
 	    "ALTER TABLE asin_stage ADD COLUMN asin_seq BIGINT", l->table);
 	exec(d, s.data);
 	buf_free(&s);
-	l->val = xcalloc(l->ncol, sizeof(*l->val));
-	scan_init(&l->sc);
-	buf_init(&l->xtra);
-	buf_init(&l->text);
 	buf_init(&l->copy);
+	buf_init(&l->json);
 	return l;
 }
 
@@ -799,75 +725,12 @@ dbpg_loader_free(struct dbpg_loader *l)
 		free(l->check_words[i]);
 	free(l->check_words);
 	free(l->checks);
-	for (i = 0; i < l->ncol; i++)
-		free(l->col[i].name);
-	free(l->col);
-	free(l->val);
+	dbrow_free(&l->row);
 	free(l->table);
 	free(l->upsert);
-	free(l->err);
-	scan_free(&l->sc);
-	buf_free(&l->xtra);
-	buf_free(&l->text);
 	buf_free(&l->copy);
+	buf_free(&l->json);
 	free(l);
-}
-
-static enum db_row
-reject(struct dbpg_loader *l, const char *fmt, ...) ASIN_PRINTF(2, 3);
-
-static enum db_row
-reject(struct dbpg_loader *l, const char *fmt, ...)
-{
-	va_list ap;
-
-	free(l->err);
-	va_start(ap, fmt);
-	if (vasprintf(&l->err, fmt, ap) < 0)
-		die("out of memory");
-	va_end(ap);
-	return DB_ROW_REJECT;
-}
-
-static int
-int_literal(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] == '.' || s[i] == 'e' || s[i] == 'E')
-			return 0;
-	return 1;
-}
-
-static int
-num_value(struct dbpg_loader *l, const char *s, size_t n, double *v)
-{
-	char *tmp = n < sizeof(l->num) ? l->num : xstrndup(s, n);
-
-	if (tmp == l->num) {
-		memcpy(l->num, s, n);
-		l->num[n] = '\0';
-	}
-	errno = 0;
-	*v = strtod(tmp, NULL);
-	if (tmp != l->num)
-		free(tmp);
-	return isfinite(*v);
-}
-
-static int
-int_value(struct dbpg_loader *l, const char *s, size_t n, long long *v)
-{
-	double d;
-
-	if (int_literal(s, n) && n < 19 && parse_int(s, n, v))
-		return 1;
-	if (!num_value(l, s, n, &d) || d != floor(d) ||
-	    fabs(d) > 9007199254740992.0)
-		return 0;
-	*v = (long long)d;
-	return 1;
 }
 
 /* Append s[0..n) to the COPY data, escaped for COPY's text format. */
@@ -893,144 +756,53 @@ copy_text(struct buf *b, const char *s, size_t n)
 	buf_add(b, s + run, n - run);
 }
 
-/* The unescaped text of a JSON string member, or NULL (NUL inside). */
-static const char *
-string_value(struct dbpg_loader *l, const char *v, size_t vn, size_t *n)
-{
-	const char *s = v + 1;
-
-	*n = vn - 2;
-	if (memchr(s, '\\', *n) == NULL)
-		return s;
-	l->text.len = 0;
-	buf_reserve(&l->text, vn);
-	*n = scan_unescape(l->text.data, s, *n);
-	if (memchr(l->text.data, '\0', *n) != NULL)
-		return NULL;
-	return l->text.data;
-}
-
-/* Append column c's COPY field for member m (NULL: no member). */
+/* Append column c's COPY field, from the row's checked value. */
 static enum db_row
-put_field(struct dbpg_loader *l, int c, const char *line,
-    const struct scan_member *m)
+put_field(struct dbpg_loader *l, int c)
 {
-	const struct pgcol *col = &l->col[c];
+	const struct dbrow_val *v = &l->row.val[c];
 	struct buf *b = &l->copy;
-	const char *v, *s;
 	char num[40];
-	long long iv;
-	double dv;
-	size_t n;
 
-	if (m == NULL || m->kind == SCAN_NULL) {
+	if (c == l->row.extra) {
+		if (l->row.nxtra > 0)
+			copy_text(b, l->row.xtra.data, l->row.xtra.len);
+		else
+			buf_add(b, "\\N", 2);
+		return DB_ROW_WRITTEN;
+	}
+	switch (v->kind) {
+	case DBV_ABSENT:
+	case DBV_NULL:
 		buf_add(b, "\\N", 2);
-		return DB_ROW_WRITTEN;
-	}
-	v = line + m->val;
-	switch (col->type) {
-	case PT_JSON:
-		copy_text(b, v, m->val_len);
-		return DB_ROW_WRITTEN;
-	case PT_INTEGER:
-		if (m->kind != SCAN_NUMBER)
+		break;
+	case DBV_INT:
+		buf_printf(b, "%lld", v->i);
+		break;
+	case DBV_BOOL:
+		buf_addc(b, v->i ? 't' : 'f');
+		break;
+	case DBV_REAL:
+		buf_add(b, num, fmt_double(num, v->d));
+		break;
+	case DBV_JSON:
+		copy_text(b, v->s, v->n);
+		break;
+	case DBV_TEXT:
+		if (memchr(v->s, '\0', v->n) != NULL)
+			return dbrow_reject(&l->row, "field \"%s\": PostgreSQL "
+			    "text cannot hold \\u0000", l->row.col[c].name);
+		if (l->row.col[c].type == DBROW_TEXT) {
+			copy_text(b, v->s, v->n);
 			break;
-		if (!int_value(l, v, m->val_len, &iv))
-			return reject(l, "field \"%s\": expected integer, got "
-			    "%.*s", col->name, (int)(m->val_len > 40 ? 40 :
-			    m->val_len), v);
-		buf_printf(b, "%lld", iv);
-		return DB_ROW_WRITTEN;
-	case PT_REAL:
-		if (m->kind != SCAN_NUMBER)
-			break;
-		if (!num_value(l, v, m->val_len, &dv))
-			return reject(l, "field \"%s\": number %.*s is out of "
-			    "range", col->name, (int)(m->val_len > 40 ? 40 :
-			    m->val_len), v);
-		buf_add(b, num, fmt_double(num, dv));
-		return DB_ROW_WRITTEN;
-	case PT_BOOLEAN:
-		if (m->kind != SCAN_TRUE && m->kind != SCAN_FALSE)
-			break;
-		buf_addc(b, m->kind == SCAN_TRUE ? 't' : 'f');
-		return DB_ROW_WRITTEN;
-	case PT_TEXT:
-	case PT_ANY:
-		if (m->kind == SCAN_STRING) {
-			if ((s = string_value(l, v, m->val_len, &n)) == NULL)
-				return reject(l, "field \"%s\": PostgreSQL "
-				    "text cannot hold \\u0000", col->name);
-			if (col->type == PT_TEXT) {
-				copy_text(b, s, n);
-			} else {
-				/* As JSON, escaped the suite's way. */
-				struct buf j;
-
-				buf_init(&j);
-				buf_add_jstr(&j, s, n);
-				copy_text(b, j.data, j.len);
-				buf_free(&j);
-			}
-			return DB_ROW_WRITTEN;
 		}
-		if (col->type == PT_TEXT)
-			break;
-		/* What SQLite's typeless column keeps: 1/0 for a boolean,
-		 * an integer, or a double as the suite prints it. */
-		if (m->kind == SCAN_TRUE || m->kind == SCAN_FALSE) {
-			buf_addc(b, m->kind == SCAN_TRUE ? '1' : '0');
-			return DB_ROW_WRITTEN;
-		}
-		if (m->kind != SCAN_NUMBER)
-			break;
-		if (int_literal(v, m->val_len) &&
-		    int_value(l, v, m->val_len, &iv)) {
-			buf_printf(b, "%lld", iv);
-			return DB_ROW_WRITTEN;
-		}
-		if (!num_value(l, v, m->val_len, &dv))
-			return reject(l, "field \"%s\": number %.*s is out of "
-			    "range", col->name, (int)(m->val_len > 40 ? 40 :
-			    m->val_len), v);
-		buf_add(b, num, fmt_double(num, dv));
-		return DB_ROW_WRITTEN;
+		/* A JSONB string: as JSON, escaped the suite's way. */
+		l->json.len = 0;
+		buf_add_jstr(&l->json, v->s, v->n);
+		copy_text(b, l->json.data, l->json.len);
+		break;
 	}
-	return reject(l, "field \"%s\": expected %s, got %s", col->name,
-	    pgtype_name(col->type), rec_kind_name((enum rec_kind)m->kind));
-}
-
-static int
-find_column(struct dbpg_loader *l, const char *line,
-    const struct scan_member *m)
-{
-	const char *k = line + m->key;
-	int i;
-
-	for (i = 0; i < l->ncol; i++) {
-		const struct pgcol *c = &l->col[i];
-
-		if (i == l->extra)
-			continue;
-		if (m->key_esc ? scan_streq(k, m->key_len, c->name, c->len) :
-		    (c->len == m->key_len && memcmp(k, c->name, c->len) == 0))
-			return i;
-	}
-	return -1;
-}
-
-/* Whether a later member repeats member j's key (the last one counts). */
-static int
-repeated_later(struct dbpg_loader *l, const char *line, size_t j)
-{
-	const struct scan_member *m = &l->sc.m[j];
-	size_t i;
-
-	for (i = j + 1; i < l->sc.n; i++)
-		if (l->sc.m[i].key_len == m->key_len && memcmp(line +
-		    l->sc.m[i].key, line + m->key, m->key_len) == 0)
-			return 1;
-	return 0;
+	return DB_ROW_WRITTEN;
 }
 
 enum db_row
@@ -1038,87 +810,20 @@ dbpg_load_row(struct dbpg_loader *l, const char *buf, size_t len,
     const char **err)
 {
 	struct dbpg *d = l->db;
-	enum db_row r = DB_ROW_WRITTEN;
-	size_t j, mark;
-	int c, nxtra = 0, allow_dup;
-	char msg[160];
+	size_t mark;
+	int c;
 
-	*err = NULL;
-	if (!scan_text(&l->sc, buf, len)) {
-		scan_errmsg(&l->sc, msg, sizeof(msg));
-		r = reject(l, "%s", msg);
-		goto out;
-	}
-	if (l->sc.kind != SCAN_OBJECT) {
-		r = reject(l, "expected a JSON object, got %s",
-		    rec_kind_name((enum rec_kind)l->sc.kind));
-		goto out;
-	}
-	if (!(allow_dup = rec_duplicate_keys_allowed())) {
-		const char *k;
-		size_t off, kl;
-
-		if (scan_dup_key(&l->sc, buf, &off, &k, &kl)) {
-			r = reject(l, "duplicate key \"%.*s\" at column %zu",
-			    (int)(kl > 40 ? 40 : kl), k, off + 1);
-			goto out;
-		}
-	}
-	memset(l->val, 0, l->ncol * sizeof(*l->val));
-	l->xtra.len = 0;
-	buf_addc(&l->xtra, '{');
-	for (j = 0; j < l->sc.n; j++) {
-		const struct scan_member *m = &l->sc.m[j];
-
-		if (allow_dup && repeated_later(l, buf, j))
-			continue;
-		c = find_column(l, buf, m);
-		if (c >= 0) {
-			l->val[c] = m;
-			continue;
-		}
-		if (l->extra < 0) {
-			r = reject(l, "field \"%.*s\": table %s has no such "
-			    "column", (int)(m->key_len > 40 ? 40 : m->key_len),
-			    buf + m->key, l->table);
-			goto out;
-		}
-		if (nxtra++)
-			buf_addc(&l->xtra, ',');
-		buf_addc(&l->xtra, '"');
-		buf_add(&l->xtra, buf + m->key, m->key_len);
-		buf_add(&l->xtra, "\":", 2);
-		buf_add(&l->xtra, buf + m->val, m->val_len);
-	}
-	buf_addc(&l->xtra, '}');
-	/* A key's null is refused here, in SQLite's words: on the server
-	 * it would fail the whole COPY. */
-	for (c = 0; c < l->ncol; c++)
-		if (l->col[c].key && l->val[c] == NULL) {
-			r = reject(l, "key field \"%s\": missing",
-			    l->col[c].name);
-			goto out;
-		} else if (l->col[c].key && l->val[c]->kind == SCAN_NULL) {
-			r = reject(l, "NOT NULL constraint failed: %s.%s",
-			    l->table, l->col[c].name);
-			goto out;
-		}
+	if (dbrow_read(&l->row, buf, len, err) == DB_ROW_REJECT)
+		return DB_ROW_REJECT;
 	/* The line goes into the COPY data; a reject takes it back. */
 	mark = l->copy.len;
-	for (c = 0; c < l->ncol; c++) {
+	for (c = 0; c < l->row.ncol; c++) {
 		if (c > 0)
 			buf_addc(&l->copy, '\t');
-		if (c == l->extra) {
-			if (nxtra > 0)
-				copy_text(&l->copy, l->xtra.data, l->xtra.len);
-			else
-				buf_add(&l->copy, "\\N", 2);
-			continue;
-		}
-		if (put_field(l, c, buf, l->val[c]) == DB_ROW_REJECT) {
+		if (put_field(l, c) == DB_ROW_REJECT) {
 			l->copy.len = mark;
-			r = DB_ROW_REJECT;
-			goto out;
+			*err = l->row.err;
+			return DB_ROW_REJECT;
 		}
 	}
 	buf_printf(&l->copy, "\t%ld\n", l->inbatch + 1);
@@ -1134,9 +839,7 @@ dbpg_load_row(struct dbpg_loader *l, const char *buf, size_t len,
 	l->inbatch++;
 	if (l->copy.len >= COPY_CHUNK)
 		send_copy(l);
-out:
-	*err = r == DB_ROW_REJECT ? l->err : NULL;
-	return r;
+	return DB_ROW_WRITTEN;
 }
 
 /* ---- querying --------------------------------------------------------- */
@@ -1245,25 +948,6 @@ bind_params(const char *sql, char **params, size_t np, const char ***vals,
 	return b.data != NULL ? b.data : xstrdup("");
 }
 
-static void
-csv_field(struct buf *b, const char *s, size_t n)
-{
-	size_t i;
-
-	if (strcspn(s, ",\"\r\n") >= n && (n == 0 || (s[0] != ' ' &&
-	    s[n - 1] != ' '))) {
-		buf_add(b, s, n);
-		return;
-	}
-	buf_addc(b, '"');
-	for (i = 0; i < n; i++) {
-		if (s[i] == '"')
-			buf_addc(b, '"');
-		buf_addc(b, s[i]);
-	}
-	buf_addc(b, '"');
-}
-
 /* A number's text as SQLite's engine prints it: integers as they are,
  * the others through fmt_double (non-finite: null, or empty in CSV). */
 static void
@@ -1320,7 +1004,7 @@ put_value(struct dbpg *d, PGresult *r, int row, int i, Oid t, int csv,
 			tmp->len = 0;
 			buf_reserve(tmp, n);
 			n = scan_unescape(tmp->data, s + 1, n - 2);
-			tmp->data[n] = '\0';	/* csv_field() reads a C string */
+			tmp->data[n] = '\0';	/* dbrow_csv_field() reads a C string */
 			s = tmp->data;
 			break;
 		}
@@ -1331,7 +1015,7 @@ put_value(struct dbpg *d, PGresult *r, int row, int i, Oid t, int csv,
 		/* FALLTHROUGH */
 	case OID_JSON:
 		if (csv)
-			csv_field(b, s, n);
+			dbrow_csv_field(b, s, n);
 		else
 			buf_add(b, s, n);
 		return;
@@ -1339,7 +1023,7 @@ put_value(struct dbpg *d, PGresult *r, int row, int i, Oid t, int csv,
 		break;
 	}
 	if (csv) {
-		csv_field(b, s, n);
+		dbrow_csv_field(b, s, n);
 		return;
 	}
 	if (utf8_invalid_at((const unsigned char *)s, n) >= 0)
@@ -1348,20 +1032,18 @@ put_value(struct dbpg *d, PGresult *r, int row, int i, Oid t, int csv,
 	buf_add_jstr(b, s, n);
 }
 
+/* Whether an extra object (in sc) can be spread into r's row. */
 static int
-spreadable(const struct scan *sc, const char *s, PGresult *r, int nc)
+spreadable(const struct scan *sc, const char *s, const PGresult *r)
 {
-	size_t j;
-	int i;
+	int nc = PQnfields(r), i, ok;
+	const char **names = xcalloc(nc ? nc : 1, sizeof(*names));
 
-	if (sc->kind != SCAN_OBJECT)
-		return 0;
-	for (j = 0; j < sc->n; j++)
-		for (i = 0; i < nc; i++)
-			if (scan_streq(s + sc->m[j].key, sc->m[j].key_len,
-			    PQfname(r, i), strlen(PQfname(r, i))))
-				return 0;
-	return 1;
+	for (i = 0; i < nc; i++)
+		names[i] = PQfname(r, i);
+	ok = dbrow_spreadable(sc, s, names, nc);
+	free(names);
+	return ok;
 }
 
 /* Format row row of r into b. */
@@ -1390,7 +1072,7 @@ put_row(struct dbpg *d, PGresult *r, int row, enum db_format fmt,
 
 			if (PQgetisnull(r, row, i))
 				continue;
-			if (scan_text(sc, s, n) && spreadable(sc, s, r, nc)) {
+			if (scan_text(sc, s, n) && spreadable(sc, s, r)) {
 				if (sc->n == 0)
 					continue;
 				if (b->len > 1)
@@ -1451,7 +1133,7 @@ csv_head(PGresult *r, struct buf *b, struct out *o)
 	for (i = 0; i < PQnfields(r); i++) {
 		if (i)
 			buf_addc(b, ',');
-		csv_field(b, PQfname(r, i), strlen(PQfname(r, i)));
+		dbrow_csv_field(b, PQfname(r, i), strlen(PQfname(r, i)));
 	}
 	out_line(o, b->data, b->len);
 }

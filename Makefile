@@ -75,7 +75,8 @@ $(DBPG_GEN): $(DB_SQL) schemas/embed-sql.sh schemas/pg-dialect.pl
 	    perl schemas/pg-dialect.pl $$f >$(BUILD)/gen/pg/$${f##*/} || exit 1; \
 	done
 	sh schemas/embed-sql.sh $(DB_SQL:schemas/%=$(BUILD)/gen/pg/%) | \
-	    sed 's/db_migrations/dbpg_migrations/' >$@.tmp && mv $@.tmp $@
+	    sed 's/db_migrations/dbpg_migrations/' >$@.tmp
+	perl schemas/pg-dialect.pl --checks $(DB_SQL) >>$@.tmp && mv $@.tmp $@
 $(BUILD)/obj/common/dbpg.o: $(DBPG_GEN)
 $(BUILD)/obj/common/dbpg.o: ALL_CFLAGS += -I$(BUILD)/gen $(PQ_CFLAGS)
 

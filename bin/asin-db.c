@@ -87,12 +87,80 @@ cmd_init(struct cli_common *co, char **argv, int argc)
 	return EXIT_OK;
 }
 
+/*
+ * The open PostgreSQL batch's lines, held until it commits: only then is
+ * it known which rows the table refused, so --tee passes only rows that
+ * were stored, and rejects keep the order of the input.
+ */
+struct held {
+	struct buf bytes;
+	struct held_line {
+		const char *src;
+		long lineno;
+		size_t off, len;
+	} *v;
+	size_t n, cap;
+};
+
+static void
+hold(struct held *h, const struct nd_line *ln)
+{
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 1024;
+		h->v = xreallocarray(h->v, h->cap, sizeof(*h->v));
+	}
+	h->v[h->n].src = ln->source;
+	h->v[h->n].lineno = ln->lineno;
+	h->v[h->n].off = h->bytes.len;
+	h->v[h->n].len = ln->len;
+	buf_add(&h->bytes, ln->buf, ln->len);
+	h->n++;
+}
+
+/*
+ * Commit the held batch and account for its lines in input order: a row
+ * the table refused is a reject (which may end the run there, as on
+ * SQLite: the commit stores no row after it then), every other one is
+ * out and, under --tee, written.
+ */
+static void
+commit_held(struct dbpg_loader *pl, struct held *h, struct acct *ac,
+    struct out *o)
+{
+	const struct dbpg_refused *bad;
+	long stop = -1;
+	size_t nbad, i, j = 0;
+
+	if (ac->rejects == NULL)
+		stop = 0;
+	else if (ac->opt->max_rejects >= 0)
+		stop = ac->opt->max_rejects > ac->rejected ?
+		    (long)(ac->opt->max_rejects - ac->rejected) : 0;
+	nbad = dbpg_loader_commit(pl, stop, &bad);
+	for (i = 0; i < h->n; i++) {
+		const struct held_line *hl = &h->v[i];
+		const char *raw = h->bytes.data + hl->off;
+
+		ac->in++;
+		if (j < nbad && bad[j].row == (long)i) {
+			acct_reject(ac, hl->src, hl->lineno, raw, hl->len,
+			    bad[j++].err);
+			continue;
+		}
+		ac->out++;
+		if (o != NULL)
+			out_line(o, raw, hl->len);
+	}
+	h->n = 0;
+	h->bytes.len = 0;
+}
+
 static int
 cmd_load(struct cli_common *co, const struct flags *fl, char **argv,
     int argc)
 {
 	long batch = DEFAULT_BATCH;
-	long long written = 0, same = 0;
+	long long written = 0, same = 0, nread = 0;
 	struct db_loader *l = NULL;
 	struct dbpg_loader *pl = NULL;
 	struct dbpg *pd = NULL;
@@ -101,6 +169,7 @@ cmd_load(struct cli_common *co, const struct flags *fl, char **argv,
 	struct progress *pg;
 	struct out *o = NULL;
 	struct acct ac;
+	struct held h;
 	struct db *d = NULL;
 	const char *err;
 	char extra[160];
@@ -112,7 +181,7 @@ cmd_load(struct cli_common *co, const struct flags *fl, char **argv,
 	if (dbpg_is_uri(argv[0])) {
 		pd = dbpg_open(argv[0], 0);
 		dbpg_require_schema(pd, 0);
-		pl = dbpg_loader_new(pd, argv[1], batch);
+		pl = dbpg_loader_new(pd, argv[1]);
 	} else {
 		d = db_open(argv[0], 0);
 		db_require_schema(d, 0);
@@ -123,48 +192,53 @@ cmd_load(struct cli_common *co, const struct flags *fl, char **argv,
 		o = out_new(1, "<stdout>");
 		ac.sink = o;
 	}
+	memset(&h, 0, sizeof(h));
+	buf_init(&h.bytes);
 	rd = nd_open(argv + 2, argc - 2, co->max_line);
 	pg = progress_new("rows", 0);
 	while (nd_next(rd, &ln)) {
 		enum db_row r;
 
-		ac.in++;
-		if (ln.error != NULL) {
-			if (pl != NULL)
-				dbpg_loader_commit(pl);
-			else
-				db_loader_commit(l);
-			acct_reject(&ac, ln.source, ln.lineno, ln.buf, ln.len,
-			    ln.error);
-			continue;
-		}
-		r = pl != NULL ? dbpg_load_row(pl, ln.buf, ln.len, &err) :
+		err = ln.error;
+		r = err != NULL ? DB_ROW_REJECT : pl != NULL ?
+		    dbpg_load_row(pl, ln.buf, ln.len, &err) :
 		    db_load_row(l, ln.buf, ln.len, &err);
 		if (r == DB_ROW_REJECT) {
-			/* What passed before a fatal reject is kept. */
+			/* What passed before a fatal reject is kept, and
+			 * the batch's own rejects come first. */
 			if (pl != NULL)
-				dbpg_loader_commit(pl);
+				commit_held(pl, &h, &ac, o);
 			else
 				db_loader_commit(l);
+			ac.in++;
 			acct_reject(&ac, ln.source, ln.lineno, ln.buf, ln.len,
 			    err);
 			continue;
 		}
-		if (r == DB_ROW_WRITTEN)
-			written++;
-		else
-			same++;
-		ac.out++;
-		if (o != NULL)
-			out_line(o, ln.buf, ln.len);
-		if ((ac.in & 8191) == 0)
-			progress_update(pg, ac.in, ac.rejected, NULL);
+		if (pl != NULL) {
+			hold(&h, &ln);
+			if ((long)h.n >= batch)
+				commit_held(pl, &h, &ac, o);
+		} else {
+			ac.in++;
+			if (r == DB_ROW_WRITTEN)
+				written++;
+			else
+				same++;
+			ac.out++;
+			if (o != NULL)
+				out_line(o, ln.buf, ln.len);
+		}
+		if ((++nread & 8191) == 0)
+			progress_update(pg, nread, ac.rejected, NULL);
 	}
 	progress_end(pg);
 	nd_close(rd);
 	if (pl != NULL) {
 		/* A batch's rows are counted when it is upserted. */
-		dbpg_loader_commit(pl);
+		commit_held(pl, &h, &ac, o);
+		buf_free(&h.bytes);
+		free(h.v);
 		dbpg_loader_counts(pl, &written, &same);
 		dbpg_loader_free(pl);
 		dbpg_close(pd);

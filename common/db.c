@@ -15,6 +15,7 @@
 
 #include "asin.h"
 #include "db.h"
+#include "dbrow.h"
 #include "dbschema.h"	/* generated from schemas/db-*.sql */
 #include "scan.h"
 
@@ -26,37 +27,13 @@ struct db {
 	int readonly;
 };
 
-enum coltype {
-	COL_ANY,	/* no declared type: scalars keep their JSON type */
-	COL_INTEGER,
-	COL_REAL,
-	COL_TEXT,
-	COL_BOOLEAN,
-	COL_JSON
-};
-
-struct column {
-	char *name;
-	size_t len;
-	enum coltype type;
-	int key;
-};
-
 struct db_loader {
 	struct db *db;
 	char *table;
-	struct column *col;
-	int ncol;
-	int extra;		/* index of the extra column, -1: none */
+	struct dbrow row;	/* the columns and the row's checked values */
 	sqlite3_stmt *ins;
 	long batch;
 	long inbatch;
-	struct scan sc;
-	unsigned char *seen;	/* per column, this row */
-	struct buf xtra;	/* the extra object being built */
-	struct buf text;	/* unescaped strings of this row */
-	char *err;
-	char num[64];
 };
 
 static ASIN_NORETURN void
@@ -146,13 +123,6 @@ db_version(struct db *d)
 	return v;
 }
 
-static ASIN_NORETURN void
-too_new(struct db *d, int v)
-{
-	die("%s: schema version %d is newer than this asin-db (%d): "
-	    "use a newer asin-db", d->path, v, db_schema_latest());
-}
-
 int
 db_migrate(struct db *d)
 {
@@ -164,7 +134,7 @@ db_migrate(struct db *d)
 		exec(d, "BEGIN IMMEDIATE");
 		v = db_version(d);
 		if (v > db_schema_latest())
-			too_new(d, v);
+			dbrow_too_new(d->path, v, db_schema_latest());
 		if (v >= db_migrations[i].version) {
 			exec(d, "COMMIT");
 			continue;
@@ -201,60 +171,28 @@ db_migrate(struct db *d)
 void
 db_require_schema(struct db *d, int readonly)
 {
-	int v = db_version(d);
-
-	if (v == 0)
-		die("%s: not an asin-db database (run 'asin-db init %s')",
-		    d->path, d->path);
-	if (v > db_schema_latest() && !readonly)
-		too_new(d, v);
-	if (v < db_schema_latest())
-		die("%s: schema version %d is older than this asin-db (%d): "
-		    "run 'asin-db init %s' to upgrade it", d->path, v,
-		    db_schema_latest(), d->path);
+	dbrow_require_schema(d->path, db_version(d), db_schema_latest(),
+	    readonly);
 }
 
 /* ---- loading ---------------------------------------------------------- */
 
-static int
-ident_ok(const char *s)
-{
-	const char *p;
-
-	if (*s == '\0' || strlen(s) > 64)
-		return 0;
-	for (p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || *p == '_' ||
-		    (p > s && *p >= '0' && *p <= '9')))
-			return 0;
-	return 1;
-}
-
-static enum coltype
+static enum dbrow_type
 coltype_of(const char *decl)
 {
 	if (decl == NULL || *decl == '\0')
-		return COL_ANY;
+		return DBROW_ANY;
 	if (strcasecmp(decl, "INTEGER") == 0)
-		return COL_INTEGER;
+		return DBROW_INTEGER;
 	if (strcasecmp(decl, "REAL") == 0)
-		return COL_REAL;
+		return DBROW_REAL;
 	if (strcasecmp(decl, "TEXT") == 0)
-		return COL_TEXT;
+		return DBROW_TEXT;
 	if (strcasecmp(decl, "BOOLEAN") == 0)
-		return COL_BOOLEAN;
+		return DBROW_BOOLEAN;
 	if (strcasecmp(decl, "JSON") == 0)
-		return COL_JSON;
-	return COL_ANY;
-}
-
-static const char *
-coltype_name(enum coltype t)
-{
-	static const char *const names[] = { "scalar", "integer", "number",
-	    "string", "boolean", "JSON" };
-
-	return names[t];
+		return DBROW_JSON;
+	return DBROW_ANY;
 }
 
 static void
@@ -262,7 +200,7 @@ read_columns(struct db_loader *l)
 {
 	sqlite3_stmt *st;
 	struct db *d = l->db;
-	int found = 0, cap = 0;
+	int found = 0;
 
 	if (sqlite3_prepare_v2(d->h, "SELECT name FROM sqlite_master WHERE "
 	    "type = 'table' AND name = ?1 AND name NOT LIKE 'sqlite\\_%' "
@@ -272,7 +210,7 @@ read_columns(struct db_loader *l)
 	sqlite3_bind_text(st, 1, l->table, -1, SQLITE_STATIC);
 	found = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
-	if (!found || !ident_ok(l->table))
+	if (!found || !dbrow_ident_ok(l->table, 64))
 		usage_error("%s: no table '%s' (tables: products, categories, "
 		    "marketplaces, fetch_log, facts, features, scores, "
 		    "assignments, uplift, model_runs)", d->path, l->table);
@@ -281,27 +219,15 @@ read_columns(struct db_loader *l)
 	    "pragma_table_info(?1) ORDER BY cid", -1, &st, NULL) != SQLITE_OK)
 		db_die(d, "table_info");
 	sqlite3_bind_text(st, 1, l->table, -1, SQLITE_STATIC);
-	l->extra = -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
-		struct column *c;
 
-		if (name == NULL || !ident_ok(name))
+		if (name == NULL || !dbrow_ident_ok(name, 64))
 			die("%s: table %s: column name '%s' is not an "
 			    "identifier", d->path, l->table,
 			    name ? name : "");
-		if (l->ncol == cap) {
-			cap = cap ? cap * 2 : 16;
-			l->col = xreallocarray(l->col, cap, sizeof(*l->col));
-		}
-		c = &l->col[l->ncol];
-		c->name = xstrdup(name);
-		c->len = strlen(name);
-		c->type = coltype_of((const char *)sqlite3_column_text(st, 1));
-		c->key = sqlite3_column_int(st, 2) > 0;
-		if (strcmp(name, "extra") == 0 && c->type == COL_JSON)
-			l->extra = l->ncol;
-		l->ncol++;
+		dbrow_add_col(&l->row, name, coltype_of((const char *)
+		    sqlite3_column_text(st, 1)), sqlite3_column_int(st, 2) > 0);
 	}
 	sqlite3_finalize(st);
 }
@@ -314,21 +240,22 @@ read_columns(struct db_loader *l)
 static void
 prepare_upsert(struct db_loader *l)
 {
+	const struct dbrow_col *col = l->row.col;
 	struct buf s;
 	int i, first, nonkey = 0;
 
 	buf_init(&s);
 	buf_printf(&s, "INSERT INTO \"%s\" (", l->table);
-	for (i = 0; i < l->ncol; i++)
-		buf_printf(&s, "%s\"%s\"", i ? ", " : "", l->col[i].name);
+	for (i = 0; i < l->row.ncol; i++)
+		buf_printf(&s, "%s\"%s\"", i ? ", " : "", col[i].name);
 	buf_adds(&s, ") VALUES (");
-	for (i = 0; i < l->ncol; i++)
+	for (i = 0; i < l->row.ncol; i++)
 		buf_printf(&s, "%s?%d", i ? ", " : "", i + 1);
 	buf_adds(&s, ") ON CONFLICT (");
-	for (i = 0, first = 1; i < l->ncol; i++)
-		if (l->col[i].key) {
+	for (i = 0, first = 1; i < l->row.ncol; i++)
+		if (col[i].key) {
 			buf_printf(&s, "%s\"%s\"", first ? "" : ", ",
-			    l->col[i].name);
+			    col[i].name);
 			first = 0;
 		} else
 			nonkey++;
@@ -336,19 +263,19 @@ prepare_upsert(struct db_loader *l)
 		buf_adds(&s, ") DO NOTHING");
 	} else {
 		buf_adds(&s, ") DO UPDATE SET ");
-		for (i = 0, first = 1; i < l->ncol; i++)
-			if (!l->col[i].key) {
+		for (i = 0, first = 1; i < l->row.ncol; i++)
+			if (!col[i].key) {
 				buf_printf(&s, "%s\"%s\" = excluded.\"%s\"",
-				    first ? "" : ", ", l->col[i].name,
-				    l->col[i].name);
+				    first ? "" : ", ", col[i].name,
+				    col[i].name);
 				first = 0;
 			}
 		buf_adds(&s, " WHERE ");
-		for (i = 0, first = 1; i < l->ncol; i++)
-			if (!l->col[i].key) {
+		for (i = 0, first = 1; i < l->row.ncol; i++)
+			if (!col[i].key) {
 				buf_printf(&s, "%s\"%s\" IS NOT excluded.\"%s\"",
-				    first ? "" : " OR ", l->col[i].name,
-				    l->col[i].name);
+				    first ? "" : " OR ", col[i].name,
+				    col[i].name);
 				first = 0;
 			}
 	}
@@ -362,22 +289,16 @@ struct db_loader *
 db_loader_new(struct db *d, const char *table, long batch)
 {
 	struct db_loader *l = xcalloc(1, sizeof(*l));
-	int i, keys = 0;
 
 	l->db = d;
 	l->table = xstrdup(table);
 	l->batch = batch > 0 ? batch : 1;
+	dbrow_init(&l->row, l->table);
 	read_columns(l);
-	for (i = 0; i < l->ncol; i++)
-		keys += l->col[i].key;
-	if (keys == 0)
+	if (dbrow_keys(&l->row) == 0)
 		die("%s: table %s has no primary key to upsert by", d->path,
 		    table);
 	prepare_upsert(l);
-	l->seen = xcalloc(l->ncol, 1);
-	scan_init(&l->sc);
-	buf_init(&l->xtra);
-	buf_init(&l->text);
 	/* A large page cache keeps the key's B-tree in memory. */
 	exec(d, "PRAGMA cache_size=-65536");
 	return l;
@@ -395,214 +316,48 @@ db_loader_commit(struct db_loader *l)
 void
 db_loader_free(struct db_loader *l)
 {
-	int i;
-
 	if (l == NULL)
 		return;
 	db_loader_commit(l);
 	sqlite3_finalize(l->ins);
-	for (i = 0; i < l->ncol; i++)
-		free(l->col[i].name);
-	free(l->col);
-	free(l->seen);
+	dbrow_free(&l->row);
 	free(l->table);
-	free(l->err);
-	scan_free(&l->sc);
-	buf_free(&l->xtra);
-	buf_free(&l->text);
 	free(l);
 }
 
-static enum db_row
-reject(struct db_loader *l, const char *fmt, ...) ASIN_PRINTF(2, 3);
-
-static enum db_row
-reject(struct db_loader *l, const char *fmt, ...)
+/* Bind column c's checked value (1-based parameter c + 1). */
+static void
+bind_value(struct db_loader *l, int c)
 {
-	va_list ap;
-
-	free(l->err);
-	va_start(ap, fmt);
-	if (vasprintf(&l->err, fmt, ap) < 0)
-		die("out of memory");
-	va_end(ap);
-	return DB_ROW_REJECT;
-}
-
-/* A kind's name as the record layer's messages say it. */
-static const char *
-kind_name(int k)
-{
-	return rec_kind_name((enum rec_kind)k);
-}
-
-/* Whether a valid JSON number's text is written as an integer. */
-static int
-int_literal(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] == '.' || s[i] == 'e' || s[i] == 'E')
-			return 0;
-	return 1;
-}
-
-/* Convert a JSON number span; 0 when it is beyond the double range. */
-static int
-num_value(struct db_loader *l, const char *s, size_t n, double *v)
-{
-	char *tmp = n < sizeof(l->num) ? l->num : xstrndup(s, n);
-
-	if (tmp == l->num) {
-		memcpy(l->num, s, n);
-		l->num[n] = '\0';
-	}
-	errno = 0;
-	*v = strtod(tmp, NULL);
-	if (tmp != l->num)
-		free(tmp);
-	return isfinite(*v);
-}
-
-/* An integer within +-2^53 from a number span, as JSON readers agree. */
-static int
-int_value(struct db_loader *l, const char *s, size_t n, long long *v)
-{
-	double d;
-
-	if (int_literal(s, n) && n < 19 && parse_int(s, n, v))
-		return 1;
-	if (!num_value(l, s, n, &d) || d != floor(d) || fabs(d) > 9007199254740992.0)
-		return 0;
-	*v = (long long)d;
-	return 1;
-}
-
-/* Bind one member's value to column c (1-based parameter c + 1). */
-static enum db_row
-bind_value(struct db_loader *l, int c, const char *line,
-    const struct scan_member *m)
-{
-	const struct column *col = &l->col[c];
+	const struct dbrow_val *v = &l->row.val[c];
 	sqlite3_stmt *st = l->ins;
-	const char *v = line + m->val;
-	long long iv;
-	double dv;
 	int p = c + 1;
 
-	if (m->kind == SCAN_NULL) {
+	if (c == l->row.extra) {
+		if (l->row.nxtra > 0)
+			sqlite3_bind_text(st, p, l->row.xtra.data,
+			    (int)l->row.xtra.len, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, p);
+		return;
+	}
+	switch (v->kind) {
+	case DBV_ABSENT:
+	case DBV_NULL:
 		sqlite3_bind_null(st, p);
-		return DB_ROW_WRITTEN;
+		break;
+	case DBV_INT:
+	case DBV_BOOL:
+		sqlite3_bind_int64(st, p, v->i);
+		break;
+	case DBV_REAL:
+		sqlite3_bind_double(st, p, v->d);
+		break;
+	case DBV_TEXT:
+	case DBV_JSON:
+		sqlite3_bind_text(st, p, v->s, (int)v->n, SQLITE_STATIC);
+		break;
 	}
-	switch (col->type) {
-	case COL_JSON:
-		sqlite3_bind_text(st, p, v, (int)m->val_len, SQLITE_STATIC);
-		return DB_ROW_WRITTEN;
-	case COL_INTEGER:
-		if (m->kind != SCAN_NUMBER)
-			break;
-		if (!int_value(l, v, m->val_len, &iv))
-			return reject(l, "field \"%s\": expected integer, got "
-			    "%.*s", col->name, (int)(m->val_len > 40 ? 40 :
-			    m->val_len), v);
-		sqlite3_bind_int64(st, p, iv);
-		return DB_ROW_WRITTEN;
-	case COL_REAL:
-		if (m->kind != SCAN_NUMBER)
-			break;
-		if (!num_value(l, v, m->val_len, &dv))
-			return reject(l, "field \"%s\": number %.*s is out of "
-			    "range", col->name, (int)(m->val_len > 40 ? 40 :
-			    m->val_len), v);
-		sqlite3_bind_double(st, p, dv);
-		return DB_ROW_WRITTEN;
-	case COL_BOOLEAN:
-		if (m->kind != SCAN_TRUE && m->kind != SCAN_FALSE)
-			break;
-		sqlite3_bind_int(st, p, m->kind == SCAN_TRUE);
-		return DB_ROW_WRITTEN;
-	case COL_TEXT:
-	case COL_ANY:
-		if (m->kind == SCAN_STRING) {
-			const char *s = v + 1;
-			size_t n = m->val_len - 2;
-
-			if (m->val_esc) {
-				/* text is reserved to the line's length, so
-				 * earlier bound pointers into it stay put. */
-				char *dst = l->text.data + l->text.len;
-
-				n = scan_unescape(dst, s, n);
-				l->text.len += n;
-				s = dst;
-			}
-			sqlite3_bind_text(st, p, s, (int)n, SQLITE_STATIC);
-			return DB_ROW_WRITTEN;
-		}
-		if (col->type == COL_TEXT)
-			break;
-		if (m->kind == SCAN_TRUE || m->kind == SCAN_FALSE) {
-			sqlite3_bind_int(st, p, m->kind == SCAN_TRUE);
-			return DB_ROW_WRITTEN;
-		}
-		if (m->kind != SCAN_NUMBER)
-			break;
-		if (int_literal(v, m->val_len) &&
-		    int_value(l, v, m->val_len, &iv)) {
-			sqlite3_bind_int64(st, p, iv);
-			return DB_ROW_WRITTEN;
-		}
-		if (!num_value(l, v, m->val_len, &dv))
-			return reject(l, "field \"%s\": number %.*s is out of "
-			    "range", col->name, (int)(m->val_len > 40 ? 40 :
-			    m->val_len), v);
-		sqlite3_bind_double(st, p, dv);
-		return DB_ROW_WRITTEN;
-	}
-	return reject(l, "field \"%s\": expected %s, got %s", col->name,
-	    coltype_name(col->type), kind_name(m->kind));
-}
-
-/* The column named by member m's key, or -1. */
-static int
-find_column(struct db_loader *l, const char *line,
-    const struct scan_member *m)
-{
-	const char *k = line + m->key;
-	int i;
-
-	for (i = 0; i < l->ncol; i++) {
-		const struct column *c = &l->col[i];
-
-		if (i == l->extra)
-			continue;	/* a field "extra" is kept in extra */
-		if (m->key_esc ? scan_streq(k, m->key_len, c->name, c->len) :
-		    (c->len == m->key_len && memcmp(k, c->name, c->len) == 0))
-			return i;
-	}
-	return -1;
-}
-
-/*
- * Whether a later member repeats member j's key.  Only asked under
- * --allow-duplicate-keys, where the last one counts: db_load_row() has
- * refused such records otherwise.
- */
-static int
-repeated_later(struct db_loader *l, const char *line, size_t j)
-{
-	const struct scan_member *m = &l->sc.m[j];
-	size_t i;
-
-	for (i = j + 1; i < l->sc.n; i++) {
-		const struct scan_member *o = &l->sc.m[i];
-
-		if (o->key_len == m->key_len && memcmp(line + o->key,
-		    line + m->key, m->key_len) == 0)
-			return 1;
-	}
-	return 0;
 }
 
 enum db_row
@@ -610,82 +365,12 @@ db_load_row(struct db_loader *l, const char *buf, size_t len,
     const char **err)
 {
 	enum db_row r;
-	size_t j;
-	int c, rc, nxtra = 0, allow_dup;
-	char msg[160];
+	int c, rc;
 
-	*err = NULL;
-	if (!scan_text(&l->sc, buf, len)) {
-		scan_errmsg(&l->sc, msg, sizeof(msg));
-		r = reject(l, "%s", msg);
-		goto out;
-	}
-	if (l->sc.kind != SCAN_OBJECT) {
-		r = reject(l, "expected a JSON object, got %s",
-		    kind_name(l->sc.kind));
-		goto out;
-	}
-	if (!(allow_dup = rec_duplicate_keys_allowed())) {
-		const char *k;
-		size_t off, kl;
-
-		/* The record layer's rule (asin(7)): a key twice anywhere in
-		 * the record is ambiguous, not only among the columns. */
-		if (scan_dup_key(&l->sc, buf, &off, &k, &kl)) {
-			r = reject(l, "duplicate key \"%.*s\" at column %zu",
-			    (int)(kl > 40 ? 40 : kl), k, off + 1);
-			goto out;
-		}
-	}
-	memset(l->seen, 0, l->ncol);
-	l->xtra.len = 0;
-	l->text.len = 0;
-	buf_reserve(&l->text, len + 1);
-	buf_addc(&l->xtra, '{');
-	for (j = 0; j < l->sc.n; j++) {
-		const struct scan_member *m = &l->sc.m[j];
-
-		if (allow_dup && repeated_later(l, buf, j))
-			continue;
-		c = find_column(l, buf, m);
-		if (c >= 0) {
-			l->seen[c] = 1;
-			if ((r = bind_value(l, c, buf, m)) == DB_ROW_REJECT)
-				goto out;
-			continue;
-		}
-		if (l->extra < 0) {
-			r = reject(l, "field \"%.*s\": table %s has no such "
-			    "column", (int)(m->key_len > 40 ? 40 : m->key_len),
-			    buf + m->key, l->table);
-			goto out;
-		}
-		if (nxtra++)
-			buf_addc(&l->xtra, ',');
-		/* The key's bytes as they came, escapes and all. */
-		buf_addc(&l->xtra, '"');
-		buf_add(&l->xtra, buf + m->key, m->key_len);
-		buf_add(&l->xtra, "\":", 2);
-		buf_add(&l->xtra, buf + m->val, m->val_len);
-	}
-	buf_addc(&l->xtra, '}');
-	for (c = 0; c < l->ncol; c++) {
-		if (l->seen[c] || c == l->extra)
-			continue;
-		if (l->col[c].key) {
-			r = reject(l, "key field \"%s\": missing",
-			    l->col[c].name);
-			goto out;
-		}
-		sqlite3_bind_null(l->ins, c + 1);
-	}
-	if (l->extra >= 0) {
-		if (nxtra > 0)
-			sqlite3_bind_text(l->ins, l->extra + 1, l->xtra.data,
-			    (int)l->xtra.len, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(l->ins, l->extra + 1);
-	}
+	if ((r = dbrow_read(&l->row, buf, len, err)) == DB_ROW_REJECT)
+		return r;
+	for (c = 0; c < l->row.ncol; c++)
+		bind_value(l, c);
 	if (l->inbatch == 0)
 		exec(l->db, "BEGIN IMMEDIATE");
 	rc = sqlite3_step(l->ins);
@@ -696,15 +381,14 @@ db_load_row(struct db_loader *l, const char *buf, size_t len,
 	} else if ((rc & 0xff) == SQLITE_CONSTRAINT ||
 	    (rc & 0xff) == SQLITE_MISMATCH || (rc & 0xff) == SQLITE_TOOBIG) {
 		/* The statement failed alone; the batch goes on. */
-		r = reject(l, "%s", sqlite3_errmsg(l->db->h));
+		r = dbrow_reject(&l->row, "%s", sqlite3_errmsg(l->db->h));
+		*err = l->row.err;
 		l->inbatch++;
 	} else
 		db_die(l->db, "load");
 	sqlite3_reset(l->ins);
 	if (l->inbatch >= l->batch)
 		db_loader_commit(l);
-out:
-	*err = r == DB_ROW_REJECT ? l->err : NULL;
 	return r;
 }
 
@@ -748,28 +432,9 @@ bind_params(struct db *d, sqlite3_stmt *st, char **params, size_t np)
 	(void)d;
 }
 
-static void
-csv_field(struct buf *b, const char *s, size_t n)
-{
-	size_t i;
-
-	if (strcspn(s, ",\"\r\n") >= n && (n == 0 || (s[0] != ' ' &&
-	    s[n - 1] != ' '))) {
-		buf_add(b, s, n);
-		return;
-	}
-	buf_addc(b, '"');
-	for (i = 0; i < n; i++) {
-		if (s[i] == '"')
-			buf_addc(b, '"');
-		buf_addc(b, s[i]);
-	}
-	buf_addc(b, '"');
-}
-
 /* Append value i of the current row as JSON (csv: as a CSV field). */
 static void
-put_value(struct db *d, sqlite3_stmt *st, int i, enum coltype t, int csv,
+put_value(struct db *d, sqlite3_stmt *st, int i, enum dbrow_type t, int csv,
     struct buf *b, struct scan *sc)
 {
 	char num[40];
@@ -782,7 +447,7 @@ put_value(struct db *d, sqlite3_stmt *st, int i, enum coltype t, int csv,
 			buf_adds(b, "null");
 		return;
 	case SQLITE_INTEGER:
-		if (t == COL_BOOLEAN) {
+		if (t == DBROW_BOOLEAN) {
 			buf_adds(b, sqlite3_column_int64(st, i) ? "true" :
 			    "false");
 			return;
@@ -804,10 +469,10 @@ put_value(struct db *d, sqlite3_stmt *st, int i, enum coltype t, int csv,
 		s = (const char *)sqlite3_column_text(st, i);
 		n = (size_t)sqlite3_column_bytes(st, i);
 		if (csv) {
-			csv_field(b, s, n);
+			dbrow_csv_field(b, s, n);
 			return;
 		}
-		if (t == COL_JSON && scan_text(sc, s, n)) {
+		if (t == DBROW_JSON && scan_text(sc, s, n)) {
 			buf_add(b, s, n);
 			return;
 		}
@@ -822,33 +487,13 @@ put_value(struct db *d, sqlite3_stmt *st, int i, enum coltype t, int csv,
 	}
 }
 
-/*
- * Whether a JSON object text (valid, in sc) can be spread into a row whose
- * column names are names: none of its members may repeat one.
- */
-static int
-spreadable(const struct scan *sc, const char *s, char **names, int nc)
-{
-	size_t j;
-	int i;
-
-	if (sc->kind != SCAN_OBJECT)
-		return 0;
-	for (j = 0; j < sc->n; j++)
-		for (i = 0; i < nc; i++)
-			if (scan_streq(s + sc->m[j].key, sc->m[j].key_len,
-			    names[i], strlen(names[i])))
-				return 0;
-	return 1;
-}
-
 long long
 db_query(struct db *d, const char *sql, char **params, size_t np,
     enum db_format fmt, struct out *o)
 {
 	sqlite3_stmt *st;
 	const char *tail;
-	enum coltype *t;
+	enum dbrow_type *t;
 	char **names;
 	struct scan sc;
 	struct buf b;
@@ -878,7 +523,7 @@ db_query(struct db *d, const char *sql, char **params, size_t np,
 		for (i = 0; i < nc; i++) {
 			if (i)
 				buf_addc(&b, ',');
-			csv_field(&b, names[i], strlen(names[i]));
+			dbrow_csv_field(&b, names[i], strlen(names[i]));
 		}
 		out_line(o, b.data, b.len);
 	}
@@ -896,17 +541,18 @@ db_query(struct db *d, const char *sql, char **params, size_t np,
 		}
 		buf_addc(&b, '{');
 		for (i = 0; i < nc; i++) {
-			if (strcmp(names[i], "extra") == 0 && t[i] == COL_JSON &&
+			if (strcmp(names[i], "extra") == 0 && t[i] == DBROW_JSON &&
 			    sqlite3_column_type(st, i) == SQLITE_NULL)
 				continue;	/* a row without extra fields */
-			if (strcmp(names[i], "extra") == 0 && t[i] == COL_JSON &&
+			if (strcmp(names[i], "extra") == 0 && t[i] == DBROW_JSON &&
 			    sqlite3_column_type(st, i) == SQLITE_TEXT) {
 				const char *s = (const char *)
 				    sqlite3_column_text(st, i);
 				size_t n = (size_t)sqlite3_column_bytes(st, i);
 
 				if (scan_text(&sc, s, n) &&
-				    spreadable(&sc, s, names, nc)) {
+				    dbrow_spreadable(&sc, s,
+				    (const char *const *)names, nc)) {
 					if (sc.n == 0)
 						continue;
 					if (b.len > 1)

@@ -16,6 +16,7 @@
 
 #include "asin.h"
 #include "dbpg.h"
+#include "dbrow.h"
 #include "dbschema-pg.h"	/* schemas/db-*.sql via schemas/pg-dialect.pl */
 #include "scan.h"
 
@@ -43,40 +44,22 @@ struct dbpg {
 	char *name;
 };
 
-enum pgtype {
-	PT_ANY,		/* JSONB: a scalar keeps its JSON type */
-	PT_INTEGER,
-	PT_REAL,
-	PT_TEXT,
-	PT_BOOLEAN,
-	PT_JSON
-};
-
-struct pgcol {
-	char *name;
-	size_t len;
-	enum pgtype type;
-	int key;
-};
-
 struct dbpg_loader {
 	struct dbpg *db;
 	char *table;
-	struct pgcol *col;
-	int ncol;
-	int extra;
+	struct dbrow row;	/* the columns and the row's checked values */
 	char *upsert;		/* the batch's INSERT ... SELECT */
-	long batch;
+	char *checks;		/* the staged rows a CHECK refuses, or NULL */
+	char **check_words;	/* SQLite's words, per CHECK */
+	int ncheck;
 	long inbatch;		/* rows COPYed in the open batch */
-	long long seq;
+	struct dbpg_refused *bad;	/* the committed batch's refusals */
+	size_t nbad, badcap;
+	long stop_after;	/* refusals the commit may pass; -1: any */
+	int stopped;		/* a refusal past stop_after ended the batch */
 	long long written, same;
-	struct scan sc;
-	const struct scan_member **val;	/* per column, this row */
-	struct buf xtra;
-	struct buf text;
 	struct buf copy;	/* COPY data not yet sent */
-	char *err;
-	char num[64];
+	struct buf json;	/* a JSONB string's JSON text */
 };
 
 /* ---- connection ------------------------------------------------------- */
@@ -234,13 +217,6 @@ dbpg_version(struct dbpg *d)
 	return v;
 }
 
-static ASIN_NORETURN void
-too_new(struct dbpg *d, int v)
-{
-	die("%s: schema version %d is newer than this asin-db (%d): "
-	    "use a newer asin-db", d->name, v, latest());
-}
-
 int
 dbpg_migrate(struct dbpg *d)
 {
@@ -258,7 +234,7 @@ dbpg_migrate(struct dbpg *d)
 		    "applied_at TEXT NOT NULL)");
 		v = dbpg_version(d);
 		if (v > latest())
-			too_new(d, v);
+			dbrow_too_new(d->name, v, latest());
 		if (v >= dbpg_migrations[i].version) {
 			exec(d, "COMMIT");
 			continue;
@@ -279,59 +255,26 @@ dbpg_migrate(struct dbpg *d)
 void
 dbpg_require_schema(struct dbpg *d, int readonly)
 {
-	int v = dbpg_version(d);
-
-	if (v == 0)
-		die("%s: not an asin-db database (run 'asin-db init %s')",
-		    d->name, d->name);
-	if (v > latest() && !readonly)
-		too_new(d, v);
-	if (v < latest())
-		die("%s: schema version %d is older than this asin-db (%d): "
-		    "run 'asin-db init %s' to upgrade it", d->name, v,
-		    latest(), d->name);
+	dbrow_require_schema(d->name, dbpg_version(d), latest(), readonly);
 }
 
 /* ---- loading ---------------------------------------------------------- */
 
-static int
-ident_ok(const char *s)
-{
-	const char *p;
-
-	if (*s == '\0' || strlen(s) > 63)
-		return 0;
-	for (p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || *p == '_' ||
-		    (p > s && *p >= '0' && *p <= '9')))
-			return 0;
-	return 1;
-}
-
-static enum pgtype
+static enum dbrow_type
 pgtype_of(const char *t)
 {
 	if (strcmp(t, "bigint") == 0 || strcmp(t, "integer") == 0 ||
 	    strcmp(t, "smallint") == 0)
-		return PT_INTEGER;
+		return DBROW_INTEGER;
 	if (strcmp(t, "double precision") == 0 || strcmp(t, "real") == 0)
-		return PT_REAL;
+		return DBROW_REAL;
 	if (strcmp(t, "boolean") == 0)
-		return PT_BOOLEAN;
+		return DBROW_BOOLEAN;
 	if (strcmp(t, "json") == 0)
-		return PT_JSON;
+		return DBROW_JSON;
 	if (strcmp(t, "jsonb") == 0)
-		return PT_ANY;
-	return PT_TEXT;
-}
-
-static const char *
-pgtype_name(enum pgtype t)
-{
-	static const char *const names[] = { "scalar", "integer", "number",
-	    "string", "boolean", "JSON" };
-
-	return names[t];
+		return DBROW_ANY;
+	return DBROW_TEXT;
 }
 
 static void
@@ -351,26 +294,18 @@ read_columns(struct dbpg_loader *l)
 	    "AND $1 <> 'schema_migrations' "
 	    "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
 	    1, pv);
-	if (PQntuples(r) == 0 || !ident_ok(l->table))
+	if (PQntuples(r) == 0 || !dbrow_ident_ok(l->table, 63))
 		usage_error("%s: no table '%s' (tables: products, categories, "
 		    "marketplaces, fetch_log, facts, features, scores, "
 		    "assignments, uplift, model_runs)", d->name, l->table);
-	l->ncol = PQntuples(r);
-	l->col = xcalloc(l->ncol, sizeof(*l->col));
-	l->extra = -1;
-	for (i = 0; i < l->ncol; i++) {
-		struct pgcol *c = &l->col[i];
+	for (i = 0; i < PQntuples(r); i++) {
 		const char *name = PQgetvalue(r, i, 0);
 
-		if (!ident_ok(name))
+		if (!dbrow_ident_ok(name, 63))
 			die("%s: table %s: column name '%s' is not an "
 			    "identifier", d->name, l->table, name);
-		c->name = xstrdup(name);
-		c->len = strlen(name);
-		c->type = pgtype_of(PQgetvalue(r, i, 1));
-		c->key = strcmp(PQgetvalue(r, i, 2), "t") == 0;
-		if (strcmp(name, "extra") == 0 && c->type == PT_JSON)
-			l->extra = i;
+		dbrow_add_col(&l->row, name, pgtype_of(PQgetvalue(r, i, 1)),
+		    strcmp(PQgetvalue(r, i, 2), "t") == 0);
 	}
 	PQclear(r);
 }
@@ -384,48 +319,52 @@ read_columns(struct dbpg_loader *l)
 static void
 build_upsert(struct dbpg_loader *l)
 {
+	const struct dbrow_col *col = l->row.col;
 	struct buf s, keys;
 	int i, first, nonkey = 0;
 
 	buf_init(&s);
 	buf_init(&keys);
-	for (i = 0, first = 1; i < l->ncol; i++)
-		if (l->col[i].key) {
+	for (i = 0, first = 1; i < l->row.ncol; i++)
+		if (col[i].key) {
 			buf_printf(&keys, "%s\"%s\"", first ? "" : ", ",
-			    l->col[i].name);
+			    col[i].name);
 			first = 0;
 		}
 	buf_printf(&s, "INSERT INTO \"%s\" AS t (", l->table);
-	for (i = 0; i < l->ncol; i++)
-		buf_printf(&s, "%s\"%s\"", i ? ", " : "", l->col[i].name);
+	for (i = 0; i < l->row.ncol; i++)
+		buf_printf(&s, "%s\"%s\"", i ? ", " : "", col[i].name);
 	buf_printf(&s, ") SELECT DISTINCT ON (%s) ", keys.data);
-	for (i = 0; i < l->ncol; i++)
-		buf_printf(&s, "%s\"%s\"", i ? ", " : "", l->col[i].name);
-	buf_printf(&s, " FROM asin_stage ORDER BY %s, asin_seq DESC "
-	    "ON CONFLICT (%s) ", keys.data, keys.data);
-	for (i = 0; i < l->ncol; i++)
-		nonkey += !l->col[i].key;
+	for (i = 0; i < l->row.ncol; i++)
+		buf_printf(&s, "%s\"%s\"", i ? ", " : "", col[i].name);
+	/* $1, $2: the batch's rows by number, all of them or (finding the
+	 * rows the table refuses) a part. */
+	buf_printf(&s, " FROM asin_stage WHERE asin_seq BETWEEN $1 AND $2 "
+	    "ORDER BY %s, asin_seq DESC ON CONFLICT (%s) ", keys.data,
+	    keys.data);
+	for (i = 0; i < l->row.ncol; i++)
+		nonkey += !col[i].key;
 	if (nonkey == 0) {
 		buf_adds(&s, "DO NOTHING");
 	} else {
 		buf_adds(&s, "DO UPDATE SET ");
-		for (i = 0, first = 1; i < l->ncol; i++)
-			if (!l->col[i].key) {
+		for (i = 0, first = 1; i < l->row.ncol; i++)
+			if (!col[i].key) {
 				buf_printf(&s, "%s\"%s\" = excluded.\"%s\"",
-				    first ? "" : ", ", l->col[i].name,
-				    l->col[i].name);
+				    first ? "" : ", ", col[i].name,
+				    col[i].name);
 				first = 0;
 			}
 		buf_adds(&s, " WHERE ");
 		/* json has no equality: its text is compared. */
-		for (i = 0, first = 1; i < l->ncol; i++)
-			if (!l->col[i].key) {
-				const char *cast = l->col[i].type == PT_JSON ?
+		for (i = 0, first = 1; i < l->row.ncol; i++)
+			if (!col[i].key) {
+				const char *cast = col[i].type == DBROW_JSON ?
 				    "::text" : "";
 
 				buf_printf(&s, "%st.\"%s\"%s IS DISTINCT FROM "
 				    "excluded.\"%s\"%s", first ? "" : " OR ",
-				    l->col[i].name, cast, l->col[i].name, cast);
+				    col[i].name, cast, col[i].name, cast);
 				first = 0;
 			}
 	}
@@ -433,39 +372,88 @@ build_upsert(struct dbpg_loader *l)
 	buf_free(&keys);
 }
 
+/* The words SQLite's message quotes for CHECK name of l's table. */
+static const char *
+sqlite_words(const struct dbpg_loader *l, const char *name)
+{
+	size_t j;
+
+	for (j = 0; j < sizeof(dbpg_checks) / sizeof(dbpg_checks[0]); j++)
+		if (strcmp(dbpg_checks[j].table, l->table) == 0 &&
+		    strcmp(dbpg_checks[j].name, name) == 0)
+			return dbpg_checks[j].sqlite;
+	return name;
+}
+
+/*
+ * The query that finds the staged rows a CHECK of the table refuses, and
+ * which CHECK (the first, in the order of the columns it stands on, as
+ * SQLite tries them): every staged row is asked, not only the last of
+ * its key that the upsert would try.  The expressions are the
+ * catalogue's own (pg_get_expr), not input.  No CHECK: no query.
+ */
+static void
+build_checks(struct dbpg_loader *l)
+{
+	struct dbpg *d = l->db;
+	const char *pv[1] = { l->table };
+	struct buf s;
+	PGresult *r;
+	int i;
+
+	r = query(d, "SELECT conname, pg_get_expr(conbin, conrelid) "
+	    "FROM pg_constraint WHERE conrelid = to_regclass(quote_ident($1)) "
+	    "AND contype = 'c' ORDER BY conkey[1] NULLS LAST, oid", 1, pv);
+	l->ncheck = PQntuples(r);
+	if (l->ncheck == 0) {
+		PQclear(r);
+		return;
+	}
+	l->check_words = xcalloc(l->ncheck, sizeof(*l->check_words));
+	buf_init(&s);
+	buf_adds(&s, "SELECT * FROM (SELECT asin_seq, CASE");
+	for (i = 0; i < l->ncheck; i++) {
+		const char *name = PQgetvalue(r, i, 0);
+
+		buf_printf(&s, " WHEN (%s) IS FALSE THEN %d", PQgetvalue(r, i,
+		    1), i);
+		l->check_words[i] = xstrdup(sqlite_words(l, name));
+	}
+	buf_adds(&s, " END AS k FROM asin_stage) AS s WHERE k IS NOT NULL "
+	    "ORDER BY asin_seq");
+	l->checks = s.data;
+	PQclear(r);
+}
+
 struct dbpg_loader *
-dbpg_loader_new(struct dbpg *d, const char *table, long batch)
+dbpg_loader_new(struct dbpg *d, const char *table)
 {
 	struct dbpg_loader *l = xcalloc(1, sizeof(*l));
 	struct buf s;
-	int i, keys = 0;
 
 	l->db = d;
 	l->table = xstrdup(table);
-	l->batch = batch > 0 ? batch : 1;
+	dbrow_init(&l->row, l->table);
 	read_columns(l);
-	for (i = 0; i < l->ncol; i++)
-		keys += l->col[i].key;
-	if (keys == 0)
+	if (dbrow_keys(&l->row) == 0)
 		die("%s: table %s has no primary key to upsert by", d->name,
 		    table);
 	build_upsert(l);
-	/* LIKE copies the columns and NOT NULL, not the CHECKs: those
-	 * are the table's to enforce on the upsert. */
+	build_checks(l);
 	/* A batch's staging rows and the sort of DISTINCT ON in memory,
 	 * not in temporary files (temp_buffers only counts before the
 	 * session's first temporary table). */
 	exec(d, "SET temp_buffers = '256MB'; SET work_mem = '256MB'");
+	/* LIKE copies the columns and NOT NULL, not the CHECKs: a row a
+	 * CHECK refuses is found by build_checks()'s query, not by a
+	 * failed COPY that would take the whole batch with it. */
 	buf_init(&s);
 	buf_printf(&s, "CREATE TEMP TABLE asin_stage (LIKE \"%s\"); "
 	    "ALTER TABLE asin_stage ADD COLUMN asin_seq BIGINT", l->table);
 	exec(d, s.data);
 	buf_free(&s);
-	l->val = xcalloc(l->ncol, sizeof(*l->val));
-	scan_init(&l->sc);
-	buf_init(&l->xtra);
-	buf_init(&l->text);
 	buf_init(&l->copy);
+	buf_init(&l->json);
 	return l;
 }
 
@@ -479,16 +467,182 @@ send_copy(struct dbpg_loader *l)
 	l->copy.len = 0;
 }
 
-void
-dbpg_loader_commit(struct dbpg_loader *l)
+static void
+free_refused(struct dbpg_loader *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nbad; i++)
+		free(l->bad[i].err);
+	l->nbad = 0;
+}
+
+/* Note row (from 0) as refused with err (consumed), in row order. */
+static void
+add_refused(struct dbpg_loader *l, long row, char *err)
+{
+	size_t i;
+
+	if (l->nbad == l->badcap) {
+		l->badcap = l->badcap ? l->badcap * 2 : 16;
+		l->bad = xreallocarray(l->bad, l->badcap, sizeof(*l->bad));
+	}
+	for (i = l->nbad; i > 0 && l->bad[i - 1].row > row; i--)
+		l->bad[i] = l->bad[i - 1];
+	l->bad[i].row = row;
+	l->bad[i].err = err;
+	l->nbad++;
+}
+
+/*
+ * Past stop_after refusals: keep the refusals up to the one that ends
+ * the load, and whether rows after it are still staged is the caller's.
+ * Returns the row number (from 0) that ends it, or -1.
+ */
+static long
+over_limit(struct dbpg_loader *l)
+{
+	size_t i;
+
+	if (l->stop_after < 0 || l->nbad <= (size_t)l->stop_after)
+		return -1;
+	for (i = (size_t)l->stop_after + 1; i < l->nbad; i++)
+		free(l->bad[i].err);
+	l->nbad = (size_t)l->stop_after + 1;
+	l->stopped = 1;
+	return l->bad[l->nbad - 1].row;
+}
+
+/* Whether a failed statement's error is the row's, not the load's: a
+ * data exception (class 22) or an integrity violation (class 23). */
+static int
+row_error(const PGresult *r)
+{
+	const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+	return st != NULL && (strncmp(st, "22", 2) == 0 ||
+	    strncmp(st, "23", 2) == 0);
+}
+
+/* A refused row's message: SQLite's words where the error has some. */
+static char *
+refusal(struct dbpg_loader *l, const PGresult *r)
+{
+	const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	const char *con = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+	const char *col = PQresultErrorField(r, PG_DIAG_COLUMN_NAME);
+	char *m;
+
+	if (strcmp(st, "23514") == 0 && con != NULL) {
+		if (asprintf(&m, "CHECK constraint failed: %s",
+		    sqlite_words(l, con)) < 0)
+			die("out of memory");
+		return m;
+	}
+	if (strcmp(st, "23505") == 0 && con != NULL) {
+		/* SQLite names a unique index by its columns. */
+		const char *pv[2] = { con, l->table };
+		PGresult *q = query(l->db, "SELECT string_agg($2 || '.' || "
+		    "a.attname, ', ' ORDER BY k.n) FROM pg_index AS x "
+		    "CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY "
+		    "AS k(attnum, n) JOIN pg_attribute AS a ON a.attrelid = "
+		    "x.indrelid AND a.attnum = k.attnum "
+		    "WHERE x.indexrelid = to_regclass(quote_ident($1))", 2,
+		    pv);
+
+		if (!PQgetisnull(q, 0, 0)) {
+			if (asprintf(&m, "UNIQUE constraint failed: %s",
+			    PQgetvalue(q, 0, 0)) < 0)
+				die("out of memory");
+			PQclear(q);
+			return m;
+		}
+		PQclear(q);
+	}
+	if (strcmp(st, "23502") == 0 && col != NULL) {
+		if (asprintf(&m, "NOT NULL constraint failed: %s.%s",
+		    l->table, col) < 0)
+			die("out of memory");
+		return m;
+	}
+	m = xstrdup(pg_msg(l->db, r));
+	m[strcspn(m, "\n")] = '\0';
+	return m;
+}
+
+/* Upsert staged rows lo..hi (asin_seq); NULL: done, else the error. */
+static PGresult *
+upsert(struct dbpg_loader *l, long lo, long hi, long long *n)
+{
+	char a[24], b[24];
+	const char *pv[2] = { a, b };
+	PGresult *r;
+
+	snprintf(a, sizeof(a), "%ld", lo);
+	snprintf(b, sizeof(b), "%ld", hi);
+	r = PQexecParams(l->db->c, l->upsert, 2, NULL, pv, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+		*n += atoll(PQcmdTuples(r));
+		PQclear(r);
+		return NULL;
+	}
+	if (!row_error(r)) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "load into %s: a batch of %ld "
+		    "rows rolled back", l->table, l->inbatch);
+		pg_die(l->db, what, r);
+	}
+	return r;
+}
+
+/*
+ * Upsert rows lo..hi, each half alone under a savepoint when the whole
+ * fails, down to the single rows the table refuses.  In row order, so
+ * that a refusal past stop_after leaves the rows after it unstored.
+ */
+static void
+upsert_bisect(struct dbpg_loader *l, long lo, long hi, long long *n)
+{
+	PGresult *r;
+	long mid;
+
+	if (l->stopped || lo > hi)
+		return;
+	exec(l->db, "SAVEPOINT asin_part");
+	if ((r = upsert(l, lo, hi, n)) == NULL) {
+		exec(l->db, "RELEASE asin_part");
+		return;
+	}
+	exec(l->db, "ROLLBACK TO asin_part; RELEASE asin_part");
+	if (lo == hi) {
+		add_refused(l, lo - 1, refusal(l, r));
+		PQclear(r);
+		over_limit(l);
+		return;
+	}
+	PQclear(r);
+	mid = lo + (hi - lo) / 2;
+	upsert_bisect(l, lo, mid, n);
+	upsert_bisect(l, mid + 1, hi, n);
+}
+
+size_t
+dbpg_loader_commit(struct dbpg_loader *l, long stop_after,
+    const struct dbpg_refused **bad)
 {
 	struct dbpg *d = l->db;
 	PGresult *r;
-	long long n;
-	char what[64];
+	long long n = 0;
+	long cut;
+	int i;
 
+	free_refused(l);
+	*bad = l->bad;
 	if (l->inbatch == 0)
-		return;
+		return 0;
+	l->stop_after = stop_after;
+	l->stopped = 0;
 	send_copy(l);
 	if (PQputCopyEnd(d->c, NULL) != 1)
 		pg_die(d, "COPY", NULL);
@@ -497,19 +651,57 @@ dbpg_loader_commit(struct dbpg_loader *l)
 			pg_die(d, "COPY", r);
 		PQclear(r);
 	}
-	r = PQexec(d->c, l->upsert);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		snprintf(what, sizeof(what), "load into %s: a batch of %ld "
-		    "rows rolled back", l->table, l->inbatch);
-		pg_die(d, what, r);
+	if (l->checks != NULL) {
+		struct buf del;
+
+		r = query(d, l->checks, 0, NULL);
+		buf_init(&del);
+		buf_adds(&del, "DELETE FROM asin_stage WHERE asin_seq = ANY "
+		    "('{");
+		for (i = 0; i < PQntuples(r); i++) {
+			long seq = atol(PQgetvalue(r, i, 0));
+			char *m;
+
+			if (asprintf(&m, "CHECK constraint failed: %s",
+			    l->check_words[atoi(PQgetvalue(r, i, 1))]) < 0)
+				die("out of memory");
+			add_refused(l, seq - 1, m);
+			/* Numbers the server gave: no input in this SQL. */
+			buf_printf(&del, "%s%ld", i ? "," : "", seq);
+		}
+		buf_adds(&del, "}'::bigint[])");
+		if (PQntuples(r) > 0)
+			exec(d, del.data);
+		buf_free(&del);
+		PQclear(r);
 	}
-	n = atoll(PQcmdTuples(r));
-	PQclear(r);
+	if ((cut = over_limit(l)) >= 0) {
+		char sql[80];
+
+		snprintf(sql, sizeof(sql), "DELETE FROM asin_stage WHERE "
+		    "asin_seq > %ld", cut + 1);
+		exec(d, sql);
+	}
+	/* Any other refusal (a constraint added by hand, a value the
+	 * server will not take) is found by halves. */
+	exec(d, "SAVEPOINT asin_batch");
+	if ((r = upsert(l, 1, l->inbatch, &n)) == NULL) {
+		exec(d, "RELEASE asin_batch");
+	} else {
+		PQclear(r);
+		exec(d, "ROLLBACK TO asin_batch; RELEASE asin_batch");
+		n = 0;
+		upsert_bisect(l, 1, l->inbatch, &n);
+	}
 	exec(d, "TRUNCATE asin_stage");
 	exec(d, "COMMIT");
+	/* The rows the batch took: up to the refusal that ended it. */
 	l->written += n;
-	l->same += l->inbatch - n;
+	l->same += (l->stopped ? l->bad[l->nbad - 1].row + 1 : l->inbatch) -
+	    (long long)l->nbad - n;
 	l->inbatch = 0;
+	*bad = l->bad;
+	return l->nbad;
 }
 
 void
@@ -527,76 +719,18 @@ dbpg_loader_free(struct dbpg_loader *l)
 
 	if (l == NULL)
 		return;
-	dbpg_loader_commit(l);
-	for (i = 0; i < l->ncol; i++)
-		free(l->col[i].name);
-	free(l->col);
-	free(l->val);
+	free_refused(l);
+	free(l->bad);
+	for (i = 0; i < l->ncheck; i++)
+		free(l->check_words[i]);
+	free(l->check_words);
+	free(l->checks);
+	dbrow_free(&l->row);
 	free(l->table);
 	free(l->upsert);
-	free(l->err);
-	scan_free(&l->sc);
-	buf_free(&l->xtra);
-	buf_free(&l->text);
 	buf_free(&l->copy);
+	buf_free(&l->json);
 	free(l);
-}
-
-static enum db_row
-reject(struct dbpg_loader *l, const char *fmt, ...) ASIN_PRINTF(2, 3);
-
-static enum db_row
-reject(struct dbpg_loader *l, const char *fmt, ...)
-{
-	va_list ap;
-
-	free(l->err);
-	va_start(ap, fmt);
-	if (vasprintf(&l->err, fmt, ap) < 0)
-		die("out of memory");
-	va_end(ap);
-	return DB_ROW_REJECT;
-}
-
-static int
-int_literal(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] == '.' || s[i] == 'e' || s[i] == 'E')
-			return 0;
-	return 1;
-}
-
-static int
-num_value(struct dbpg_loader *l, const char *s, size_t n, double *v)
-{
-	char *tmp = n < sizeof(l->num) ? l->num : xstrndup(s, n);
-
-	if (tmp == l->num) {
-		memcpy(l->num, s, n);
-		l->num[n] = '\0';
-	}
-	errno = 0;
-	*v = strtod(tmp, NULL);
-	if (tmp != l->num)
-		free(tmp);
-	return isfinite(*v);
-}
-
-static int
-int_value(struct dbpg_loader *l, const char *s, size_t n, long long *v)
-{
-	double d;
-
-	if (int_literal(s, n) && n < 19 && parse_int(s, n, v))
-		return 1;
-	if (!num_value(l, s, n, &d) || d != floor(d) ||
-	    fabs(d) > 9007199254740992.0)
-		return 0;
-	*v = (long long)d;
-	return 1;
 }
 
 /* Append s[0..n) to the COPY data, escaped for COPY's text format. */
@@ -622,144 +756,53 @@ copy_text(struct buf *b, const char *s, size_t n)
 	buf_add(b, s + run, n - run);
 }
 
-/* The unescaped text of a JSON string member, or NULL (NUL inside). */
-static const char *
-string_value(struct dbpg_loader *l, const char *v, size_t vn, size_t *n)
-{
-	const char *s = v + 1;
-
-	*n = vn - 2;
-	if (memchr(s, '\\', *n) == NULL)
-		return s;
-	l->text.len = 0;
-	buf_reserve(&l->text, vn);
-	*n = scan_unescape(l->text.data, s, *n);
-	if (memchr(l->text.data, '\0', *n) != NULL)
-		return NULL;
-	return l->text.data;
-}
-
-/* Append column c's COPY field for member m (NULL: no member). */
+/* Append column c's COPY field, from the row's checked value. */
 static enum db_row
-put_field(struct dbpg_loader *l, int c, const char *line,
-    const struct scan_member *m)
+put_field(struct dbpg_loader *l, int c)
 {
-	const struct pgcol *col = &l->col[c];
+	const struct dbrow_val *v = &l->row.val[c];
 	struct buf *b = &l->copy;
-	const char *v, *s;
 	char num[40];
-	long long iv;
-	double dv;
-	size_t n;
 
-	if (m == NULL || m->kind == SCAN_NULL) {
+	if (c == l->row.extra) {
+		if (l->row.nxtra > 0)
+			copy_text(b, l->row.xtra.data, l->row.xtra.len);
+		else
+			buf_add(b, "\\N", 2);
+		return DB_ROW_WRITTEN;
+	}
+	switch (v->kind) {
+	case DBV_ABSENT:
+	case DBV_NULL:
 		buf_add(b, "\\N", 2);
-		return DB_ROW_WRITTEN;
-	}
-	v = line + m->val;
-	switch (col->type) {
-	case PT_JSON:
-		copy_text(b, v, m->val_len);
-		return DB_ROW_WRITTEN;
-	case PT_INTEGER:
-		if (m->kind != SCAN_NUMBER)
+		break;
+	case DBV_INT:
+		buf_printf(b, "%lld", v->i);
+		break;
+	case DBV_BOOL:
+		buf_addc(b, v->i ? 't' : 'f');
+		break;
+	case DBV_REAL:
+		buf_add(b, num, fmt_double(num, v->d));
+		break;
+	case DBV_JSON:
+		copy_text(b, v->s, v->n);
+		break;
+	case DBV_TEXT:
+		if (memchr(v->s, '\0', v->n) != NULL)
+			return dbrow_reject(&l->row, "field \"%s\": PostgreSQL "
+			    "text cannot hold \\u0000", l->row.col[c].name);
+		if (l->row.col[c].type == DBROW_TEXT) {
+			copy_text(b, v->s, v->n);
 			break;
-		if (!int_value(l, v, m->val_len, &iv))
-			return reject(l, "field \"%s\": expected integer, got "
-			    "%.*s", col->name, (int)(m->val_len > 40 ? 40 :
-			    m->val_len), v);
-		buf_printf(b, "%lld", iv);
-		return DB_ROW_WRITTEN;
-	case PT_REAL:
-		if (m->kind != SCAN_NUMBER)
-			break;
-		if (!num_value(l, v, m->val_len, &dv))
-			return reject(l, "field \"%s\": number %.*s is out of "
-			    "range", col->name, (int)(m->val_len > 40 ? 40 :
-			    m->val_len), v);
-		buf_add(b, num, fmt_double(num, dv));
-		return DB_ROW_WRITTEN;
-	case PT_BOOLEAN:
-		if (m->kind != SCAN_TRUE && m->kind != SCAN_FALSE)
-			break;
-		buf_addc(b, m->kind == SCAN_TRUE ? 't' : 'f');
-		return DB_ROW_WRITTEN;
-	case PT_TEXT:
-	case PT_ANY:
-		if (m->kind == SCAN_STRING) {
-			if ((s = string_value(l, v, m->val_len, &n)) == NULL)
-				return reject(l, "field \"%s\": PostgreSQL "
-				    "text cannot hold \\u0000", col->name);
-			if (col->type == PT_TEXT) {
-				copy_text(b, s, n);
-			} else {
-				/* As JSON, escaped the suite's way. */
-				struct buf j;
-
-				buf_init(&j);
-				buf_add_jstr(&j, s, n);
-				copy_text(b, j.data, j.len);
-				buf_free(&j);
-			}
-			return DB_ROW_WRITTEN;
 		}
-		if (col->type == PT_TEXT)
-			break;
-		/* What SQLite's typeless column keeps: 1/0 for a boolean,
-		 * an integer, or a double as the suite prints it. */
-		if (m->kind == SCAN_TRUE || m->kind == SCAN_FALSE) {
-			buf_addc(b, m->kind == SCAN_TRUE ? '1' : '0');
-			return DB_ROW_WRITTEN;
-		}
-		if (m->kind != SCAN_NUMBER)
-			break;
-		if (int_literal(v, m->val_len) &&
-		    int_value(l, v, m->val_len, &iv)) {
-			buf_printf(b, "%lld", iv);
-			return DB_ROW_WRITTEN;
-		}
-		if (!num_value(l, v, m->val_len, &dv))
-			return reject(l, "field \"%s\": number %.*s is out of "
-			    "range", col->name, (int)(m->val_len > 40 ? 40 :
-			    m->val_len), v);
-		buf_add(b, num, fmt_double(num, dv));
-		return DB_ROW_WRITTEN;
+		/* A JSONB string: as JSON, escaped the suite's way. */
+		l->json.len = 0;
+		buf_add_jstr(&l->json, v->s, v->n);
+		copy_text(b, l->json.data, l->json.len);
+		break;
 	}
-	return reject(l, "field \"%s\": expected %s, got %s", col->name,
-	    pgtype_name(col->type), rec_kind_name((enum rec_kind)m->kind));
-}
-
-static int
-find_column(struct dbpg_loader *l, const char *line,
-    const struct scan_member *m)
-{
-	const char *k = line + m->key;
-	int i;
-
-	for (i = 0; i < l->ncol; i++) {
-		const struct pgcol *c = &l->col[i];
-
-		if (i == l->extra)
-			continue;
-		if (m->key_esc ? scan_streq(k, m->key_len, c->name, c->len) :
-		    (c->len == m->key_len && memcmp(k, c->name, c->len) == 0))
-			return i;
-	}
-	return -1;
-}
-
-/* Whether a later member repeats member j's key (the last one counts). */
-static int
-repeated_later(struct dbpg_loader *l, const char *line, size_t j)
-{
-	const struct scan_member *m = &l->sc.m[j];
-	size_t i;
-
-	for (i = j + 1; i < l->sc.n; i++)
-		if (l->sc.m[i].key_len == m->key_len && memcmp(line +
-		    l->sc.m[i].key, line + m->key, m->key_len) == 0)
-			return 1;
-	return 0;
+	return DB_ROW_WRITTEN;
 }
 
 enum db_row
@@ -767,90 +810,23 @@ dbpg_load_row(struct dbpg_loader *l, const char *buf, size_t len,
     const char **err)
 {
 	struct dbpg *d = l->db;
-	enum db_row r = DB_ROW_WRITTEN;
-	size_t j, mark;
-	int c, nxtra = 0, allow_dup;
-	char msg[160];
+	size_t mark;
+	int c;
 
-	*err = NULL;
-	if (!scan_text(&l->sc, buf, len)) {
-		scan_errmsg(&l->sc, msg, sizeof(msg));
-		r = reject(l, "%s", msg);
-		goto out;
-	}
-	if (l->sc.kind != SCAN_OBJECT) {
-		r = reject(l, "expected a JSON object, got %s",
-		    rec_kind_name((enum rec_kind)l->sc.kind));
-		goto out;
-	}
-	if (!(allow_dup = rec_duplicate_keys_allowed())) {
-		const char *k;
-		size_t off, kl;
-
-		if (scan_dup_key(&l->sc, buf, &off, &k, &kl)) {
-			r = reject(l, "duplicate key \"%.*s\" at column %zu",
-			    (int)(kl > 40 ? 40 : kl), k, off + 1);
-			goto out;
-		}
-	}
-	memset(l->val, 0, l->ncol * sizeof(*l->val));
-	l->xtra.len = 0;
-	buf_addc(&l->xtra, '{');
-	for (j = 0; j < l->sc.n; j++) {
-		const struct scan_member *m = &l->sc.m[j];
-
-		if (allow_dup && repeated_later(l, buf, j))
-			continue;
-		c = find_column(l, buf, m);
-		if (c >= 0) {
-			l->val[c] = m;
-			continue;
-		}
-		if (l->extra < 0) {
-			r = reject(l, "field \"%.*s\": table %s has no such "
-			    "column", (int)(m->key_len > 40 ? 40 : m->key_len),
-			    buf + m->key, l->table);
-			goto out;
-		}
-		if (nxtra++)
-			buf_addc(&l->xtra, ',');
-		buf_addc(&l->xtra, '"');
-		buf_add(&l->xtra, buf + m->key, m->key_len);
-		buf_add(&l->xtra, "\":", 2);
-		buf_add(&l->xtra, buf + m->val, m->val_len);
-	}
-	buf_addc(&l->xtra, '}');
-	/* A key's null is refused here, in SQLite's words: on the server
-	 * it would fail the whole COPY. */
-	for (c = 0; c < l->ncol; c++)
-		if (l->col[c].key && l->val[c] == NULL) {
-			r = reject(l, "key field \"%s\": missing",
-			    l->col[c].name);
-			goto out;
-		} else if (l->col[c].key && l->val[c]->kind == SCAN_NULL) {
-			r = reject(l, "NOT NULL constraint failed: %s.%s",
-			    l->table, l->col[c].name);
-			goto out;
-		}
+	if (dbrow_read(&l->row, buf, len, err) == DB_ROW_REJECT)
+		return DB_ROW_REJECT;
 	/* The line goes into the COPY data; a reject takes it back. */
 	mark = l->copy.len;
-	for (c = 0; c < l->ncol; c++) {
+	for (c = 0; c < l->row.ncol; c++) {
 		if (c > 0)
 			buf_addc(&l->copy, '\t');
-		if (c == l->extra) {
-			if (nxtra > 0)
-				copy_text(&l->copy, l->xtra.data, l->xtra.len);
-			else
-				buf_add(&l->copy, "\\N", 2);
-			continue;
-		}
-		if (put_field(l, c, buf, l->val[c]) == DB_ROW_REJECT) {
+		if (put_field(l, c) == DB_ROW_REJECT) {
 			l->copy.len = mark;
-			r = DB_ROW_REJECT;
-			goto out;
+			*err = l->row.err;
+			return DB_ROW_REJECT;
 		}
 	}
-	buf_printf(&l->copy, "\t%lld\n", ++l->seq);
+	buf_printf(&l->copy, "\t%ld\n", l->inbatch + 1);
 	if (l->inbatch == 0) {
 		PGresult *res;
 
@@ -863,11 +839,7 @@ dbpg_load_row(struct dbpg_loader *l, const char *buf, size_t len,
 	l->inbatch++;
 	if (l->copy.len >= COPY_CHUNK)
 		send_copy(l);
-	if (l->inbatch >= l->batch)
-		dbpg_loader_commit(l);
-out:
-	*err = r == DB_ROW_REJECT ? l->err : NULL;
-	return r;
+	return DB_ROW_WRITTEN;
 }
 
 /* ---- querying --------------------------------------------------------- */
@@ -976,25 +948,6 @@ bind_params(const char *sql, char **params, size_t np, const char ***vals,
 	return b.data != NULL ? b.data : xstrdup("");
 }
 
-static void
-csv_field(struct buf *b, const char *s, size_t n)
-{
-	size_t i;
-
-	if (strcspn(s, ",\"\r\n") >= n && (n == 0 || (s[0] != ' ' &&
-	    s[n - 1] != ' '))) {
-		buf_add(b, s, n);
-		return;
-	}
-	buf_addc(b, '"');
-	for (i = 0; i < n; i++) {
-		if (s[i] == '"')
-			buf_addc(b, '"');
-		buf_addc(b, s[i]);
-	}
-	buf_addc(b, '"');
-}
-
 /* A number's text as SQLite's engine prints it: integers as they are,
  * the others through fmt_double (non-finite: null, or empty in CSV). */
 static void
@@ -1051,7 +1004,7 @@ put_value(struct dbpg *d, PGresult *r, int row, int i, Oid t, int csv,
 			tmp->len = 0;
 			buf_reserve(tmp, n);
 			n = scan_unescape(tmp->data, s + 1, n - 2);
-			tmp->data[n] = '\0';	/* csv_field() reads a C string */
+			tmp->data[n] = '\0';	/* dbrow_csv_field() reads a C string */
 			s = tmp->data;
 			break;
 		}
@@ -1062,7 +1015,7 @@ put_value(struct dbpg *d, PGresult *r, int row, int i, Oid t, int csv,
 		/* FALLTHROUGH */
 	case OID_JSON:
 		if (csv)
-			csv_field(b, s, n);
+			dbrow_csv_field(b, s, n);
 		else
 			buf_add(b, s, n);
 		return;
@@ -1070,7 +1023,7 @@ put_value(struct dbpg *d, PGresult *r, int row, int i, Oid t, int csv,
 		break;
 	}
 	if (csv) {
-		csv_field(b, s, n);
+		dbrow_csv_field(b, s, n);
 		return;
 	}
 	if (utf8_invalid_at((const unsigned char *)s, n) >= 0)
@@ -1079,20 +1032,18 @@ put_value(struct dbpg *d, PGresult *r, int row, int i, Oid t, int csv,
 	buf_add_jstr(b, s, n);
 }
 
+/* Whether an extra object (in sc) can be spread into r's row. */
 static int
-spreadable(const struct scan *sc, const char *s, PGresult *r, int nc)
+spreadable(const struct scan *sc, const char *s, const PGresult *r)
 {
-	size_t j;
-	int i;
+	int nc = PQnfields(r), i, ok;
+	const char **names = xcalloc(nc ? nc : 1, sizeof(*names));
 
-	if (sc->kind != SCAN_OBJECT)
-		return 0;
-	for (j = 0; j < sc->n; j++)
-		for (i = 0; i < nc; i++)
-			if (scan_streq(s + sc->m[j].key, sc->m[j].key_len,
-			    PQfname(r, i), strlen(PQfname(r, i))))
-				return 0;
-	return 1;
+	for (i = 0; i < nc; i++)
+		names[i] = PQfname(r, i);
+	ok = dbrow_spreadable(sc, s, names, nc);
+	free(names);
+	return ok;
 }
 
 /* Format row row of r into b. */
@@ -1121,7 +1072,7 @@ put_row(struct dbpg *d, PGresult *r, int row, enum db_format fmt,
 
 			if (PQgetisnull(r, row, i))
 				continue;
-			if (scan_text(sc, s, n) && spreadable(sc, s, r, nc)) {
+			if (scan_text(sc, s, n) && spreadable(sc, s, r)) {
 				if (sc->n == 0)
 					continue;
 				if (b->len > 1)
@@ -1182,7 +1133,7 @@ csv_head(PGresult *r, struct buf *b, struct out *o)
 	for (i = 0; i < PQnfields(r); i++) {
 		if (i)
 			buf_addc(b, ',');
-		csv_field(b, PQfname(r, i), strlen(PQfname(r, i)));
+		dbrow_csv_field(b, PQfname(r, i), strlen(PQfname(r, i)));
 	}
 	out_line(o, b->data, b->len);
 }

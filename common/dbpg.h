@@ -45,26 +45,41 @@ void dbpg_require_schema(struct dbpg *, int readonly);
 /*
  * As db_loader_new(): table must be a table of the schema (looked up in
  * the catalogue, never pasted unchecked).  Rows pass the same checks as
- * on SQLite; accepted rows are COPY-escaped into the staging table and
- * every batch rows are upserted in one transaction.  A row the table's
- * constraints refuse fails its batch: the batch is rolled back and
- * asin-db dies naming the server's message (earlier batches are kept).
+ * on SQLite; accepted rows are COPY-escaped into the staging table until
+ * the caller commits them as one batch: one upsert in one transaction.
  */
-struct dbpg_loader *dbpg_loader_new(struct dbpg *, const char *table,
-    long batch);
+struct dbpg_loader *dbpg_loader_new(struct dbpg *, const char *table);
 /*
  * As db_load_row(), but what a row did is only known when its batch is
- * upserted: an accepted row returns DB_ROW_WRITTEN and the counts of
- * dbpg_loader_counts() say how many rows changed the table.
+ * committed: an accepted row returns DB_ROW_WRITTEN and joins the open
+ * batch as its next row (0, 1, 2, ...); dbpg_loader_commit() says which
+ * of them the table refused, and dbpg_loader_counts() how many rows
+ * changed the table.
  */
 enum db_row dbpg_load_row(struct dbpg_loader *, const char *buf,
     size_t len, const char **err);
-/* Upsert and commit the open batch, if any. */
-void dbpg_loader_commit(struct dbpg_loader *);
+/* A row of the batch the table refused (a CHECK, NOT NULL, ...). */
+struct dbpg_refused {
+	long row;	/* its number in the batch, from 0 */
+	char *err;	/* SQLite's words where they exist, e.g. "CHECK
+			 * constraint failed: marketplace GLOB '[A-Z][A-Z]'";
+			 * else the server's message; owned by the loader */
+};
+/*
+ * Upsert and commit the open batch, if any.  Rows the table's
+ * constraints refuse are left out, each alone, as SQLite's row-by-row
+ * upsert leaves them: every other row is stored.  stop_after >= 0: the
+ * refusal after that many others ends the load, so no row of the batch
+ * after it is stored (as on SQLite, where the fatal reject stops the
+ * run there); -1: no limit.  Returns the refusals, in row order, in
+ * *bad (owned by the loader, valid until the next call).
+ */
+size_t dbpg_loader_commit(struct dbpg_loader *, long stop_after,
+    const struct dbpg_refused **bad);
 /* Rows that changed the table and rows it already held, so far. */
 void dbpg_loader_counts(const struct dbpg_loader *, long long *written,
     long long *same);
-/* Commit and free. */
+/* Free; rows of a batch not committed are rolled back. */
 void dbpg_loader_free(struct dbpg_loader *);
 
 /*

@@ -166,12 +166,104 @@ EOF2
 	assert_eq '{"asin":"B000000001","bsr":100}' "$output"
 }
 
-@test "asin-db-pg load: a row the table's CHECK refuses rolls its batch back and stops, earlier batches stay" {
-	{ rows; echo '{"asin":"b000000001","marketplace":"US","date":"2026-05-01"}'; } >"$BATS_TEST_TMPDIR/in"
-	run -1 --separate-stderr asin-db load --batch 2 "$PG" facts "$BATS_TEST_TMPDIR/in"
-	assert_eq "asin-db: $PG: load into facts: a batch of 1 rows rolled back: new row for relation \"facts\" violates check constraint \"facts_asin_check\" (Failing row contains (b000000001, US, 2026-05-01, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null).)" "$stderr"
-	run -0 asin-db query "$PG" "SELECT count(*) AS n FROM facts"
-	assert_eq '{"n":2}' "$output"
+# check_rows: rows the tables' CHECKs refuse among good ones: a bad row
+# before and after a good one of its key, a row the record layer
+# rejects in between, the same row again in a later batch.
+check_rows() {
+	cat <<'EOF2'
+{"asin":"B000000001","marketplace":"US","date":"2026-05-01","bsr":1}
+{"asin":"b000000002","marketplace":"US","date":"2026-05-01","bsr":2}
+{"asin":"B000000003","marketplace":"us","date":"2026-05-01","bsr":3}
+{"asin":"B000000003","marketplace":"US","date":"2026-05-01","bsr":4}
+{"asin":"B000000004","marketplace":"US","date":"2026-05-01","bsr":"5"}
+{"asin":"B000000005","marketplace":"US","date":"2026-05-01","bsr":6}
+{"asin":"B000000005","marketplace":"US","date":"2026-5-01","bsr":7}
+{"asin":"B000000005","marketplace":"U","date":"2026-05-01","bsr":8}
+{"asin":"B000000006","marketplace":"GB","date":"2026-05-01","bsr":9}
+{"asin":"B000000001","marketplace":"US","date":"2026-05-01","bsr":1}
+{"asin":"B00000007","marketplace":"US","date":"2026-05-01","bsr":11}
+EOF2
+}
+
+@test "asin-db-pg load: a row a CHECK refuses is a reject in SQLite's words; the rest of its batch is stored; --tee passes stored rows only" {
+	check_rows >"$BATS_TEST_TMPDIR/in"
+	local t=$BATS_TEST_TMPDIR b
+	for b in 50000 4 1; do
+		rm -f "$SQ"
+		asin-db init "$SQ"
+		PG=$(pg_newdb "t${BATS_SUITE_TEST_NUMBER}_$b")
+		asin-db init "$PG"
+		same load --batch "$b" --tee --rejects "$t/rej" --stats "$t/st" DB facts "$t/in"
+		asin-db load --batch "$b" --tee --rejects "$t/sq.rej" --stats "$t/sq.st" "$SQ" facts "$t/in" >/dev/null
+		asin-db load --batch "$b" --tee --rejects "$t/pg.rej" --stats "$t/pg.st" "$PG" facts "$t/in" >"$t/pg.tee"
+		# Same stored rows on both (the last load ran twice: unchanged).
+		assert_eq '{"in":11,"out":5,"rejected":6,"merged":0,"dropped":0,"written":0,"unchanged":5}' "$(cat "$t/pg.st")"
+		cmp "$t/sq.st" "$t/pg.st"
+		cmp "$t/sq.rej" "$t/pg.rej"
+		same query DB "SELECT asin, marketplace, bsr FROM facts ORDER BY asin"
+	done
+	run -0 jq -r '"\(.line): \(.error)"' "$t/pg.rej"
+	assert_eq "2: CHECK constraint failed: length(asin) = 10 AND
+	    asin NOT GLOB '*[^A-Z0-9]*'
+3: CHECK constraint failed: marketplace GLOB '[A-Z][A-Z]'
+5: field \"bsr\": expected integer, got string
+7: CHECK constraint failed: date GLOB
+	    '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'
+8: CHECK constraint failed: marketplace GLOB '[A-Z][A-Z]'
+11: CHECK constraint failed: length(asin) = 10 AND
+	    asin NOT GLOB '*[^A-Z0-9]*'" "$output"
+	run -0 jq -c '[.asin, .bsr]' "$t/pg.tee"
+	assert_eq '["B000000001",1]
+["B000000003",4]
+["B000000005",6]
+["B000000006",9]
+["B000000001",1]' "$output"
+	run -0 asin-db query "$PG" "SELECT asin, bsr FROM facts ORDER BY asin"
+	assert_eq '{"asin":"B000000001","bsr":1}
+{"asin":"B000000003","bsr":4}
+{"asin":"B000000005","bsr":6}
+{"asin":"B000000006","bsr":9}' "$output"
+}
+
+@test "asin-db-pg load: a refused row that ends the run (no --rejects, --max-rejects) stores and tees what SQLite does, no row after it" {
+	check_rows >"$BATS_TEST_TMPDIR/in"
+	local t=$BATS_TEST_TMPDIR
+	same load --batch 50000 --tee --stats "$t/st" DB facts "$t/in"
+	assert_eq "asin-db: $t/in:2: CHECK constraint failed: length(asin) = 10 AND\x0a\x09    asin NOT GLOB '*[^A-Z0-9]*'" "$(cat "$t/pg.err")"
+	same query DB "SELECT asin, marketplace, bsr FROM facts ORDER BY asin"
+	assert_eq '{"asin":"B000000001","marketplace":"US","bsr":1}' "$(cat "$t/pg.out")"
+	same load --batch 50000 --tee --rejects "$t/rej" --max-rejects 3 --stats "$t/st" DB facts "$t/in"
+	assert_eq "asin-db: $t/in:7: too many rejects: 4 (--max-rejects 3)" "$(cat "$t/pg.err")"
+	same query DB "SELECT asin, marketplace, bsr FROM facts ORDER BY asin"
+	assert_eq '{"asin":"B000000001","marketplace":"US","bsr":1}
+{"asin":"B000000003","marketplace":"US","bsr":4}
+{"asin":"B000000005","marketplace":"US","bsr":6}' "$(cat "$t/pg.out")"
+	asin-db load --batch 3 --rejects "$t/sq.rej" --max-rejects 3 --stats "$t/sq.st" "$SQ" facts "$t/in" 2>/dev/null || true
+	asin-db load --batch 3 --rejects "$t/pg.rej" --max-rejects 3 --stats "$t/pg.st" "$PG" facts "$t/in" 2>/dev/null || true
+	cmp "$t/sq.st" "$t/pg.st"
+	cmp "$t/sq.rej" "$t/pg.rej"
+	assert_eq '{"in":7,"out":3,"rejected":4,"merged":0,"dropped":0}' "$(cat "$t/pg.st")"
+}
+
+@test "asin-db-pg load: a constraint added by hand (a unique index) is found row by row, in SQLite's words" {
+	psql_q "CREATE UNIQUE INDEX facts_title ON facts (title)"
+	sqlite3 "$SQ" "CREATE UNIQUE INDEX facts_title ON facts (title)"
+	local t=$BATS_TEST_TMPDIR i
+	for i in 1 2 3 4 5 6 7 8 9; do
+		echo "{\"asin\":\"B00000000$i\",\"marketplace\":\"US\",\"date\":\"2026-05-01\",\"title\":\"t$((i % 4))\"}"
+	done >"$t/in"
+	same load --batch 6 --tee --rejects "$t/rej" DB facts "$t/in"
+	asin-db load --batch 6 --rejects "$t/sq.rej" --stats "$t/sq.st" "$SQ" facts "$t/in"
+	asin-db load --batch 6 --rejects "$t/pg.rej" --stats "$t/pg.st" "$PG" facts "$t/in"
+	cmp "$t/sq.rej" "$t/pg.rej"
+	cmp "$t/sq.st" "$t/pg.st"
+	run -0 jq -r '"\(.line): \(.error)"' "$t/pg.rej"
+	assert_eq '5: UNIQUE constraint failed: facts.title
+6: UNIQUE constraint failed: facts.title
+7: UNIQUE constraint failed: facts.title
+8: UNIQUE constraint failed: facts.title
+9: UNIQUE constraint failed: facts.title' "$output"
+	same query DB "SELECT asin, title FROM facts ORDER BY asin"
 }
 
 @test "asin-db-pg: table names are checked, values COPY-escaped, never pasted" {

@@ -38,8 +38,8 @@ TOOLS := $(TOOL_C:bin/%.c=$(BUILD)/bin/%) $(TOOL_DIRS:bin/%=$(BUILD)/bin/%)
 
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNITS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
-TTOOL_SRC := $(sort $(wildcard tests/tools/*.c))
-TTOOLS := $(TTOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
+TTOOL_SRC := $(filter-out tests/tools/faultinject.c,$(sort $(wildcard tests/tools/*.c)))
+TTOOLS := $(TTOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%) $(BUILD)/tests/faultinject.so
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
 
 MANS := $(sort $(wildcard man/*.1 man/*.7))
@@ -103,6 +103,13 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# The fault injector is an LD_PRELOAD shim, not a program: no libasin, no
+# sanitizers (it replaces malloc), no -fno-plt (it calls through dlsym).
+$(BUILD)/tests/faultinject.so: tests/tools/faultinject.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -fPIC -shared \
+	    -o $@ tests/tools/faultinject.c -ldl
 
 unit: $(UNITS) $(TTOOLS)
 

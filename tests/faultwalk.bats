@@ -140,3 +140,31 @@ TRAIN_ARGS="--label label --group date,category --features price,bsr,rating,revi
 	walk asin-report asin-report --days 10 --history "$F/history.ndjson" --uplift "$F/uplift.ndjson" \
 	    --metrics "$F/eval" --model "$F/model.json" -o r.html "$F/candidates.ndjson"
 }
+
+@test "fault walk: asin-fetch against the fake upstream, with an archive" {
+	export KEEPA_API_KEY=kp-secret-7f3a9c2e51 ASIN_FETCH_SEED=7
+	unset ASIN_ENV_FILE ASIN_FETCH_BASE_URL ASIN_PROVIDERS
+	fake-upstream --port-file "$BATS_TEST_TMPDIR/port" >/dev/null 2>&1 3>&- &
+	UP_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		[ -s "$BATS_TEST_TMPDIR/port" ] && break
+		sleep 0.05
+	done
+	printf 'B%09d\n' 1 2 3 4 5 >"$BATS_TEST_TMPDIR/in"
+	# A reset connection is retried: one more attempt, the same payload.
+	fetch_norm() { sed 's/"fetched_at":"[0-9T:Z-]*"/"fetched_at":"T"/; s/"attempts":[0-9]*/"attempts":A/'; }
+	# What the archive holds: which files, and the journal's batches.
+	fetch_state() { find arc -type f ! -name '*.lock' | sort; jq -c '.ids' arc/2026-05-10/keepa-small/journal.ndjson 2>/dev/null | sort -u; }
+	WALK_NORM=fetch_norm WALK_STATE=fetch_state WALK_RERUN=1
+	# A run compiles the profile's jq programs (0.2 s): the short form
+	# samples 10 I/O calls and 5 allocations.
+	local st=0
+	export FAULT_IO_CAP=${FAULT_IO_CAP:-10} FAULT_CAP=${FAULT_CAP:-5}
+	walk asin-fetch asin-fetch -p "$FIXTURES/asin-fetch/keepa-small.json" \
+	    -b "http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/port")" --batch 2 -j 1 --retry-base 0.01 --retry-cap 0.02 \
+	    --archive arc --date 2026-05-10 "$BATS_TEST_TMPDIR/in" || st=$?
+	kill "$UP_PID"
+	wait "$UP_PID" 2>/dev/null || :
+	return "$st"
+}

@@ -23,8 +23,10 @@
  *                one line "calls N injected M"
  *   FAULT_LOG    a file that gets one line per injected fault:
  *                "fault CALL #N errno E"
- *   FAULT_SKIP   comma list of shared-object name parts whose own calls
- *                are neither counted nor failed (default
+ *   FAULT_SKIP   comma list of shared-object name parts whose calls
+ *                (theirs, or made with one of them on the stack) are
+ *                counted but never failed: the fault moves on to the
+ *                next call (default
  *                "libjq,libonig": libjq aborts on a failed allocation,
  *                which is its documented behaviour, not a bug of ours)
  *   FAULT_STDERR=1   count and fail writes to fd 2 too; by default the
@@ -50,6 +52,7 @@
 #include <sys/uio.h>
 
 #include <dlfcn.h>
+#include <execinfo.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -139,9 +142,8 @@ logline(const char *path, const char *s)
 }
 
 static int
-skipped(const void *ret)
+in_skipped(uintptr_t a)
 {
-	uintptr_t a = (uintptr_t)ret;
 	int i;
 
 	for (i = 0; i < nskip; i++)
@@ -150,9 +152,36 @@ skipped(const void *ret)
 	return 0;
 }
 
+static __thread int in_backtrace;
+
+/*
+ * Whether a call comes from a skipped library: its caller is in one, or
+ * one is on the stack (libjq's parser calls strdup, which calls malloc
+ * from libc).  Walks the stack only for a call about to fail.
+ */
+static int
+skipped(const void *ret)
+{
+	void *frames[48];
+	int i, n;
+
+	if (nskip == 0)
+		return 0;
+	if (in_skipped((uintptr_t)ret))
+		return 1;
+	in_backtrace = 1;
+	n = backtrace(frames, 48);
+	in_backtrace = 0;
+	for (i = 0; i < n; i++)
+		if (in_skipped((uintptr_t)frames[i]))
+			return 1;
+	return 0;
+}
+
 /*
  * Count a call of kind c (from return address ret) and say whether it
- * must fail: 0 no, 1 fail; errno is set for a failure.
+ * must fail: 0 no, 1 fail; errno is set for a failure.  A call from a
+ * skipped library is counted but passes the fault on to the next call.
  */
 static int
 hit(enum call c, const void *ret)
@@ -160,10 +189,12 @@ hit(enum call c, const void *ret)
 	long n;
 	char msg[96];
 
-	if (!armed || !selected[c] || (ret != NULL && skipped(ret)))
+	if (!armed || !selected[c] || in_backtrace)
 		return 0;
 	n = __atomic_add_fetch(&ncalls, 1, __ATOMIC_SEQ_CST);
-	if (fault_n <= 0 || n < fault_n || (n > fault_n && !persist))
+	if (fault_n <= 0 || n < fault_n || (ninjected > 0 && !persist))
+		return 0;
+	if (skipped(ret))
 		return 0;
 	__atomic_add_fetch(&ninjected, 1, __ATOMIC_SEQ_CST);
 	if (log_path != NULL) {
@@ -258,6 +289,12 @@ arm(void)
 	if ((s = getenv("FAULT_SKIP")) == NULL)
 		s = "libjq,libonig";
 	dl_iterate_phdr(skip_cb, (void *)s);
+	if (nskip > 0) {
+		void *frames[2];
+
+		/* The first backtrace() loads libgcc_s: not inside malloc. */
+		backtrace(frames, 2);
+	}
 	atexit(report);
 	armed = 1;
 }

@@ -3,7 +3,7 @@
 # each of its I/O and allocation calls failed in turn by the LD_PRELOAD
 # shim tests/tools/faultinject.c.  Every faulted run ends with the clean
 # result or a message and a non-zero exit, never a crash, a hang or a half
-# written file.  make check walks the short form (every I/O call, 20 of
+# written file.  make check walks the short form (every I/O call, 12 of
 # the malloc family), make hardening (FAULT_WALK=full) every call.  The
 # cases tried per tool go to $BUILD/hardening/faultwalk.txt.
 load helper
@@ -158,9 +158,9 @@ TRAIN_ARGS="--label label --group date,category --features price,bsr,rating,revi
 	fetch_state() { find arc -type f ! -name '*.lock' | sort; jq -c '.ids' arc/2026-05-10/keepa-small/journal.ndjson 2>/dev/null | sort -u; }
 	WALK_NORM=fetch_norm WALK_STATE=fetch_state WALK_RERUN=1
 	# A run compiles the profile's jq programs (0.2 s): the short form
-	# samples 10 I/O calls and 5 allocations.
+	# samples 10 I/O calls and 5 allocations, the full one 600 of each.
 	local st=0
-	export FAULT_IO_CAP=${FAULT_IO_CAP:-10} FAULT_CAP=${FAULT_CAP:-5}
+	export FAULT_IO_CAP=${FAULT_IO_CAP:-10} FAULT_CAP=${FAULT_CAP:-5} FAULT_FULL_CAP=${FAULT_FULL_CAP:-600}
 	walk asin-fetch asin-fetch -p "$FIXTURES/asin-fetch/keepa-small.json" \
 	    -b "http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/port")" --batch 2 -j 1 --retry-base 0.01 --retry-cap 0.02 \
 	    --archive arc --date 2026-05-10 "$BATS_TEST_TMPDIR/in" || st=$?

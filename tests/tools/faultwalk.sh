@@ -22,7 +22,7 @@ BUILD_DIR=${BUILD_DIR:?}
 BATS_TEST_TMPDIR=${BATS_TEST_TMPDIR:?}
 FAULT_SO="$BUILD_DIR/tests/faultinject.so"
 FAULT_WALK=${FAULT_WALK:-short}
-FAULT_CAP=${FAULT_CAP:-20}
+FAULT_CAP=${FAULT_CAP:-12}
 FAULT_IO=read,write,writev,pread,pwrite,fsync,fdatasync,ftruncate,rename,renameat,open,openat,close,mmap,fread,fwrite,fflush,fclose,recv,send
 FAULT_MEM=malloc,calloc,realloc
 
@@ -136,7 +136,9 @@ walk_case() {
 # walk_ns COUNT: the N to try for a class of COUNT calls.
 walk_ns() {
 	local c=$1 cap=$2 i
-	if [ "$FAULT_WALK" = full ] || [ "$c" -le "$cap" ]; then
+	# The full walk is every call, or FAULT_FULL_CAP of them if set.
+	[ "$FAULT_WALK" = full ] && cap=${FAULT_FULL_CAP:-$c}
+	if [ "$c" -le "$cap" ]; then
 		seq 1 "$c"
 	else
 		for ((i = 0; i < cap; i++)); do echo $((1 + i * c / cap)); done

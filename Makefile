@@ -49,7 +49,7 @@ DB_SQL := $(sort $(wildcard schemas/db-*.sql))
 DB_GEN := $(BUILD)/gen/dbschema.h
 
 .PHONY: all deps check test unit sanitize bench fuzz demo install uninstall \
-	clean lint
+	clean lint hardening valgrind
 .DELETE_ON_ERROR:
 # Objects are intermediates of the pattern rules: keep them, or every
 # `make demo` deletes them and the next `make` compiles the suite again.
@@ -129,6 +129,25 @@ sanitize: deps
 	BUILD=build-san ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    sh tests/run-check.sh
+
+# Small runs of every tool under valgrind memcheck (tests/valgrind.sh).
+valgrind: all unit
+	BUILD=$(BUILD) sh tests/valgrind.sh
+
+# The long forms of make check's hardening tests: the fault walk over
+# every call (tests/faultwalk.bats), KILL_ROUNDS kill -9 rounds
+# (tests/kill.bats), the hostile corpus with a 1 GB line
+# (tests/conventions.bats), then valgrind.  Cases tried per tool go to
+# $(BUILD)/hardening/.
+KILL_ROUNDS ?= 20
+hardening: all unit
+	rm -rf $(BUILD)/hardening
+	BUILD=$(BUILD) FAULT_WALK=full bats --tap tests/faultwalk.bats
+	BUILD=$(BUILD) KILL_ROUNDS=$(KILL_ROUNDS) bats --tap tests/kill.bats
+	BUILD=$(BUILD) HOSTILE_LINE_MB=1024 bats --tap \
+	    --filter 'hostile corpus|megabytes' tests/conventions.bats
+	BUILD=$(BUILD) sh tests/valgrind.sh
+	@cat $(BUILD)/hardening/*.txt
 
 lint:
 	@for m in $(MANS); do mandoc -Tlint -W warning $$m || exit 1; done

@@ -25,6 +25,8 @@ FAULT_WALK=${FAULT_WALK:-short}
 FAULT_CAP=${FAULT_CAP:-12}
 FAULT_IO=read,write,writev,pread,pwrite,fsync,fdatasync,ftruncate,rename,renameat,open,openat,close,mmap,fread,fwrite,fflush,fclose,recv,send
 FAULT_MEM=malloc,calloc,realloc
+# Short writes: the Nth write writes half its bytes and says so.
+FAULT_SHORTW=write,writev,pwrite
 
 WALK_PREP=${WALK_PREP:-:}
 WALK_FILES=${WALK_FILES:-}
@@ -42,7 +44,9 @@ walk_run() {
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	(cd "$dir" && $WALK_PREP) || return 1
-	(cd "$dir" && env LD_PRELOAD="$FAULT_SO" FAULT_CALL="$calls" \
+	local short=0
+	[ "$calls" = "$FAULT_SHORTW" ] && short=1
+	(cd "$dir" && env LD_PRELOAD="$FAULT_SO" FAULT_CALL="$calls" FAULT_SHORT=$short \
 	    FAULT_N="$n" FAULT_REPORT=report FAULT_LOG=faults FAULT_PROG="$WALK_TOOL" \
 	    timeout -s KILL "$WALK_TIMEOUT" "$@" <"$WALK_STDIN" >out 2>err) || st=$?
 	echo "$st" >"$dir/status"
@@ -72,6 +76,7 @@ walk_case() {
 	shift 3
 	local cls=mem
 	[ "$calls" = "$FAULT_IO" ] && cls=io
+	[ "$calls" = "$FAULT_SHORTW" ] && cls=short
 	dir="$work/run"
 	walk_run "$dir" "$calls" "$n" "$@" || { echo "N=$n: prep failed"; return 1; }
 	st=$(cat "$dir/status")
@@ -173,12 +178,16 @@ walk() {
 		[ -e "$work/p0/$f" ] && cp "$work/p0/$f" "$work/prep-files/$f"
 	done
 	line="$name"
-	for cls in io mem; do
-		if [ $cls = io ]; then calls=$FAULT_IO; else calls=$FAULT_MEM; fi
+	for cls in io short mem; do
+		case $cls in
+		io) calls=$FAULT_IO ;;
+		short) calls=$FAULT_SHORTW ;;
+		mem) calls=$FAULT_MEM ;;
+		esac
 		walk_run "$work/c1" "$calls" 0 "$@"
 		count=$(awk '{ print $2 }' "$work/c1/report")
 		local cap=$FAULT_CAP
-		[ $cls = io ] && cap=${FAULT_IO_CAP:-400}
+		[ $cls != mem ] && cap=${FAULT_IO_CAP:-400}
 		for n in $(walk_ns "$count" "$cap"); do
 			tried=$((tried + 1))
 			walk_case "$work" "$calls" "$n" "$@" >"$work/why" || {

@@ -8,6 +8,11 @@
 # cases tried per tool go to $BUILD/hardening/faultwalk.txt.
 load helper
 
+# Each run of the file writes its own record.
+setup_file() {
+	rm -f "$BUILD_DIR/hardening/faultwalk.txt"
+}
+
 setup() {
 	[ -f "$BUILD_DIR/tests/faultinject.so" ] || skip "no faultinject.so (make unit builds it)"
 	if ldd "$BUILD_DIR/bin/asin-zscore" 2>/dev/null | grep -q 'libasan\|libubsan'; then

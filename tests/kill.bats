@@ -11,6 +11,11 @@ load helper
 KILL_ROUNDS=${KILL_ROUNDS:-3}
 KILL_SEED=${KILL_SEED:-19}
 
+# Each run of the file writes its own record.
+setup_file() {
+	rm -f "$BUILD_DIR/hardening/kill.txt"
+}
+
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
 	RANDOM=$((KILL_SEED + BATS_TEST_NUMBER))

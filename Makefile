@@ -38,8 +38,8 @@ TOOLS := $(TOOL_C:bin/%.c=$(BUILD)/bin/%) $(TOOL_DIRS:bin/%=$(BUILD)/bin/%)
 
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNITS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
-TTOOL_SRC := $(sort $(wildcard tests/tools/*.c))
-TTOOLS := $(TTOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
+TTOOL_SRC := $(filter-out tests/tools/faultinject.c,$(sort $(wildcard tests/tools/*.c)))
+TTOOLS := $(TTOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%) $(BUILD)/tests/faultinject.so
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
 
 MANS := $(sort $(wildcard man/*.1 man/*.7))
@@ -49,7 +49,7 @@ DB_SQL := $(sort $(wildcard schemas/db-*.sql))
 DB_GEN := $(BUILD)/gen/dbschema.h
 
 .PHONY: all deps check test unit sanitize bench fuzz demo install uninstall \
-	clean lint
+	clean lint hardening valgrind
 .DELETE_ON_ERROR:
 # Objects are intermediates of the pattern rules: keep them, or every
 # `make demo` deletes them and the next `make` compiles the suite again.
@@ -105,6 +105,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+# The fault injector is an LD_PRELOAD shim, not a program: no libasin, no
+# sanitizers (it replaces malloc), no -fno-plt (it calls through dlsym).
+$(BUILD)/tests/faultinject.so: tests/tools/faultinject.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -fPIC -shared \
+	    -o $@ tests/tools/faultinject.c -ldl
+
 unit: $(UNITS) $(TTOOLS)
 
 deps:
@@ -123,6 +130,25 @@ sanitize: deps
 	BUILD=build-san ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    sh tests/run-check.sh
+
+# Small runs of every tool under valgrind memcheck (tests/valgrind.sh).
+valgrind: all unit
+	BUILD=$(BUILD) sh tests/valgrind.sh
+
+# The long forms of make check's hardening tests: the fault walk over
+# every call (tests/faultwalk.bats), KILL_ROUNDS kill -9 rounds
+# (tests/kill.bats), the hostile corpus with a 1 GB line
+# (tests/conventions.bats), then valgrind.  Cases tried per tool go to
+# $(BUILD)/hardening/.
+KILL_ROUNDS ?= 20
+hardening: all unit
+	rm -rf $(BUILD)/hardening
+	BUILD=$(BUILD) FAULT_WALK=full bats --tap tests/faultwalk.bats
+	BUILD=$(BUILD) KILL_ROUNDS=$(KILL_ROUNDS) bats --tap tests/kill.bats
+	BUILD=$(BUILD) HOSTILE_LINE_MB=1024 bats --tap \
+	    --filter 'hostile corpus|megabytes' tests/conventions.bats
+	BUILD=$(BUILD) sh tests/valgrind.sh
+	@cat $(BUILD)/hardening/*.txt
 
 lint:
 	@for m in $(MANS); do mandoc -Tlint -W warning $$m || exit 1; done

@@ -200,7 +200,7 @@ read_columns(struct db_loader *l)
 {
 	sqlite3_stmt *st;
 	struct db *d = l->db;
-	int found = 0;
+	int found = 0, rc;
 
 	if (sqlite3_prepare_v2(d->h, "SELECT name FROM sqlite_master WHERE "
 	    "type = 'table' AND name = ?1 AND name NOT LIKE 'sqlite\\_%' "
@@ -208,7 +208,10 @@ read_columns(struct db_loader *l)
 	    SQLITE_OK)
 		db_die(d, "schema");
 	sqlite3_bind_text(st, 1, l->table, -1, SQLITE_STATIC);
-	found = sqlite3_step(st) == SQLITE_ROW;
+	/* Out of memory or I/O is no missing table: say which it was. */
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE)
+		db_die(d, "schema");
+	found = rc == SQLITE_ROW;
 	sqlite3_finalize(st);
 	if (!found || !dbrow_ident_ok(l->table, 64))
 		usage_error("%s: no table '%s' (tables: products, categories, "
@@ -219,9 +222,11 @@ read_columns(struct db_loader *l)
 	    "pragma_table_info(?1) ORDER BY cid", -1, &st, NULL) != SQLITE_OK)
 		db_die(d, "table_info");
 	sqlite3_bind_text(st, 1, l->table, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 
+		if (name == NULL && sqlite3_errcode(d->h) == SQLITE_NOMEM)
+			db_die(d, "table_info");
 		if (name == NULL || !dbrow_ident_ok(name, 64))
 			die("%s: table %s: column name '%s' is not an "
 			    "identifier", d->path, l->table,
@@ -229,6 +234,9 @@ read_columns(struct db_loader *l)
 		dbrow_add_col(&l->row, name, coltype_of((const char *)
 		    sqlite3_column_text(st, 1)), sqlite3_column_int(st, 2) > 0);
 	}
+	/* A step that fails is no end of the columns. */
+	if (rc != SQLITE_DONE)
+		db_die(d, "table_info");
 	sqlite3_finalize(st);
 }
 

@@ -1517,6 +1517,7 @@ check_string(struct check *k, const struct node *nd, const char *s,
 {
 	size_t i, cps = 0;
 	regmatch_t m[1];
+	int e;
 	struct buf *b;
 
 	if (nd->minlen >= 0 || nd->maxlen >= 0) {
@@ -1539,7 +1540,15 @@ check_string(struct check *k, const struct node *nd, const char *s,
 	if (nd->has & HAS_PATTERN) {
 		m[0].rm_so = 0;
 		m[0].rm_eo = (regoff_t)n;
-		if (regexec(&nd->re, s, 1, m, REG_STARTEND) != 0) {
+		errno = 0;
+		e = regexec(&nd->re, s, 1, m, REG_STARTEND);
+		/*
+		 * The matcher out of memory is no mismatch; glibc's regexec
+		 * says REG_NOMATCH for it too, with malloc's errno behind.
+		 */
+		if (e != 0 && (e != REG_NOMATCH || errno == ENOMEM))
+			die("pattern %s: out of memory", nd->pattern);
+		if (e != 0) {
 			b = viol(k);
 			buf_adds(b, "pattern ");
 			buf_adds(b, nd->pattern);

@@ -396,3 +396,98 @@ Try '$t --help' for more information." "$stderr" "$t" || return 1
 		[ "$status" -eq 2 ] || { echo "$t --keyed x: exit $status"; return 1; }
 	done
 }
+
+# hostile_file TOOL KIND: a file of the hostile corpus (issue 19) around
+# the tool's good line G; H is G open for one more member.
+hostile_file() {
+	local g h n=10000
+	g=$(good_line "$1" | head -1)
+	h=${g%\}}
+	h=${h/2024-01-01/2024-01-02}
+	case $2 in
+	deep) echo "$g"; printf '%s,"x":%s%s}\n' "$h" "$(printf "%${n}s" | tr ' ' '[')" "$(printf "%${n}s" | tr ' ' ']')"; echo "$g" ;;
+	deepval) echo "$g"; printf '%s}\n' "$(sed "s/9.99/$(printf "%${n}s" | tr ' ' '{' | sed 's/{/{"a":/g')1$(printf "%${n}s" | tr ' ' '}')/" <<<"$h")" ;;
+	toplevel) echo "$g"; printf "%${n}s\n" | tr ' ' '['; echo '[1,2]'; echo '"str"'; echo 'null' ;;
+	nul) echo "$g"; printf '%s,"t":"a\0b"}\n' "$h"; printf '%s,"t\0":1}\n' "$h" ;;
+	utf8) echo "$g"; printf '%s,"t":"a\377\376b"}\n' "$h"; printf '%s,"t":"\300\257 \355\240\200"}\n' "$h" ;;
+	numbers) echo "$g"; sed 's/9.99/-0/' <<<"$h}"; sed 's/9.99/-0.0e-0/' <<<"$h}" | sed 's/2024-01-02/2024-01-03/'
+		sed 's/9.99/1e999/' <<<"$h}" | sed 's/2024-01-02/2024-01-04/'; sed 's/9.99/-1e-999/' <<<"$h}" | sed 's/2024-01-02/2024-01-05/' ;;
+	dupbom) echo "$g"; printf '{"zz":1,"zz":2,%s\n' "${h#\{}}"; printf '\357\273\277%s\n' "$g" ;;
+	crlf) printf '%s\r\n' "$g" "$h}" ;;
+	empty) : ;;
+	nonl) printf '%s' "$g" ;;
+	blank) printf '\n \n%s\n\t\n\n' "$g" ;;
+	esac
+}
+
+# hostile_ok TOOL STATUS ERRFILE STATS: the run ended by exit 0 or 1 (and
+# asin-fetch's 3, "some ASINs failed") with a message naming the tool; an
+# exit 0 balances its --stats: in = out + rejected + merged + dropped (a
+# fatal stop leaves the records an aggregating tool held in neither).
+hostile_ok() {
+	local t=$1 st=$2 err=$3 stats=$4
+	case $st in
+	0) # awk, not jq: this runs some 300 times
+	   awk 'BEGIN { split("in out rejected merged dropped", n) }
+	       { for (f = 1; f <= 5; f++) { m = match($0, "\"" n[f] "\":[0-9]+"); if (!m) exit 1
+	           v[f] = substr($0, RSTART + length(n[f]) + 3, RLENGTH - length(n[f]) - 3) }
+	       exit !(v[1] == v[2] + v[3] + v[4] + v[5]) }' "$stats" ||
+	    { echo "stats do not balance: $(cat "$stats")"; return 1; } ;;
+	1|3) [[ $(tail -n 1 "$err") == "$t: "* ]] || { echo "exit $st without a message: $(cat "$err")"; return 1; } ;;
+	*) echo "exit $st: $(cat "$err")"; return 1 ;;
+	esac
+	if grep -q 'Sanitizer\|runtime error:' "$err"; then cat "$err"; return 1; fi
+}
+
+@test "every tool: the hostile corpus is a reject or a located error, and --stats balances" {
+	local t k in st="$BATS_TEST_TMPDIR/st" e="$BATS_TEST_TMPDIR/err" err=0 rc
+	local kinds="deep deepval toplevel nul utf8 numbers dupbom crlf empty nonl blank"
+	# The corpus once per kind of good line: asin-uplift's and the rest's.
+	mkdir -p "$BATS_TEST_TMPDIR/corpus"
+	for k in $kinds; do
+		hostile_file asin-uplift "$k" >"$BATS_TEST_TMPDIR/corpus/u-$k"
+		hostile_file asin-zscore "$k" >"$BATS_TEST_TMPDIR/corpus/f-$k"
+	done
+	for t in $(tools); do
+		for k in $kinds; do
+			in="$BATS_TEST_TMPDIR/corpus/f-$k"
+			[ "$t" = asin-uplift ] && in="$BATS_TEST_TMPDIR/corpus/u-$k"
+			rm -f "$st"
+			rc=0
+			# shellcheck disable=SC2046
+			timeout -s KILL 60 "$t" $(tool_args "$t") --rejects "$BATS_TEST_TMPDIR/rej" \
+			    --stats "$st" "$in" >/dev/null 2>"$e" || rc=$?
+			hostile_ok "$t" "$rc" "$e" "$st" || { echo "$t $k"; err=1; }
+			# Without --rejects: the first bad line stops the run, located
+			# (the all-good kinds ran so already).
+			case $k in crlf|empty|nonl|blank) continue ;; esac
+			[ "$t" = asin-fetch ] && continue	# 0.2 s a run: once is enough
+			rc=0
+			# shellcheck disable=SC2046
+			timeout -s KILL 60 "$t" $(tool_args "$t") --stats "$st" "$in" >/dev/null 2>"$e" || rc=$?
+			hostile_ok "$t" "$rc" "$e" "$st" || { echo "$t $k (no --rejects)"; err=1; }
+		done
+	done
+	return "$err"
+}
+
+# HOSTILE_LINE_MB: 3 in make check, against --max-line 1M; 1024 under
+# make hardening, against the default 16M; the line
+# is made on the fly through a pipe, never a file.
+@test "every tool: a line of HOSTILE_LINE_MB megabytes from a pipe is a located reject" {
+	local t mb=${HOSTILE_LINE_MB:-3} max= st="$BATS_TEST_TMPDIR/st" rej="$BATS_TEST_TMPDIR/rej" g err=0 rc
+	local e="$BATS_TEST_TMPDIR/err"
+	[ "$mb" -lt 16 ] && max="--max-line 1M"
+	for t in $(tools); do
+		g=$(good_line "$t" | head -1)
+		rm -f "$st"
+		rc=0
+		# shellcheck disable=SC2046
+		timeout -s KILL 300 bash -c '
+		    { echo "$1"; printf "%s,\"t\":\"" "${1%\}}"; head -c $(($2 * 1048576)) /dev/zero | tr "\0" x; printf "\"}\n"; echo "$1"; } |
+		    "${@:3}"' _ "$g" "$mb" "$t" $(tool_args "$t") $max --rejects "$rej" --stats "$st" /dev/stdin >/dev/null 2>"$e" || rc=$?
+		hostile_ok "$t" "$rc" "$e" "$st" || { echo "$t ${mb}M line"; err=1; continue; }
+		[ "$(jq -r .error "$rej")" = "line too long (see --max-line)" ] || { echo "$t: $(head -c 200 "$rej")"; err=1; }
+	done
+	return "$err"
+}

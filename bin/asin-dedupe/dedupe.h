@@ -210,6 +210,14 @@ void rows_flush_before(struct run *, uint64_t hi, uint64_t lo);
 /* Sort and write every stored row. */
 void rows_flush_all(struct run *);
 void rows_free(struct run *);
+/*
+ * The working buffers every run needs (records, scans, the Keepa
+ * product, the row and message buffers): one pair so that asin-dedupe
+ * and its fuzz target cannot drift apart.  run_work_free() also frees
+ * the status, reason and reject tallies.
+ */
+void run_work_init(struct run *);
+void run_work_free(struct run *);
 /* Day number of "YYYY-MM-DD" (exactly 10 bytes); 0 when not a real date. */
 int parse_day(const char *s, size_t n, long *day);
 /* Unix seconds of an RFC 3339 date-time; 0 when it is not one. */

@@ -397,37 +397,14 @@ main(int argc, char *argv[])
 	if (o.expect != NULL)
 		expect_load(&r, o.expect);
 	rows_init(&r, load_doc(schema_path));
-	r.rec = rec_new();
-	r.rec2 = rec_new();
-	r.recb = rec_new();
-	scan_init(&r.scan);
-	scan_init(&r.scan2);
-	scan_init(&r.scan3);
-	scan_init(&r.bscan);
-	keepa_product_init(&r.kp);
-	buf_init(&r.b);
-	buf_init(&r.b2);
-	buf_init(&r.msg);
+	run_work_init(&r);
 	r.o = out_new(1, "<stdout>");
 	r.ac.sink = r.o;
 
 	rc = run_input(&r, argv + optind, argc - optind);
 
 	rows_free(&r);
-	keepa_product_free(&r.kp);
-	scan_free(&r.scan);
-	scan_free(&r.scan2);
-	scan_free(&r.scan3);
-	scan_free(&r.bscan);
-	rec_free(r.rec);
-	rec_free(r.rec2);
-	rec_free(r.recb);
-	buf_free(&r.b);
-	buf_free(&r.b2);
-	buf_free(&r.msg);
-	tally_free(&r.status);
-	tally_free(&r.reasons);
-	tally_free(&r.rejects);
+	run_work_free(&r);
 	report_free(&r);
 	schema_free(r.sc);
 	free(schema_path);

@@ -1771,3 +1771,38 @@ rows_free(struct run *r)
 	free(r->srcs);
 	arena_free(&r->arena);
 }
+
+void
+run_work_init(struct run *r)
+{
+	r->rec = rec_new();
+	r->rec2 = rec_new();
+	r->recb = rec_new();
+	scan_init(&r->scan);
+	scan_init(&r->scan2);
+	scan_init(&r->scan3);
+	scan_init(&r->bscan);
+	keepa_product_init(&r->kp);
+	buf_init(&r->b);
+	buf_init(&r->b2);
+	buf_init(&r->msg);
+}
+
+void
+run_work_free(struct run *r)
+{
+	keepa_product_free(&r->kp);
+	scan_free(&r->scan);
+	scan_free(&r->scan2);
+	scan_free(&r->scan3);
+	scan_free(&r->bscan);
+	rec_free(r->rec);
+	rec_free(r->rec2);
+	rec_free(r->recb);
+	buf_free(&r->b);
+	buf_free(&r->b2);
+	buf_free(&r->msg);
+	tally_free(&r->status);
+	tally_free(&r->reasons);
+	tally_free(&r->rejects);
+}

@@ -103,16 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r.nf[r.nnf++] = nf_default[i];
 	r.sc = fact;
 	rows_init(&r, jv_copy(fact_doc));
-	r.rec = rec_new();
-	r.rec2 = rec_new();
-	r.recb = rec_new();
-	scan_init(&r.scan);
-	scan_init(&r.scan2);
-	scan_init(&r.scan3);
-	keepa_product_init(&r.kp);
-	buf_init(&r.b);
-	buf_init(&r.b2);
-	buf_init(&r.msg);
+	run_work_init(&r);
 	acct_init(&r.ac, &co);
 	/* out_close() closes its descriptor */
 	if ((fd = open("/dev/null", O_WRONLY)) < 0)
@@ -153,18 +144,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r.ac.rejects != NULL)
 		fclose(r.ac.rejects);
 	rows_free(&r);
-	keepa_product_free(&r.kp);
-	scan_free(&r.scan);
-	scan_free(&r.scan2);
-	scan_free(&r.scan3);
-	rec_free(r.rec);
-	rec_free(r.rec2);
-	rec_free(r.recb);
-	buf_free(&r.b);
-	buf_free(&r.b2);
-	buf_free(&r.msg);
-	tally_free(&r.status);
-	tally_free(&r.reasons);
-	tally_free(&r.rejects);
+	run_work_free(&r);
 	return 0;
 }

@@ -56,7 +56,11 @@ setup() {
 	[ "$(id -u)" -eq 0 ] || skip "sshd needs root for its privilege separation directory"
 	mkdir -p /run/sshd 2>/dev/null || skip "cannot create /run/sshd"
 	local d="$T/ssh" port pid
-	mkdir -p "$d/remote"
+	# The logins' HOME is an empty directory of the test's, so the remote
+	# shells read no profile of the machine's own: a profile that does
+	# slow work on every login (pyenv rehash, say) would cost minutes over
+	# the dozens of logins parallel makes.
+	mkdir -p "$d/remote" "$d/home"
 	ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
 	ssh-keygen -q -t ed25519 -N '' -f "$d/user_key"
 	cp "$d/user_key.pub" "$d/authorized_keys"
@@ -74,6 +78,7 @@ setup() {
 	UsePAM no
 	MaxStartups 200
 	MaxSessions 200
+	SetEnv HOME=$d/home
 	CONF
 	/usr/sbin/sshd -D -f "$d/sshd_config" -E "$d/sshd.log" &
 	pid=$!

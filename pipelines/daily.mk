@@ -49,6 +49,11 @@ SHELL := /bin/bash
 
 # Rename the stage's temporary file into place, or remove it.
 COMMIT = && mv -f $@.tmp $@ || { rm -f $@.tmp; exit 1; }
+# Remove what a killed run of this stage left: the tools write a file they
+# replace whole (--stats, --report, -o) as FILE.tmp.PID and rename it,
+# which kill -9 can interrupt.  Only the stage that owns FILE removes its
+# leftovers, so stages running side by side (make -j) keep theirs.
+STALE = rm -f $(foreach f,$@ $(1),$(f).tmp.*)
 
 daily: csv report assign
 fetch: $(OUT)/envelopes.ndjson
@@ -63,6 +68,7 @@ assign: $(OUT)/assigned.ndjson
 
 $(OUT)/envelopes.ndjson: | $(ASINS)
 	@mkdir -p $(OUT)
+	$(call STALE,$(OUT)/fetch.stats)
 	( $(BIN)asin-fetch -p $(PROVIDER) -m $(MARKETPLACE) \
 	    $(if $(BASE_URL),-b $(BASE_URL)) $(if $(QPM),--qpm $(QPM)) \
 	    -j $(PARALLEL) $(if $(wildcard $(ENV_FILE)),--env-file $(ENV_FILE)) \
@@ -82,6 +88,7 @@ $(OUT)/envelopes.ndjson: | $(ASINS)
 # refused before sending are in $(OUT)/fetch.rejects.  The envelopes
 # without their payloads are what the fetch_log table holds.
 $(OUT)/facts.ndjson: $(OUT)/envelopes.ndjson
+	$(call STALE,$(OUT)/quality.json $(OUT)/dedupe.stats)
 	jq -c 'del(.payload)' $< >$(OUT)/fetch_log.ndjson.tmp \
 	    && mv -f $(OUT)/fetch_log.ndjson.tmp $(OUT)/fetch_log.ndjson
 	jq -c '{asin, marketplace}' $(OUT)/fetch_log.ndjson >$(OUT)/expected.ndjson
@@ -95,6 +102,7 @@ $(OUT)/facts.ndjson: $(OUT)/envelopes.ndjson
 	    $(DEDUPE_FLAGS) $< >$@.tmp $(COMMIT)
 
 $(OUT)/load-facts.stats: $(OUT)/facts.ndjson
+	$(call STALE)
 	$(BIN)asin-db init $(DB)
 	$(BIN)asin-db load $(DB) fetch_log $(OUT)/fetch_log.ndjson
 	{ grep -F '"date":"$(DAY)"' $(OUT)/facts.ndjson || [ $$? -eq 1 ]; } | \
@@ -103,17 +111,21 @@ $(OUT)/load-facts.stats: $(OUT)/facts.ndjson
 	$(BIN)asin-db load --stats $@.tmp $(DB) facts $(OUT)/facts.ndjson $(COMMIT)
 
 $(OUT)/history.ndjson: $(OUT)/load-facts.stats
+	$(call STALE)
 	$(BIN)asin-db query --sql-file $(SQL)/history.sql \
 	    --param from=$(FROM_HIST) --param to=$(DAY) $(DB) >$@.tmp $(COMMIT)
 
 $(OUT)/features.ndjson: $(OUT)/history.ndjson
+	$(call STALE,$(OUT)/feat.stats)
 	$(BIN)asin-feat --sorted --as-of $(DAY) --stats $(OUT)/feat.stats \
 	    $(FEAT_FLAGS) $< >$@.tmp $(COMMIT)
 
 $(OUT)/load-features.stats: $(OUT)/features.ndjson
+	$(call STALE)
 	$(BIN)asin-db load --stats $@.tmp $(DB) features $< $(COMMIT)
 
 $(OUT)/scores.ndjson: $(OUT)/load-features.stats
+	$(call STALE,$(OUT)/zscore.stats)
 	$(BIN)asin-zscore -k $(ZKEY) --features=$(ZFEATURES) \
 	    $(if $(ZWEIGHTS),--weights=$(ZWEIGHTS)) --min-group $(MIN_GROUP) \
 	    --explain --rejects $(OUT)/zscore.rejects --max-rejects 1% \
@@ -121,9 +133,11 @@ $(OUT)/scores.ndjson: $(OUT)/load-features.stats
 	    >$@.tmp $(COMMIT)
 
 $(OUT)/load-scores.stats: $(OUT)/scores.ndjson
+	$(call STALE)
 	$(BIN)asin-db load --stats $@.tmp $(DB) scores $< $(COMMIT)
 
 $(CSV): $(OUT)/load-scores.stats
+	$(call STALE)
 	@mkdir -p $(EXPORTS)
 	$(BIN)asin-db query --csv --sql-file $(SQL)/top_candidates.sql \
 	    --param day=$(DAY) --param top=$(TOP_N) $(DB) >$@.tmp $(COMMIT)
@@ -131,6 +145,7 @@ $(CSV): $(OUT)/load-scores.stats
 # The page a person opens: the top candidates of each category with their
 # BSR, price and reviews over the history read back.
 $(REPORT): $(OUT)/load-scores.stats
+	$(call STALE)
 	@mkdir -p $(EXPORTS)
 	$(BIN)asin-report --candidates $(OUT)/scores.ndjson \
 	    --history $(OUT)/history.ndjson --date $(DAY) \
@@ -138,10 +153,12 @@ $(REPORT): $(OUT)/load-scores.stats
 	    --title "Breakout candidates $(DAY)" $(REPORT_FLAGS) -o $@
 
 $(OUT)/candidates.ndjson: $(OUT)/load-scores.stats
+	$(call STALE)
 	$(BIN)asin-db query --sql-file $(SQL)/top_candidates.sql \
 	    --param day=$(DAY) --param top=$(TOP_N) $(DB) >$@.tmp $(COMMIT)
 
 $(OUT)/assigned.ndjson: $(OUT)/candidates.ndjson
+	$(call STALE)
 	$(BIN)asin-split --experiment $(EXPERIMENT) --variants $(VARIANTS) \
 	    --log $(OUT)/assign.log $< | \
 	    $(BIN)asin-db load --tee $(DB) assignments >$@.tmp $(COMMIT)

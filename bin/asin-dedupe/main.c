@@ -394,10 +394,11 @@ main(int argc, char *argv[])
 	if ((r.sc = schema_load(schema_path, &err)) == NULL)
 		die("%s: %s", schema_path, err);
 	acct_init(&r.ac, &co);
+	/* before --expect: a bad line of it is folded in r.msg */
+	run_work_init(&r);
 	if (o.expect != NULL)
 		expect_load(&r, o.expect);
 	rows_init(&r, load_doc(schema_path));
-	run_work_init(&r);
 	r.o = out_new(1, "<stdout>");
 	r.ac.sink = r.o;
 

@@ -232,6 +232,7 @@ merge_experiment(struct split_count *c, int fresh, jv e, const char *path,
 	jv_free(key);
 	jv_free(names);
 	jv_free(rules);
+	jv_free(e);
 	return;
 differ:
 	die("%s: partial of other experiment definitions than %s (experiment "

@@ -332,8 +332,11 @@ up_table_cells(const struct up_table *t, size_t *n)
 	    sizeof(*c));
 	size_t i;
 
-	memcpy(arms, t->arms, t->narms * sizeof(*arms));
-	qsort(arms, t->narms, sizeof(*arms), cmp_arm);
+	/* An empty table has no arms array: memcpy(NULL) is undefined. */
+	if (t->narms > 0) {
+		memcpy(arms, t->arms, t->narms * sizeof(*arms));
+		qsort(arms, t->narms, sizeof(*arms), cmp_arm);
+	}
 	for (i = 0; i < t->narms; i++) {
 		c[i].seg = arms[i]->seg;
 		c[i].seglen = arms[i]->seglen;

@@ -38,7 +38,9 @@ setup() {
 seeds() {
 	local opts=
 	[ -f "$TOP/tests/fuzz/$1.options" ] && opts=$(cat "$TOP/tests/fuzz/$1.options")
-	run "$FUZZ_DIR/$1" $opts -runs=0 -rss_limit_mb=2048 \
+	# A target's own __asan_default_options() (the model loader's leak
+	# checks are off) is not overridden by make sanitize's ASAN_OPTIONS.
+	ASAN_OPTIONS= run "$FUZZ_DIR/$1" $opts -runs=0 -rss_limit_mb=2048 \
 	    -artifact_prefix="$BATS_TEST_TMPDIR/" "$TOP/tests/fuzz/$1.seed"
 	if [ "$status" -ne 0 ]; then
 		printf '%s\n' "$output" | grep -v '^#' | tail -40 >&2

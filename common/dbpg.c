@@ -3,7 +3,9 @@
  * read with the record scanner like db.c does and written as COPY text
  * lines (every value COPY-escaped, none pasted into SQL) into a staging
  * table; one INSERT ... SELECT ... ON CONFLICT per batch moves them into
- * the table.  Names reach SQL only after the catalogue named them.
+ * the table.  A batch of rows that are all new is COPYed straight into
+ * the table instead (see start_copy()).  Names reach SQL only after the
+ * catalogue named them.
  */
 #include <errno.h>
 #include <math.h>
@@ -24,6 +26,10 @@
 #define MIGRATE_LOCK 0x6173696eLL
 /* Bytes of COPY data gathered before they go to the server. */
 #define COPY_CHUNK (1 << 20)
+/* Bytes of a batch's COPY data kept for a batch COPYed straight into the
+ * table, to stage them if the table refuses one; past them the rest of
+ * the batch is staged.  A default batch (50000 fact rows) is ~18 MB. */
+#define DIRECT_CAP (64 << 20)
 
 /* PostgreSQL type OIDs (pg_type.h), as the result describes columns. */
 enum {
@@ -50,15 +56,23 @@ struct dbpg_loader {
 	struct dbrow row;	/* the columns and the row's checked values */
 	char *upsert;		/* the batch's INSERT ... SELECT */
 	char *checks;		/* the staged rows a CHECK refuses, or NULL */
+	char *copy_table;	/* COPY straight into the table */
+	char *copy_stage;	/* COPY into the staging table */
 	char **check_words;	/* SQLite's words, per CHECK */
 	int ncheck;
 	long inbatch;		/* rows COPYed in the open batch */
+	long staged_from;	/* of them, the first staged (from 0) */
+	long long direct;	/* rows of the batch the table took by COPY */
+	int indirect;		/* the open COPY is straight into the table */
+	int nodirect;		/* a batch was refused: stage every later one */
 	struct dbpg_refused *bad;	/* the committed batch's refusals */
 	size_t nbad, badcap;
 	long stop_after;	/* refusals the commit may pass; -1: any */
 	int stopped;		/* a refusal past stop_after ended the batch */
 	long long written, same;
-	struct buf copy;	/* COPY data not yet sent */
+	struct buf copy;	/* COPY data not yet sent; when indirect, the
+				 * batch's COPY data from its start */
+	size_t sent;		/* of it, bytes sent (indirect only) */
 	struct buf json;	/* a JSONB string's JSON text */
 };
 
@@ -430,6 +444,7 @@ dbpg_loader_new(struct dbpg *d, const char *table)
 {
 	struct dbpg_loader *l = xcalloc(1, sizeof(*l));
 	struct buf s;
+	int i;
 
 	l->db = d;
 	l->table = xstrdup(table);
@@ -447,24 +462,46 @@ dbpg_loader_new(struct dbpg *d, const char *table)
 	/* LIKE copies the columns and NOT NULL, not the CHECKs: a row a
 	 * CHECK refuses is found by build_checks()'s query, not by a
 	 * failed COPY that would take the whole batch with it. */
+	/* asin_seq numbers the staged rows in COPY order, from where
+	 * stage_copy() sets the sequence: the COPY lines are the table's
+	 * columns only, the same lines for the table and the stage. */
 	buf_init(&s);
 	buf_printf(&s, "CREATE TEMP TABLE asin_stage (LIKE \"%s\"); "
-	    "ALTER TABLE asin_stage ADD COLUMN asin_seq BIGINT", l->table);
+	    "CREATE TEMP SEQUENCE asin_stage_seq; "
+	    "ALTER TABLE asin_stage ADD COLUMN asin_seq BIGINT "
+	    "DEFAULT nextval('asin_stage_seq')", l->table);
 	exec(d, s.data);
 	buf_free(&s);
+	buf_init(&s);
+	buf_printf(&s, "COPY \"%s\" FROM STDIN", l->table);
+	l->copy_table = s.data;
+	buf_init(&s);
+	buf_adds(&s, "COPY asin_stage (");
+	for (i = 0; i < l->row.ncol; i++)
+		buf_printf(&s, "%s\"%s\"", i ? ", " : "", l->row.col[i].name);
+	buf_adds(&s, ") FROM STDIN");
+	l->copy_stage = s.data;
 	buf_init(&l->copy);
 	buf_init(&l->json);
 	return l;
 }
 
+/* Send the COPY data not sent yet: all of it when staging; when
+ * indirect, what follows l->sent, kept for a fallback. */
 static void
 send_copy(struct dbpg_loader *l)
 {
-	if (l->copy.len == 0)
+	size_t from = l->indirect ? l->sent : 0;
+
+	if (l->copy.len == from)
 		return;
-	if (PQputCopyData(l->db->c, l->copy.data, (int)l->copy.len) != 1)
+	if (PQputCopyData(l->db->c, l->copy.data + from,
+	    (int)(l->copy.len - from)) != 1)
 		pg_die(l->db, "COPY", NULL);
-	l->copy.len = 0;
+	if (l->indirect)
+		l->sent = l->copy.len;
+	else
+		l->copy.len = 0;
 }
 
 static void
@@ -627,6 +664,130 @@ upsert_bisect(struct dbpg_loader *l, long lo, long hi, long long *n)
 	upsert_bisect(l, mid + 1, hi, n);
 }
 
+/* Start COPY sql; die unless the server takes it. */
+static void
+begin_copy(struct dbpg *d, const char *sql)
+{
+	PGresult *r = PQexec(d->c, sql);
+
+	if (PQresultStatus(r) != PGRES_COPY_IN)
+		pg_die(d, "COPY", r);
+	PQclear(r);
+}
+
+/* End the open COPY; NULL: done, else its error (the caller's). */
+static PGresult *
+end_copy(struct dbpg *d, long long *n)
+{
+	PGresult *r, *err = NULL;
+
+	if (PQputCopyEnd(d->c, NULL) != 1)
+		pg_die(d, "COPY", NULL);
+	while ((r = PQgetResult(d->c)) != NULL) {
+		if (PQresultStatus(r) == PGRES_COMMAND_OK && err == NULL) {
+			*n += atoll(PQcmdTuples(r));
+			PQclear(r);
+		} else if (err == NULL) {
+			err = r;
+		} else {
+			PQclear(r);
+		}
+	}
+	return err;
+}
+
+/* Stage the batch's rows from row "from" (from 0) on: they are numbered
+ * from + 1, ... in asin_stage. */
+static void
+stage_copy(struct dbpg_loader *l, long from)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "SELECT setval('asin_stage_seq', %ld, "
+	    "false)", from + 1);
+	exec(l->db, sql);
+	begin_copy(l->db, l->copy_stage);
+	l->staged_from = from;
+}
+
+/*
+ * A batch begins.  While every batch of this load was new to the table,
+ * the rows are COPYed straight into it, as a plain COPY would: no
+ * staging table, no upsert, no CHECK query (the table checks them).
+ * Where the table refuses that COPY (a key it holds, a key twice in the
+ * batch, a CHECK), end_direct() rolls it back and stages the batch, and
+ * every later batch of the load is staged (a rerun, an overlap).
+ */
+static void
+start_copy(struct dbpg_loader *l)
+{
+	exec(l->db, "BEGIN");
+	l->direct = 0;
+	l->sent = 0;
+	if (l->nodirect) {
+		l->indirect = 0;
+		stage_copy(l, 0);
+		return;
+	}
+	l->indirect = 1;
+	begin_copy(l->db, l->copy_table);
+}
+
+/*
+ * End the COPY straight into the table: its rows are stored (counted
+ * in l->direct) and, more rows to come, the rest of the batch is staged
+ * (else l->staged_from is l->inbatch: nothing staged); or the
+ * table refused one of them and the transaction is rolled back and
+ * begun again with the kept rows staged.  The rows the refused COPY
+ * wrote are dead tuples for VACUUM: at most one batch a load.
+ */
+static void
+end_direct(struct dbpg_loader *l, int more)
+{
+	struct dbpg *d = l->db;
+	PGresult *r;
+	size_t off;
+
+	send_copy(l);
+	l->indirect = 0;
+	if ((r = end_copy(d, &l->direct)) == NULL) {
+		l->copy.len = 0;
+		if (more)
+			stage_copy(l, l->inbatch);
+		else
+			l->staged_from = l->inbatch;
+		return;
+	}
+	if (!row_error(r))
+		pg_die(d, "COPY", r);
+	PQclear(r);
+	l->nodirect = 1;
+	exec(d, "ROLLBACK");
+	exec(d, "BEGIN");
+	stage_copy(l, 0);
+	for (off = 0; off < l->copy.len; off += COPY_CHUNK) {
+		size_t n = l->copy.len - off;
+
+		if (n > COPY_CHUNK)
+			n = COPY_CHUNK;
+		if (PQputCopyData(d->c, l->copy.data + off, (int)n) != 1)
+			pg_die(d, "COPY", NULL);
+	}
+	l->copy.len = 0;
+}
+
+/* End the COPY into the staging table; die on its error. */
+static void
+end_copy_staged(struct dbpg_loader *l)
+{
+	long long n = 0;
+	PGresult *r;
+
+	send_copy(l);
+	if ((r = end_copy(l->db, &n)) != NULL)
+		pg_die(l->db, "COPY", r);
+}
+
 size_t
 dbpg_loader_commit(struct dbpg_loader *l, long stop_after,
     const struct dbpg_refused **bad)
@@ -643,14 +804,17 @@ dbpg_loader_commit(struct dbpg_loader *l, long stop_after,
 		return 0;
 	l->stop_after = stop_after;
 	l->stopped = 0;
-	send_copy(l);
-	if (PQputCopyEnd(d->c, NULL) != 1)
-		pg_die(d, "COPY", NULL);
-	while ((r = PQgetResult(d->c)) != NULL) {
-		if (PQresultStatus(r) != PGRES_COMMAND_OK)
-			pg_die(d, "COPY", r);
-		PQclear(r);
+	if (l->indirect) {
+		end_direct(l, 0);
+		if (l->staged_from == l->inbatch) {
+			/* The table took every row: no stage, no upsert. */
+			exec(d, "COMMIT");
+			l->written += l->direct;
+			l->inbatch = 0;
+			return 0;
+		}
 	}
+	end_copy_staged(l);
 	if (l->checks != NULL) {
 		struct buf del;
 
@@ -685,14 +849,15 @@ dbpg_loader_commit(struct dbpg_loader *l, long stop_after,
 	/* Any other refusal (a constraint added by hand, a value the
 	 * server will not take) is found by halves. */
 	exec(d, "SAVEPOINT asin_batch");
-	if ((r = upsert(l, 1, l->inbatch, &n)) == NULL) {
+	if ((r = upsert(l, l->staged_from + 1, l->inbatch, &n)) == NULL) {
 		exec(d, "RELEASE asin_batch");
 	} else {
 		PQclear(r);
 		exec(d, "ROLLBACK TO asin_batch; RELEASE asin_batch");
 		n = 0;
-		upsert_bisect(l, 1, l->inbatch, &n);
+		upsert_bisect(l, l->staged_from + 1, l->inbatch, &n);
 	}
+	n += l->direct;
 	exec(d, "TRUNCATE asin_stage");
 	exec(d, "COMMIT");
 	/* The rows the batch took: up to the refusal that ended it. */
@@ -725,6 +890,8 @@ dbpg_loader_free(struct dbpg_loader *l)
 		free(l->check_words[i]);
 	free(l->check_words);
 	free(l->checks);
+	free(l->copy_table);
+	free(l->copy_stage);
 	dbrow_free(&l->row);
 	free(l->table);
 	free(l->upsert);
@@ -809,7 +976,6 @@ enum db_row
 dbpg_load_row(struct dbpg_loader *l, const char *buf, size_t len,
     const char **err)
 {
-	struct dbpg *d = l->db;
 	size_t mark;
 	int c;
 
@@ -826,18 +992,13 @@ dbpg_load_row(struct dbpg_loader *l, const char *buf, size_t len,
 			return DB_ROW_REJECT;
 		}
 	}
-	buf_printf(&l->copy, "\t%ld\n", l->inbatch + 1);
-	if (l->inbatch == 0) {
-		PGresult *res;
-
-		exec(d, "BEGIN");
-		res = PQexec(d->c, "COPY asin_stage FROM STDIN");
-		if (PQresultStatus(res) != PGRES_COPY_IN)
-			pg_die(d, "COPY", res);
-		PQclear(res);
-	}
+	buf_addc(&l->copy, '\n');
+	if (l->inbatch == 0)
+		start_copy(l);
 	l->inbatch++;
-	if (l->copy.len >= COPY_CHUNK)
+	if (l->indirect && l->copy.len >= DIRECT_CAP)
+		end_direct(l, 1);
+	else if (l->copy.len - (l->indirect ? l->sent : 0) >= COPY_CHUNK)
 		send_copy(l);
 	return DB_ROW_WRITTEN;
 }

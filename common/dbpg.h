@@ -3,7 +3,10 @@
  * db.h: the same migrations (schemas/db-*.sql, rewritten for PostgreSQL
  * by schemas/pg-dialect.pl at build time), the same row checks, the same
  * NDJSON and CSV out.  Loads COPY a batch into a temporary staging table
- * and upsert it into the table with one statement, in one transaction.
+ * and upsert it into the table with one statement, in one transaction;
+ * while every row of the load was new to the table, a batch is COPYed
+ * straight into the table instead, and staged only if the table refuses
+ * it.
  *
  * A database is a libpq connection URI: postgresql://[user[:pass]@]host
  * [:port]/dbname[?param=value...].  "postgresql://" alone takes every

@@ -346,6 +346,45 @@ Try 'asin-db --help' for more information." "$stderr"
 {"date":"2026-05-02","group_rank":3,"asin":"B000000001","title":"Kite","score":1.5}' "$output"
 }
 
+@test "asin-db-pg load: batches of new rows go straight into the table; a batch the table refuses is staged and upserted, and every later one; counts and rows as on SQLite" {
+	# --batch 3: batch 1 is new (straight into the table); batch 2's
+	# last row updates a row of batch 1 (the table refuses the COPY:
+	# staged); batch 3 is new but staged (the load met a held key).
+	printf '{"asin":"B00000000%d","marketplace":"US","date":"2026-05-01","bsr":%d}\n' \
+	    1 1 2 2 3 3 4 4 5 5 1 6 7 7 8 8 9 9 >"$BATS_TEST_TMPDIR/in"
+	run -0 asin-db load --batch 3 --stats "$BATS_TEST_TMPDIR/pg.st" "$PG" facts "$BATS_TEST_TMPDIR/in"
+	asin-db load --batch 3 --stats "$BATS_TEST_TMPDIR/sq.st" "$SQ" facts "$BATS_TEST_TMPDIR/in"
+	assert_eq '{"in":9,"out":9,"rejected":0,"merged":0,"dropped":0,"written":9,"unchanged":0}' "$(cat "$BATS_TEST_TMPDIR/pg.st")"
+	assert_eq "$(cat "$BATS_TEST_TMPDIR/sq.st")" "$(cat "$BATS_TEST_TMPDIR/pg.st")"
+	same query DB "SELECT asin, bsr FROM facts ORDER BY asin"
+	run -0 asin-db query "$PG" "SELECT count(*) AS n, sum(bsr) AS s FROM facts"
+	assert_eq '{"n":8,"s":44}' "$output"
+	# A key twice in one batch of new rows: the COPY is refused (no
+	# duplicate key stored), the last of the key wins.
+	printf '{"asin":"B00000001%d","marketplace":"US","date":"2026-05-01","bsr":%d}\n' \
+	    1 1 2 2 1 3 | asin-db load --stats "$BATS_TEST_TMPDIR/st" "$PG" facts
+	assert_eq '{"in":3,"out":3,"rejected":0,"merged":0,"dropped":0,"written":2,"unchanged":1}' "$(cat "$BATS_TEST_TMPDIR/st")"
+	run -0 asin-db query "$PG" "SELECT asin, bsr FROM facts WHERE asin > 'B00000001' ORDER BY asin"
+	assert_eq '{"asin":"B000000011","bsr":3}
+{"asin":"B000000012","bsr":2}' "$output"
+}
+
+@test "asin-db-pg load: a batch past the 64 MB kept for a refused COPY stages its rest; the rest is upserted over the rows COPYed" {
+	# 1100 rows of 64 kB: the first ~1050 go straight into the table,
+	# the rest of the batch is staged; its last row updates row 1.
+	local pad
+	pad=$(head -c 64000 /dev/zero | tr '\0' x)
+	awk -v pad="$pad" 'BEGIN { for (i = 1; i <= 1100; i++)
+	    printf "{\"asin\":\"B%09d\",\"marketplace\":\"US\",\"date\":\"2026-05-01\",\"bsr\":%d,\"title\":\"%s\"}\n", i, i, pad
+	    printf "{\"asin\":\"B%09d\",\"marketplace\":\"US\",\"date\":\"2026-05-01\",\"bsr\":7}\n", 1 }' >"$BATS_TEST_TMPDIR/in"
+	run -0 asin-db load --batch 5000 --stats "$BATS_TEST_TMPDIR/st" "$PG" facts "$BATS_TEST_TMPDIR/in"
+	assert_eq '{"in":1101,"out":1101,"rejected":0,"merged":0,"dropped":0,"written":1101,"unchanged":0}' "$(cat "$BATS_TEST_TMPDIR/st")"
+	run -0 asin-db query "$PG" "SELECT count(*) AS n, sum(bsr) AS s, min(length(title)) AS t FROM facts"
+	assert_eq '{"n":1100,"s":605556,"t":64000}' "$output"
+	run -0 asin-db query "$PG" "SELECT bsr FROM facts WHERE asin = 'B000000001'"
+	assert_eq '{"bsr":7}' "$output"
+}
+
 @test "asin-db-pg load: kill -9 mid-load leaves whole batches; the rerun loses and duplicates nothing; SQLite holds the same" {
 	genfacts --seed 3 --rows 100000 --days 60 --dup-rate 0 >"$BATS_TEST_TMPDIR/in"
 	local want

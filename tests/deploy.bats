@@ -107,50 +107,76 @@ have_image() {
 	esac
 }
 
-# gz_bytes ENGINE IMAGE: the image saved as a tar archive, gzip -6.
-gz_bytes() {
+# The buildah container a test made, if any.
+teardown() {
+	[ -z "${CTR:-}" ] || buildah --storage-driver vfs rm "$CTR" >/dev/null 2>&1 || :
+}
+
+# save ENGINE IMAGE: the image as a docker-archive tar on stdout.
+save() {
 	case $1 in
-	buildah) podman --storage-driver vfs save "$2" | gzip -c | wc -c ;;
-	*) $1 save "$2" | gzip -c | wc -c ;;
+	buildah) podman --storage-driver vfs save "$2" 2>/dev/null ;;
+	*) $1 save "$2" ;;
 	esac
 }
 
-@test "deploy: the image builds, runs asin-zscore --version and a small pipeline as a non-root user; what it adds to debian:12-slim is small" {
-	local e c out
+# irun ENGINE CONTAINER-OR-IMAGE CMD...: CMD in the image, stdin passed.
+irun() {
+	local e=$1 c=$2
+	shift 2
+	case $e in
+	buildah) buildah --storage-driver vfs run --isolation chroot "$c" -- "$@" ;;
+	*) $e run --rm -i "$c" "$@" ;;
+	esac
+}
+
+@test "deploy: the image builds, runs asin-zscore --version, a small pipeline and the daily job's recipes as a non-root user; it holds make install's tree and is under 30 MB compressed" {
+	local e c
 	e=$(image_engine)
 	[ -n "$e" ] || skip "no container engine answers (docker info, podman run, buildah)"
 	have_image "$e" debian:12 || skip "$e cannot get debian:12 (no registry reachable)"
 	have_image "$e" debian:12-slim || skip "$e cannot get debian:12-slim (no registry reachable)"
 	local pipe='asin-db init /tmp/x.db && asin-db load --tee /tmp/x.db facts && asin-db query /tmp/x.db "SELECT asin, bsr FROM facts"'
 	local row='{"asin":"B000000001","marketplace":"US","date":"2026-05-01","bsr":5}'
+	local s=/usr/local/share
+	local files="/usr/local/bin/asin-db /usr/local/bin/asin-fetch $s/man/man1/asin-db.1
+	    $s/asin-tools/schemas/fact.schema.json $s/asin-tools/pipelines/daily.mk
+	    $s/asin-tools/pipelines/train.mk $s/asin-tools/pipelines/sql/history.sql
+	    $s/asin-tools/deploy/daily-loop.sh $s/asin-tools/deploy/train.sh
+	    $s/asin-tools/image-pruned.txt /etc/ssl/certs/ca-certificates.crt"
+	# The daily job's recipes parse and expand (make, bash, date, grep).
+	local job='cd /tmp && touch asins.txt && make -n -f "$PIPELINES/daily.mk" DAY=2026-05-10 DB=postgresql:// history'
 	if [ "$e" = buildah ]; then
-		local b="buildah --storage-driver vfs"
-		run -0 timeout 1800 $b bud --isolation chroot -q -t asin-tools:test "$TOP"
-		c=$($b from localhost/asin-tools:test)
-		run $b run --isolation chroot "$c" -- asin-zscore --version
-		out=$output
-		run $b run --isolation chroot "$c" -- id -u
-		local uid=$output
-		run sh -c "printf '%s\n' '$row' | $b run --isolation chroot $c -- sh -c '$pipe'"
-		$b rm "$c" >/dev/null
+		run -0 timeout 1800 buildah --storage-driver vfs bud \
+		    --isolation chroot -q -t asin-tools:test "$TOP"
 	else
 		run -0 timeout 1800 $e build -q -t asin-tools:test "$TOP"
-		run -0 $e run --rm asin-tools:test asin-zscore --version
-		out=$output
-		run -0 $e run --rm asin-tools:test id -u
-		local uid=$output
-		run sh -c "printf '%s\n' '$row' | $e run --rm -i asin-tools:test sh -c '$pipe'"
 	fi
+	c=asin-tools:test
+	if [ "$e" = buildah ]; then
+		c=$(buildah --storage-driver vfs from localhost/asin-tools:test)
+		CTR=$c
+	fi
+	run -0 irun "$e" "$c" asin-zscore --version
+	assert_eq "asin-zscore 0.1.0" "$output"
+	run -0 irun "$e" "$c" id -u
+	[ -n "$output" ] && [ "$output" != 0 ] || { echo "runs as uid '$output'"; return 1; }
+	# The named volumes' mount points are the job's to write.
+	run -0 irun "$e" "$c" sh -c 'for f in '"$(echo $files)"'; do [ -s "$f" ] || echo "missing $f"; done
+	    for d in data archive exports models; do [ -w "/srv/asin/$d" ] || echo "cannot write /srv/asin/$d"; done'
+	assert_eq "" "$output"
+	run -0 irun "$e" "$c" sh -c "$job"
+	[[ "$output" == *"asin-db init postgresql://"* ]] || { echo "$output"; return 1; }
+	printf '%s\n' "$row" >"$BATS_TEST_TMPDIR/row"
+	run irun "$e" "$c" sh -c "$pipe" <"$BATS_TEST_TMPDIR/row"
 	assert_eq '{"asin":"B000000001","marketplace":"US","date":"2026-05-01","bsr":5}
 {"asin":"B000000001","bsr":5}' "$output"
-	assert_eq "asin-zscore 0.1.0" "$out"
-	[ -n "$uid" ] && [ "$uid" != 0 ]
-	# The issue asks for 30 MB compressed in all; debian:12-slim alone
-	# is about 28.5 MB of it, so what is checked is what the image adds
-	# (the runtime libraries, make, jq, the stripped tools): 8 MB.
-	local base img
-	base=$(gz_bytes "$e" debian:12-slim)
-	img=$(gz_bytes "$e" localhost/asin-tools:test)
-	echo "# image: $img bytes gzip, debian:12-slim $base, added $((img - base))" >&3
-	[ $((img - base)) -lt 8388608 ] || { echo "the image adds $((img - base)) bytes compressed"; return 1; }
+	# Compressed as a registry stores it: each layer gzip -6, summed
+	# (deploy/image-size).  30 MB is the issue's bound.
+	save "$e" localhost/asin-tools:test | "$TOP/deploy/image-size" >"$BATS_TEST_TMPDIR/size"
+	echo "# image: $(tail -1 "$BATS_TEST_TMPDIR/size")" >&3
+	output=$(cat "$BATS_TEST_TMPDIR/size")
+	local total=${output##*total: }
+	total=${total%% *}
+	[ "$total" -lt 30000000 ] || { echo "$output"; return 1; }
 }

@@ -23,6 +23,7 @@
 #define ROW_DUP 0x2		/* rejected: another row has its day */
 #define V_CAT FV_N		/* val[] slot of the interned category id */
 #define NVAL (FV_N + 1)
+#define PREFETCH_AHEAD 8	/* rows: see prefetch_line() */
 #define KEYLEN 12		/* asin (10) and marketplace (2) */
 
 /* Interned category texts: a series keeps ids, not line bytes. */
@@ -58,7 +59,8 @@ struct fkey {
 	int out;
 };
 
-/* The rows of one group, whichever engine grouped them. */
+/* The rows of one group, whichever engine grouped them.  The groups of
+ * one emit_groups() call lie back to back in one array of rows. */
 struct gspan {
 	struct group_row **row;
 	size_t n;
@@ -1071,6 +1073,22 @@ threshold(struct run *r, const char *cat, long day)
 	return NAN;
 }
 
+/*
+ * In the hash mode the rows leave in key order, not in the order they
+ * were read: each line is a cold fetch from far away in the input.  Ask
+ * for every cache line of a row a few rows ahead, so the fetches overlap
+ * the work on the rows before it.
+ */
+static void
+prefetch_line(const struct group_row *row)
+{
+	const char *p = row->line, *end = row->line + row->len;
+
+	for (; p < end; p += 64)
+		__builtin_prefetch(p);
+	__builtin_prefetch(end - 1);
+}
+
 static int
 selected(const struct run *r, long day)
 {
@@ -1116,19 +1134,35 @@ static void
 emit_groups(struct run *r, const struct gspan *groups, size_t ng)
 {
 	struct feat_row **sorted;
+	struct group_row **all;
 	const char *cat;
-	size_t g, first, cnt, k, ns, catlen;
+	size_t g, first, cnt, k, ns, catlen, nall, at;
 	long day;
 	double th;
 
+	if (ng == 0)
+		return;
 	if (r->labels_xs)
 		cross_section(r, groups, ng);
+	all = groups[0].row;
+	nall = (size_t)(groups[ng - 1].row - all) + groups[ng - 1].n;
 	for (g = 0; g < ng; g++) {
+		/* In the hash mode the rows were read long ago, far apart:
+		 * have the next group's fetched while this one is worked on,
+		 * and the lines a few rows ahead (in arrival order, which is
+		 * mostly day order) while this row's features are made. */
+		if (r->kg != NULL && g + 1 < ng)
+			for (k = 0; k < groups[g + 1].n; k++)
+				__builtin_prefetch(groups[g + 1].row[k]);
 		if (load_group(r, &groups[g]) == 0)
 			continue;
 		sorted = feat_sorted(r->h, &ns);
 		while (feat_next_segment(r->h, &first, &cnt)) {
 			for (k = first; k < first + cnt; k++) {
+				at = (size_t)(groups[g].row - all) + k +
+				    PREFETCH_AHEAD;
+				if (r->kg != NULL && at < nall)
+					prefetch_line(all[at]);
 				day = (long)sorted[k]->v[FV_DAY];
 				if (!selected(r, day)) {
 					r->ac->dropped++;

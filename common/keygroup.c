@@ -13,7 +13,6 @@
 #include "asin.h"
 #include "keygroup.h"
 
-#define CHUNK_MIN (1u << 20)
 #define BLOCK_BYTES (4u << 20)	/* a block of rows: two huge pages */
 #define HUGE_BYTES (2u << 20)
 
@@ -198,8 +197,13 @@ copy_line(struct keygroup *kg, const char *line, size_t len)
 	char *p;
 
 	if (c == NULL || c->cap - c->used < len + 1) {
-		cap = len + 1 > CHUNK_MIN ? len + 1 : CHUNK_MIN;
-		c = xmalloc(sizeof(*c) + cap);
+		if (sizeof(*c) + len + 1 <= BLOCK_BYTES) {
+			cap = BLOCK_BYTES - sizeof(*c);
+			c = huge_alloc(BLOCK_BYTES);
+		} else {
+			cap = len + 1;
+			c = xmalloc(sizeof(*c) + cap);
+		}
 		c->cap = cap;
 		c->used = 0;
 		c->next = kg->chunks;

@@ -1,5 +1,5 @@
 /*
- * keygroup.h - grouping of held rows by a fixed-width key of at most 16
+ * keygroup.h - grouping of held rows by a fixed-width key of at most 12
  * bytes, for a tool whose keys all have one width (asin-feat: the 10
  * characters of an ASIN and the 2 of a marketplace).  Rows are appended
  * in one array in arrival order and each group is one entry of a hash
@@ -18,7 +18,7 @@
 
 #include "group.h"
 
-#define KEYGROUP_MAXKEY 16
+#define KEYGROUP_MAXKEY 12
 
 struct keygroup;
 

@@ -200,7 +200,7 @@ static int get_num(struct run *, const struct nd_line *, struct rec_field *,
 static int get_bool(struct run *, const struct nd_line *,
     struct rec_field *, double *);
 static void add_row(struct run *, struct group_set *, const struct nd_line *,
-    const char *, const char *, const double *, unsigned);
+    const char *, const char *, double *, unsigned);
 static uint64_t name_hash(const char *, size_t);
 static void fkey_add(struct run *, const char *, int, int);
 static const struct fkey *fkey_find(const struct run *, const char *,
@@ -505,15 +505,18 @@ get_bool(struct run *r, const struct nd_line *ln, struct rec_field *f,
 
 /*
  * Add a row whose fields passed, under its (asin, marketplace) key; the
- * key's bytes are copied, v is copied into the row.
+ * key's bytes are copied, the values of v the row keeps are copied into
+ * it, with the listing quality score in place of its seven inputs.
  */
 static void
 add_row(struct run *r, struct group_set *gs, const struct nd_line *ln,
-    const char *asin, const char *mkt, const double *v, unsigned flags)
+    const char *asin, const char *mkt, double *v, unsigned flags)
 {
 	struct group_row *row;
 	char msg[160], key[KEYLEN];
 	size_t i;
+
+	v[FV_LQS] = r->need[FV_LQS] ? feat_lqs(v, r->fo.lqs_w) : NAN;
 
 	if (r->kg != NULL) {
 		memcpy(key, asin, 10);
@@ -1380,10 +1383,13 @@ main(int argc, char *argv[])
 	/* With the labels' cross-section, one batch holds every series: a
 	 * constant first key field makes them share the batch's root. */
 	nkeyf = r.labels_xs ? 3 : 2;
-	/* A row keeps only the values something reads: less to hold. */
+	/* A row keeps only the values something reads: less to hold.  The
+	 * listing quality score is all the engine reads of the values only
+	 * it needs (add_row() works it out). */
 	for (i = 0; i < NVAL; i++)
 		if (i == FV_DAY || (i == V_CAT ? r.need_cat :
-		    i == FV_LISTED ? r.need[i] : r.need[i] &&
+		    i == FV_LISTED || i == FV_LQS ? r.need[i] :
+		    i >= FV_TITLE && i <= FV_DESC ? 0 : r.need[i] &&
 		    r.vf[i] != NULL))
 			r.store[r.nstore++] = (int)i;
 	/* Unsorted input is held whole: its keys have one width, so the

@@ -14,6 +14,7 @@
 #include "asin.h"
 #include "feat.h"
 #include "group.h"
+#include "keygroup.h"
 #include "recint.h"
 #include "scan.h"
 
@@ -22,6 +23,8 @@
 #define ROW_DUP 0x2		/* rejected: another row has its day */
 #define V_CAT FV_N		/* val[] slot of the interned category id */
 #define NVAL (FV_N + 1)
+#define PREFETCH_AHEAD 8	/* rows: see prefetch_line() */
+#define KEYLEN 12		/* asin (10) and marketplace (2) */
 
 /* Interned category texts: a series keeps ids, not line bytes. */
 struct intern {
@@ -56,6 +59,13 @@ struct fkey {
 	int out;
 };
 
+/* The rows of one group, whichever engine grouped them.  The groups of
+ * one emit_groups() call lie back to back in one array of rows. */
+struct gspan {
+	struct group_row **row;
+	size_t n;
+};
+
 /* One (category, day) of the labels' cross-section. */
 struct xentry {
 	const char *cat;
@@ -73,6 +83,11 @@ struct run {
 	struct intern cats;
 	struct feat_row *rows;
 	size_t rowcap;
+	struct keygroup *kg;	/* the hash mode's grouping; NULL: group.c */
+	struct gspan *spans;	/* a batch of group.c's, as spans */
+	size_t spancap;
+	struct group_row **gbuf;	/* their rows */
+	size_t gbufcap;
 	long *asof;		/* sorted days of --as-of */
 	size_t nasof;
 	long since;
@@ -185,7 +200,7 @@ static int get_num(struct run *, const struct nd_line *, struct rec_field *,
 static int get_bool(struct run *, const struct nd_line *,
     struct rec_field *, double *);
 static void add_row(struct run *, struct group_set *, const struct nd_line *,
-    const char *, const char *, const double *, unsigned);
+    const char *, const char *, double *, unsigned);
 static uint64_t name_hash(const char *, size_t);
 static void fkey_add(struct run *, const char *, int, int);
 static const struct fkey *fkey_find(const struct run *, const char *,
@@ -203,8 +218,9 @@ static void read_slow(struct run *, struct group_set *,
     const struct nd_line *);
 static void read_row(struct run *, struct group_set *, const struct nd_line *);
 static void reject_row(struct run *, const struct group_row *, const char *);
-static size_t load_group(struct run *, struct group *);
-static void cross_section(struct run *, struct group **, size_t);
+static size_t load_group(struct run *, const struct gspan *);
+static void cross_section(struct run *, const struct gspan *, size_t);
+static void emit_groups(struct run *, const struct gspan *, size_t);
 static double threshold(struct run *, const char *, long);
 static void emit_batch(void *, struct group **, size_t);
 static int selected(const struct run *, long);
@@ -489,16 +505,30 @@ get_bool(struct run *r, const struct nd_line *ln, struct rec_field *f,
 
 /*
  * Add a row whose fields passed, under its (asin, marketplace) key; the
- * key's bytes are copied, v is copied into the row.
+ * key's bytes are copied, the values of v the row keeps are copied into
+ * it, with the listing quality score in place of its seven inputs.
  */
 static void
 add_row(struct run *r, struct group_set *gs, const struct nd_line *ln,
-    const char *asin, const char *mkt, const double *v, unsigned flags)
+    const char *asin, const char *mkt, double *v, unsigned flags)
 {
 	struct group_row *row;
-	char msg[160];
+	char msg[160], key[KEYLEN];
 	size_t i;
 
+	v[FV_LQS] = r->need[FV_LQS] ? feat_lqs(v, r->fo.lqs_w) : NAN;
+
+	if (r->kg != NULL) {
+		memcpy(key, asin, 10);
+		memcpy(key + 10, mkt, 2);
+		row = keygroup_add(r->kg, key, ln->buf, ln->len, ln->source,
+		    ln->lineno);
+		for (i = 0; i < r->nstore; i++)
+			row->val[i] = v[r->store[i]];
+		row->flags = flags;
+		return;
+	}
+	group_key_begin(gs);
 	if (r->labels_xs)
 		group_key_add(gs, "", 0);
 	group_key_add(gs, asin, 10);
@@ -877,7 +907,7 @@ reject_row(struct run *r, const struct group_row *row, const char *msg)
  * not depend on their order.  Returns the rows left (0: none).
  */
 static size_t
-load_group(struct run *r, struct group *g)
+load_group(struct run *r, const struct gspan *g)
 {
 	struct group_row *gr;
 	size_t i, n = 0, a, b, j, k;
@@ -889,7 +919,7 @@ load_group(struct run *r, struct group *g)
 		r->rows = xreallocarray(r->rows, g->n, sizeof(*r->rows));
 	}
 	for (i = 0; i < g->n; i++) {
-		gr = group_row(g, i);
+		gr = g->row[i];
 		if (gr->flags & ROW_DUP)
 			continue;
 		for (k = 0; k < FV_N; k++)
@@ -967,7 +997,7 @@ cmp_xentry(const void *a, const void *b)
  * (category, day).  Categories are interned, so a pointer names one.
  */
 static void
-cross_section(struct run *r, struct group **groups, size_t ng)
+cross_section(struct run *r, const struct gspan *groups, size_t ng)
 {
 	struct xentry *e;
 	const char *cat;
@@ -977,7 +1007,7 @@ cross_section(struct run *r, struct group **groups, size_t ng)
 
 	r->nxs = 0;
 	for (g = 0; g < ng; g++) {
-		if (load_group(r, groups[g]) == 0)
+		if (load_group(r, &groups[g]) == 0)
 			continue;
 		while (feat_next_segment(r->h, &first, &cnt)) {
 			feat_span(r->h, &d0, &span);
@@ -1046,6 +1076,22 @@ threshold(struct run *r, const char *cat, long day)
 	return NAN;
 }
 
+/*
+ * In the hash mode the rows leave in key order, not in the order they
+ * were read: each line is a cold fetch from far away in the input.  Ask
+ * for every cache line of a row a few rows ahead, so the fetches overlap
+ * the work on the rows before it.
+ */
+static void
+prefetch_line(const struct group_row *row)
+{
+	const char *p = row->line, *end = row->line + row->len;
+
+	for (; p < end; p += 64)
+		__builtin_prefetch(p);
+	__builtin_prefetch(end - 1);
+}
+
 static int
 selected(const struct run *r, long day)
 {
@@ -1057,24 +1103,69 @@ selected(const struct run *r, long day)
 	return 1;
 }
 
+/* A batch of group.c's: its groups as spans, for emit_groups(). */
 static void
 emit_batch(void *ctx, struct group **groups, size_t ng)
 {
 	struct run *r = ctx;
+	size_t g, i, n = 0;
+
+	for (g = 0; g < ng; g++)
+		n += groups[g]->n;
+	if (ng > r->spancap) {
+		r->spancap = ng;
+		r->spans = xreallocarray(r->spans, ng, sizeof(*r->spans));
+	}
+	if (n > r->gbufcap) {
+		r->gbufcap = n;
+		r->gbuf = xreallocarray(r->gbuf, n, sizeof(*r->gbuf));
+	}
+	for (g = n = 0; g < ng; g++) {
+		r->spans[g].row = r->gbuf + n;
+		r->spans[g].n = groups[g]->n;
+		for (i = 0; i < groups[g]->n; i++)
+			r->gbuf[n++] = group_row(groups[g], i);
+	}
+	emit_groups(r, r->spans, ng);
+}
+
+/*
+ * The feature rows of groups[0..ng-1], in order.  With the labels'
+ * cross-section the groups are every series there is.
+ */
+static void
+emit_groups(struct run *r, const struct gspan *groups, size_t ng)
+{
 	struct feat_row **sorted;
+	struct group_row **all;
 	const char *cat;
-	size_t g, first, cnt, k, ns, catlen;
+	size_t g, first, cnt, k, ns, catlen, nall, at;
 	long day;
 	double th;
 
+	if (ng == 0)
+		return;
 	if (r->labels_xs)
 		cross_section(r, groups, ng);
+	all = groups[0].row;
+	nall = (size_t)(groups[ng - 1].row - all) + groups[ng - 1].n;
 	for (g = 0; g < ng; g++) {
-		if (load_group(r, groups[g]) == 0)
+		/* In the hash mode the rows were read long ago, far apart:
+		 * have the next group's fetched while this one is worked on,
+		 * and the lines a few rows ahead (in arrival order, which is
+		 * mostly day order) while this row's features are made. */
+		if (r->kg != NULL && g + 1 < ng)
+			for (k = 0; k < groups[g + 1].n; k++)
+				__builtin_prefetch(groups[g + 1].row[k]);
+		if (load_group(r, &groups[g]) == 0)
 			continue;
 		sorted = feat_sorted(r->h, &ns);
 		while (feat_next_segment(r->h, &first, &cnt)) {
 			for (k = first; k < first + cnt; k++) {
+				at = (size_t)(groups[g].row - all) + k +
+				    PREFETCH_AHEAD;
+				if (r->kg != NULL && at < nall)
+					prefetch_line(all[at]);
 				day = (long)sorted[k]->v[FV_DAY];
 				if (!selected(r, day)) {
 					r->ac->dropped++;
@@ -1140,7 +1231,7 @@ main(int argc, char *argv[])
 	const char *const *keys;
 	char extra[256];
 	int ch, stable, nkeyf;
-	size_t i, nkeys;
+	size_t i, nkeys, ng, peak;
 
 	diag_init(argv[0]);
 	cli_init(&co, usage_text);
@@ -1292,28 +1383,50 @@ main(int argc, char *argv[])
 	/* With the labels' cross-section, one batch holds every series: a
 	 * constant first key field makes them share the batch's root. */
 	nkeyf = r.labels_xs ? 3 : 2;
-	/* A row keeps only the values something reads: less to hold. */
+	/* A row keeps only the values something reads: less to hold.  The
+	 * listing quality score is all the engine reads of the values only
+	 * it needs (add_row() works it out). */
 	for (i = 0; i < NVAL; i++)
 		if (i == FV_DAY || (i == V_CAT ? r.need_cat :
-		    i == FV_LISTED ? r.need[i] : r.need[i] &&
+		    i == FV_LISTED || i == FV_LQS ? r.need[i] :
+		    i >= FV_TITLE && i <= FV_DESC ? 0 : r.need[i] &&
 		    r.vf[i] != NULL))
 			r.store[r.nstore++] = (int)i;
-	gs = group_set_new(nkeyf, r.labels_xs ? 1 : nkeyf, r.nstore, r.sorted,
-	    stable, emit_batch, &r);
+	/* Unsorted input is held whole: its keys have one width, so the
+	 * fixed-width engine groups it.  Sorted input streams through
+	 * group.c one series at a time. */
+	gs = NULL;
+	if (r.sorted)
+		gs = group_set_new(nkeyf, r.labels_xs ? 1 : nkeyf, r.nstore,
+		    1, 0, emit_batch, &r);
+	else
+		r.kg = keygroup_new(KEYLEN, r.nstore, stable);
 	while (nd_next(rd, &ln)) {
 		ac.in++;
-		group_key_begin(gs);
 		read_row(&r, gs, &ln);
 	}
-	group_set_finish(gs);
+	if (gs != NULL) {
+		group_set_finish(gs);
+		peak = group_set_peak(gs);
+	} else {
+		ng = keygroup_finish(r.kg);
+		r.spans = xreallocarray(r.spans, ng + 1, sizeof(*r.spans));
+		for (i = 0; i < ng; i++)
+			r.spans[i].row = keygroup_rows(r.kg, i,
+			    &r.spans[i].n);
+		emit_groups(&r, r.spans, ng);
+		peak = keygroup_held(r.kg);
+	}
 	out_close(r.o);
 	snprintf(extra, sizeof(extra), "\"duplicates\":%lld,\"peak_rows\":%zu,"
-	    "\"feat_version\":\"%s\"", r.dups, group_set_peak(gs),
-	    FEAT_VERSION);
+	    "\"feat_version\":\"%s\"", r.dups, peak, FEAT_VERSION);
 	if (co.verbose)
 		note("%lld duplicate rows rejected, at most %zu rows held",
-		    r.dups, group_set_peak(gs));
+		    r.dups, peak);
 	group_set_free(gs);
+	keygroup_free(r.kg);
+	free(r.spans);
+	free(r.gbuf);
 	for (i = 0; i < nkeys; i++)
 		rec_field_free(r.outf[i]);
 	free(r.outf);

@@ -1181,7 +1181,8 @@ feat_row(struct feat_hist *h, long day, double thresh, struct feat_out *out)
 	x = (double)day - r->v[FV_LISTED];
 	put(out, &h->keys[RF_AGE], x >= 0 ? x : NAN, NULL);
 	if (h->keys[RF_LQS].name != NULL)
-		put(out, &h->keys[RF_LQS], feat_lqs(r->v, o->lqs_w), NULL);
+		put(out, &h->keys[RF_LQS], isnan(r->v[FV_LQS]) ?
+		    feat_lqs(r->v, o->lqs_w) : r->v[FV_LQS], NULL);
 	for (w = 0; w < o->nwin; w++) {
 		for (f = WF_COV; f <= WF_PRICE_COV; f++)
 			put_cov(h, out, &h->keys[RF_N + w * WF_N + f], w,

@@ -45,6 +45,12 @@ enum {
 	FV_VIDEO,
 	FV_APLUS,
 	FV_DESC,
+	/*
+	 * The listing quality score, feat_lqs() of the values above: a tool
+	 * that holds many rows may work it out as it reads a row and keep
+	 * one number instead of seven.  NAN: the engine works it out.
+	 */
+	FV_LQS,
 	FV_N
 };
 

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ltrmetrics.h"
 #include "rank.h"
@@ -14,6 +15,20 @@
 struct curve_pt {
 	double train, valid;
 };
+
+/* Seconds of wall clock (t[0]) and of this process's CPU (t[1]), for
+ * the -v note of where a run's time went: on a busy machine the CPU
+ * figure is the steadier one. */
+static void
+clocks(double *t)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t[0] = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	t[1] = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 /* The features named by a JSON Schema: the "x-features" list if it has
  * one, else every property whose type is number or integer, minus the
@@ -411,7 +426,9 @@ cmd_train(struct ropts *o, char **files, int nfiles)
 	struct progress *pg;
 	struct buf b, rl;
 	struct imp *imp;
+	double tm[5][2];
 
+	clocks(tm[0]);
 	if (o->output == NULL)
 		usage_error("train needs -o MODEL");
 	if (o->label == NULL && !o->libsvm)
@@ -485,6 +502,7 @@ cmd_train(struct ropts *o, char **files, int nfiles)
 	if (!distinct && o->objective != LR_REGRESSION)
 		die("no group has two different labels: nothing to rank");
 
+	clocks(tm[1]);
 	bn = gbdt_binning_new(tr->x, tr->n, nf, (int)o->bins, 3, 200000);
 	gd = gbdt_data_new(tr->x, tr->n, nf, bn);
 	memset(&gp, 0, sizeof(gp));
@@ -510,6 +528,7 @@ cmd_train(struct ropts *o, char **files, int nfiles)
 	idtr = idcgs(tr, gain, k);
 	idva = va != NULL ? idcgs(va, gain, k) : NULL;
 	rng = o->seed;
+	clocks(tm[2]);
 	pg = progress_new("trees", o->trees);
 	for (t = 0; t < (size_t)o->trees; t++) {
 		char extra[96];
@@ -570,6 +589,7 @@ cmd_train(struct ropts *o, char **files, int nfiles)
 			break;
 	}
 	progress_end(pg);
+	clocks(tm[3]);
 	if (va == NULL || o->patience == 0)
 		best_it = ntrees;
 
@@ -704,10 +724,18 @@ cmd_train(struct ropts *o, char **files, int nfiles)
 		buf_adds(&rl, "}}}\n");
 		runs_append(o, rl.data);
 	}
-	if (o->co.verbose)
+	if (o->co.verbose) {
 		note("%zu rows in %zu groups, %zu trees (best %zu), %s train "
 		    "%.6g", tr->n, tr->nq, ntrees, best_it, o->early_metric,
 		    best_it ? curve[best_it - 1].train : NAN);
+		clocks(tm[4]);
+		note("wall (CPU) seconds: read %.3f (%.3f), bin %.3f (%.3f), "
+		    "boost %.3f (%.3f), write %.3f (%.3f)",
+		    tm[1][0] - tm[0][0], tm[1][1] - tm[0][1],
+		    tm[2][0] - tm[1][0], tm[2][1] - tm[1][1],
+		    tm[3][0] - tm[2][0], tm[3][1] - tm[2][1],
+		    tm[4][0] - tm[3][0], tm[4][1] - tm[3][1]);
+	}
 	buf_free(&b);
 	buf_free(&rl);
 	for (t = 0; t < ntrees; t++)

@@ -52,6 +52,7 @@ struct gbdt_learner {
 	size_t cap;
 	int *feats;		/* the features tried in this tree */
 	size_t nfeats;
+	size_t nsplittable;	/* features with two bins or more */
 	/* the data's sparse entries as histogram indexes, off[f] + bin:
 	 * build_hist()'s inner loop then reads one word an entry */
 	uint32_t *gent;
@@ -203,16 +204,16 @@ gbdt_data_new(const double *x, size_t n, size_t nf,
 	if (nf >= (1u << 24))
 		die("at most %u features", (1u << 24) - 1);
 	d->bin = xmalloc(n * nf + 1);
-	for (r = 0; r < n; r++)
-		for (f = 0; f < nf; f++)
-			d->bin[r * nf + f] = (uint8_t)gbdt_bin_of(bn, f,
+	for (f = 0; f < nf; f++)
+		for (r = 0; r < n; r++)
+			d->bin[f * n + r] = (uint8_t)gbdt_bin_of(bn, f,
 			    x[r * nf + f]);
 	d->dflt = xcalloc(nf + 1, 1);
 	cnt = xmalloc(257 * sizeof(size_t));
 	for (f = 0; f < nf; f++) {
 		memset(cnt, 0, 257 * sizeof(size_t));
 		for (r = 0; r < n; r++)
-			cnt[d->bin[r * nf + f]]++;
+			cnt[d->bin[f * n + r]]++;
 		for (k = 1; k < 256; k++)
 			if (cnt[k] > cnt[d->dflt[f]])
 				d->dflt[f] = (uint8_t)k;
@@ -225,9 +226,9 @@ gbdt_data_new(const double *x, size_t n, size_t nf,
 	for (r = 0; r < n; r++) {
 		d->rowptr[r] = ne;
 		for (f = 0; f < nf; f++)
-			if (d->bin[r * nf + f] != d->dflt[f])
+			if (d->bin[f * n + r] != d->dflt[f])
 				d->ent[ne++] = (uint32_t)(f << 8) |
-				    d->bin[r * nf + f];
+				    d->bin[f * n + r];
 	}
 	d->rowptr[n] = ne;
 	return d;
@@ -259,6 +260,7 @@ gbdt_learner_new(const struct gbdt_data *d, const struct gbdt_params *p)
 		l->off[f] = l->nhist;
 		l->nb[f] = (int)d->bn->nthr[f] + 1;
 		l->nhist += (size_t)l->nb[f] + 1;
+		l->nsplittable += l->nb[f] > 1;
 	}
 	l->pool = xcalloc(nl * (l->nhist ? l->nhist : 1), sizeof(struct hbin));
 	l->free_hist = xmalloc(nl * sizeof(*l->free_hist));
@@ -336,9 +338,14 @@ build_hist(struct gbdt_learner *l, struct leaf *lf, const double *g,
 	const size_t *off = l->off;
 	struct hbin *hist = lf->hist;
 
-	for (k = 0; k < nfe; k++)
-		memset(hist + off[fe[k]], 0, ((size_t)l->nb[fe[k]] + 1) *
-		    sizeof(*hist));
+	/* With every feature tried (the default) the histograms are one
+	 * run: one memset, not one a feature. */
+	if (nfe == l->nsplittable)
+		memset(hist, 0, l->nhist * sizeof(*hist));
+	else
+		for (k = 0; k < nfe; k++)
+			memset(hist + off[fe[k]], 0,
+			    ((size_t)l->nb[fe[k]] + 1) * sizeof(*hist));
 	/* Entries of features not tried land in histograms nobody reads;
 	 * adding them is cheaper than testing for them. */
 	add_rows(hist, l->gent, d->rowptr, l->idx + lf->begin,
@@ -381,8 +388,21 @@ consider(const struct gbdt_learner *l, const struct leaf *lf,
 	if (lc < p->min_leaf || rc < p->min_leaf || lh < p->min_hess ||
 	    rh < p->min_hess)
 		return;
+#ifdef __SSE2__
+	{
+		/* both sides' leaf_score() in one division: the same IEEE
+		 * operations, lane by lane, so the same bits */
+		__m128d gg = _mm_set_pd(rg, lg);
+		__m128d q = _mm_div_pd(_mm_mul_pd(gg, gg),
+		    _mm_add_pd(_mm_set_pd(rh, lh), _mm_set1_pd(p->l2)));
+
+		gain = _mm_cvtsd_f64(q) + _mm_cvtsd_f64(_mm_unpackhi_pd(q, q)) -
+		    parent;
+	}
+#else
 	gain = leaf_score(lg, lh, p->l2) + leaf_score(rg, rh, p->l2) -
 	    parent;
+#endif
 	if (!(gain > p->min_gain) || !(gain > best->gain))
 		return;
 	best->gain = gain;
@@ -500,7 +520,7 @@ gbdt_grow(struct gbdt_learner *l, const double *g, const double *h,
 		struct leaf *p, *c0, *c1, *small, *large;
 		const struct split *s;
 		size_t nl0, nr0;
-		const uint8_t *bin = l->d->bin;
+		const uint8_t *bin;
 		int mbin;
 
 		best = nl;
@@ -513,11 +533,12 @@ gbdt_grow(struct gbdt_learner *l, const double *g, const double *h,
 		p = &lv[best];
 		s = &p->best;
 		mbin = l->nb[s->feat];
+		bin = l->d->bin + (size_t)s->feat * l->d->n;
 		/* stable partition: each side keeps ascending rows */
 		nl0 = nr0 = 0;
 		for (i = p->begin; i < p->end; i++) {
 			size_t r = l->idx[i];
-			int bv = bin[r * nf + (size_t)s->feat];
+			int bv = bin[r];
 			int left = bv == mbin ? s->dleft : bv <= s->bin;
 
 			if (left)
@@ -602,15 +623,15 @@ void
 gbdt_tree_apply(const struct gbdt_tree *t, const struct gbdt_data *d,
     double *score)
 {
-	size_t r, nf = d->nf;
+	size_t r, n = d->n;
 	const struct gbdt_node *nd = t->node;
 
-	for (r = 0; r < d->n; r++) {
-		const uint8_t *b = d->bin + r * nf;
+	for (r = 0; r < n; r++) {
+		const uint8_t *b = d->bin + r;
 		int i = 0;
 
 		while (nd[i].feat >= 0) {
-			int bv = b[nd[i].feat];
+			int bv = b[(size_t)nd[i].feat * n];
 			int left = bv == (int)d->bn->nthr[nd[i].feat] + 1 ?
 			    nd[i].dleft : bv <= nd[i].bin;
 

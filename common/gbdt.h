@@ -50,7 +50,9 @@ int gbdt_bin_of(const struct gbdt_binning *, size_t f, double v);
 /* A binned training set; borrows the binning. */
 struct gbdt_data {
 	size_t n, nf;
-	uint8_t *bin;		/* n x nf, row-major */
+	/* nf x n, feature-major: splitting a leaf's rows on a feature and
+	 * walking the rows through a tree read one column, in row order */
+	uint8_t *bin;
 	const struct gbdt_binning *bn;
 	/*
 	 * The same rows sparse: each row's (feature << 8 | bin) entries

@@ -96,10 +96,12 @@ lambdarank_new(enum lr_objective obj, const int *label, const size_t *bounds,
 		lr->sig_min = -50.0 / sigma / 2.0;
 		lr->sig_max = -lr->sig_min;
 		lr->sig_factor = SIG_BINS / (lr->sig_max - lr->sig_min);
-		lr->sig = xmalloc(SIG_BINS * sizeof(double));
-		for (i = 0; i < SIG_BINS; i++)
-			lr->sig[i] = 1.0 / (1.0 + exp(sigma * ((double)i /
-			    lr->sig_factor + lr->sig_min)));
+		/* Filled on first use (sig_lookup()): a run reads a small
+		 * part of the 2^20 bins, and 8 MB of exp() and page faults
+		 * up front cost more than its boosting on small data.
+		 * Untouched bins stay 0, which no bin holds: the table spans
+		 * sigma x in [-25, 25], so 1 / (1 + exp) > 1e-11. */
+		lr->sig = xcalloc(SIG_BINS, sizeof(double));
 	}
 	return lr;
 }
@@ -127,20 +129,30 @@ lambdarank_inv_max_dcg(const struct lambdarank *lr, size_t q)
 	return lr->inv_max_dcg[q];
 }
 
+/* Bin i of LightGBM's table, computed as it computes it. */
+static double
+sig_fill(const struct lambdarank *lr, long i)
+{
+	lr->sig[i] = 1.0 / (1.0 + exp(lr->sigma * ((double)i /
+	    lr->sig_factor + lr->sig_min)));
+	return lr->sig[i];
+}
+
 /* 1 / (1 + exp(sigma x)) from the table; outside it, the end bins. */
 static inline double
 sig_lookup(const struct lambdarank *lr, double x)
 {
-	double f;
+	double f, v;
 	long i;
 
 	if (x <= lr->sig_min)
-		return lr->sig[0];
-	f = (x - lr->sig_min) * lr->sig_factor;
-	if (f >= SIG_BINS - 1)
-		return lr->sig[SIG_BINS - 1];
-	i = (long)f;
-	return lr->sig[i];
+		i = 0;
+	else {
+		f = (x - lr->sig_min) * lr->sig_factor;
+		i = f >= SIG_BINS - 1 ? SIG_BINS - 1 : (long)f;
+	}
+	v = lr->sig[i];
+	return v != 0 ? v : sig_fill(lr, i);
 }
 
 static void

@@ -68,12 +68,57 @@ gbdt_rand(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static int
-cmp_double(const void *a, const void *b)
+/* The bits of a (non-NaN) double as an unsigned key in the same order:
+ * negative numbers flipped whole, the others' sign bit set. */
+static inline uint64_t
+dkey(double v)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	uint64_t u;
 
-	return (x > y) - (x < y);
+	memcpy(&u, &v, sizeof(u));
+	return u >> 63 ? ~u : u | 0x8000000000000000ULL;
+}
+
+/*
+ * Sort v[0..n) ascending (no NaN) by an LSD radix sort of dkey(), a byte
+ * a pass, skipping the bytes every value shares; tmp holds n.  qsort()
+ * with a comparison callback was a tenth of a run on rank.train (300
+ * columns of 3005).  -0 sorts before 0 here; the binning merges equal
+ * values and boundary() is blind to the sign of a zero, so the
+ * thresholds are the same as any sort's.
+ */
+static void
+sort_doubles(double *v, double *tmp, size_t n)
+{
+	size_t cnt[8][256], i, sum;
+	int p, b;
+
+	if (n < 2)
+		return;
+	memset(cnt, 0, sizeof(cnt));
+	for (i = 0; i < n; i++) {
+		uint64_t k = dkey(v[i]);
+
+		for (p = 0; p < 8; p++)
+			cnt[p][(k >> (8 * p)) & 0xff]++;
+	}
+	for (p = 0; p < 8; p++) {
+		for (b = 0; b < 256; b++)
+			if (cnt[p][b] == n)
+				break;
+		if (b < 256)
+			continue;	/* one value of this byte: no move */
+		sum = 0;
+		for (b = 0; b < 256; b++) {
+			size_t c = cnt[p][b];
+
+			cnt[p][b] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			tmp[cnt[p][(dkey(v[i]) >> (8 * p)) & 0xff]++] = v[i];
+		memcpy(v, tmp, n * sizeof(double));
+	}
 }
 
 /* A float32 boundary t with float(lo) < t <= float(hi), or NAN when
@@ -117,7 +162,7 @@ gbdt_binning_new(const double *x, size_t n, size_t nf, int maxbins,
 		for (r = 0; r < n; r += step)
 			if (!isnan(x[r * nf + f]))
 				v[m++] = x[r * nf + f];
-		qsort(v, m, sizeof(double), cmp_double);
+		sort_doubles(v, dv, m);
 		nd = 0;
 		for (i = 0; i < m; i++) {
 			if (nd > 0 && dv[nd - 1] == v[i])

@@ -373,6 +373,8 @@ add_rows(struct hbin *hist, const uint32_t *gent, const size_t *rowptr,
 	}
 }
 
+/* Zero lf's histogram and add its rows; the default bins are filled
+ * later, feature by feature (fix_default()). */
 static void
 build_hist(struct gbdt_learner *l, struct leaf *lf, const double *g,
     const double *h)
@@ -395,22 +397,27 @@ build_hist(struct gbdt_learner *l, struct leaf *lf, const double *g,
 	 * adding them is cheaper than testing for them. */
 	add_rows(hist, l->gent, d->rowptr, l->idx + lf->begin,
 	    lf->end - lf->begin, g, h);
-	for (k = 0; k < nfe; k++) {
-		struct hbin *hs = hist + off[fe[k]];
-		size_t b, nb = (size_t)l->nb[fe[k]] + 1;
-		double sg = 0, sh = 0;
-		long long sc = 0;
+}
 
-		for (b = 0; b < nb; b++) {
-			sg += hs[b].g;
-			sh += hs[b].h;
-			sc += hs[b].c;
-		}
-		b = d->dflt[fe[k]];
-		hs[b].g = lf->g - sg;
-		hs[b].h = lf->h - sh;
-		hs[b].c = lf->c - sc;
+/* Feature f's default bin of lf's histogram hs (its nb + 1 bins): the
+ * leaf's sums minus the other bins'. */
+static void
+fix_default(const struct gbdt_learner *l, const struct leaf *lf, int f,
+    struct hbin *hs)
+{
+	size_t b, nb = (size_t)l->nb[f] + 1;
+	double sg = 0, sh = 0;
+	long long sc = 0;
+
+	for (b = 0; b < nb; b++) {
+		sg += hs[b].g;
+		sh += hs[b].h;
+		sc += hs[b].c;
 	}
+	b = l->d->dflt[f];
+	hs[b].g = lf->g - sg;
+	hs[b].h = lf->h - sh;
+	hs[b].c = lf->c - sc;
 }
 
 static double
@@ -459,47 +466,92 @@ consider(const struct gbdt_learner *l, const struct leaf *lf,
 	best->lc = lc;
 }
 
-static void
-find_split(struct gbdt_learner *l, struct leaf *lf)
+/* Whether lf may be split (else its best split stays none). */
+static int
+splittable(const struct gbdt_learner *l, const struct leaf *lf)
 {
-	size_t k;
-	double parent = leaf_score(lf->g, lf->h, l->p.l2);
+	return !(lf->c < 2 * l->p.min_leaf ||
+	    (l->p.max_depth > 0 && lf->depth >= l->p.max_depth));
+}
 
+static void
+no_split(struct leaf *lf)
+{
 	lf->best.gain = -1;
 	lf->best.feat = -1;
-	if (lf->c < 2 * l->p.min_leaf ||
-	    (l->p.max_depth > 0 && lf->depth >= l->p.max_depth))
-		return;
-	for (k = 0; k < l->nfeats; k++) {
-		int f = l->feats[k], nb = l->nb[f], b;
-		const struct hbin *hs = lf->hist + l->off[f];
-		const struct hbin *m = hs + nb;
-		double lg = 0, lh = 0;
-		long long lc = 0;
+}
 
-		for (b = 0; b + 1 < nb; b++) {
-			/* An empty bin repeats the previous candidate. */
-			if (hs[b].c == 0)
-				continue;
-			lg += hs[b].g;
-			lh += hs[b].h;
-			lc += hs[b].c;
-			if (lc + m->c < l->p.min_leaf)
-				continue;
-			if (lf->c - lc < l->p.min_leaf)
-				break;
-			if (m->c == 0) {
-				/* No missing rows here: they would go with
-				 * the larger side. */
-				consider(l, lf, &lf->best, f, b,
-				    lc >= lf->c - lc, lg, lh, lc, parent);
-				continue;
-			}
-			consider(l, lf, &lf->best, f, b, 0, lg, lh, lc,
-			    parent);
-			consider(l, lf, &lf->best, f, b, 1, lg + m->g,
-			    lh + m->h, lc + m->c, parent);
+/* The candidate splits of feature f (histogram hs) for lf, into
+ * lf->best; parent is leaf_score() of lf.  Features go in ascending
+ * order, so ties go to the lower feature, then the lower bin. */
+static void
+scan_feature(const struct gbdt_learner *l, struct leaf *lf, int f,
+    const struct hbin *hs, double parent)
+{
+	int nb = l->nb[f], b;
+	const struct hbin *m = hs + nb;
+	double lg = 0, lh = 0;
+	long long lc = 0;
+
+	for (b = 0; b + 1 < nb; b++) {
+		/* An empty bin repeats the previous candidate. */
+		if (hs[b].c == 0)
+			continue;
+		lg += hs[b].g;
+		lh += hs[b].h;
+		lc += hs[b].c;
+		if (lc + m->c < l->p.min_leaf)
+			continue;
+		if (lf->c - lc < l->p.min_leaf)
+			break;
+		if (m->c == 0) {
+			/* No missing rows here: they would go with the
+			 * larger side. */
+			consider(l, lf, &lf->best, f, b, lc >= lf->c - lc, lg,
+			    lh, lc, parent);
+			continue;
 		}
+		consider(l, lf, &lf->best, f, b, 0, lg, lh, lc, parent);
+		consider(l, lf, &lf->best, f, b, 1, lg + m->g, lh + m->h,
+		    lc + m->c, parent);
+	}
+}
+
+/*
+ * The histograms after a split, one feature at a time so each feature's
+ * bins are read while in cache: the small child's (built, sh) gets its
+ * default bins, is scanned when do_s, and taken from the parent's (ph)
+ * to make the large child's, which is scanned when do_l.  The root is
+ * the small child of no parent (ph NULL).
+ */
+static void
+split_hists(const struct gbdt_learner *l, struct leaf *small,
+    struct hbin *sh, int do_s, struct leaf *large, struct hbin *ph,
+    int do_l)
+{
+	size_t k;
+	double ps = leaf_score(small->g, small->h, l->p.l2);
+	double pl = large != NULL ? leaf_score(large->g, large->h, l->p.l2) :
+	    0;
+
+	no_split(small);
+	if (large != NULL)
+		no_split(large);
+	for (k = 0; k < l->nfeats; k++) {
+		int f = l->feats[k];
+		size_t o = l->off[f], e, nb = (size_t)l->nb[f] + 1;
+
+		fix_default(l, small, f, sh + o);
+		if (do_s)
+			scan_feature(l, small, f, sh + o, ps);
+		if (!do_l)
+			continue;
+		for (e = 0; e < nb; e++) {
+			ph[o + e].g -= sh[o + e].g;
+			ph[o + e].h -= sh[o + e].h;
+			ph[o + e].c -= sh[o + e].c;
+		}
+		scan_feature(l, large, f, ph + o, pl);
 	}
 }
 
@@ -559,8 +611,11 @@ gbdt_grow(struct gbdt_learner *l, const double *g, const double *h,
 	lv[0].c = (long long)nrows;
 	lv[0].node = add_node(out, &cap, -1);
 	lv[0].hist = l->free_hist[--l->nfree];
-	build_hist(l, &lv[0], g, h);
-	find_split(l, &lv[0]);
+	no_split(&lv[0]);
+	if (maxl > 1 && splittable(l, &lv[0])) {
+		build_hist(l, &lv[0], g, h);
+		split_hists(l, &lv[0], lv[0].hist, 1, NULL, NULL, 0);
+	}
 	while (nl < maxl) {
 		struct leaf *p, *c0, *c1, *small, *large;
 		const struct split *s;
@@ -619,38 +674,39 @@ gbdt_grow(struct gbdt_learner *l, const double *g, const double *h,
 		c0->c = s->lc;
 		c0->node = (int)a;
 		c0->depth = c1->depth;
-		/* c0 keeps the parent's histogram; the smaller child gets a
-		 * fresh one, the larger is parent minus smaller. */
+		/*
+		 * c0 keeps the parent's histogram; the smaller child gets a
+		 * fresh one, the larger is parent minus smaller.  A child
+		 * that cannot split (too few rows, too deep, or the tree is
+		 * full) needs no histogram of its own: when neither can,
+		 * none is built.
+		 */
 		small = c0->c <= c1->c ? c0 : c1;
 		large = small == c0 ? c1 : c0;
 		{
-			struct hbin *ph = c0->hist, *sh;
-			size_t k;
+			struct hbin *ph = c0->hist;
+			int ds = nl < maxl && splittable(l, small);
+			int dl = nl < maxl && splittable(l, large);
 
-			sh = l->free_hist[--l->nfree];
-			small->hist = sh;
 			large->hist = ph;
-			build_hist(l, small, g, h);
-			for (k = 0; k < l->nfeats; k++) {
-				size_t o = l->off[l->feats[k]], e;
-
-				for (e = 0; e <= (size_t)l->nb[l->feats[k]];
-				    e++) {
-					ph[o + e].g -= sh[o + e].g;
-					ph[o + e].h -= sh[o + e].h;
-					ph[o + e].c -= sh[o + e].c;
-				}
+			small->hist = NULL;
+			no_split(small);
+			no_split(large);
+			if (ds || dl) {
+				small->hist = l->free_hist[--l->nfree];
+				build_hist(l, small, g, h);
+				split_hists(l, small, small->hist, ds, large,
+				    ph, dl);
 			}
 		}
-		find_split(l, c0);
-		find_split(l, c1);
 	}
 	for (i = 0; i < nl; i++) {
 		nd = &out->node[lv[i].node];
 		nd->value = leaf_value(l, lv[i].g, lv[i].h);
 		nd->hess = lv[i].h;
 		nd->count = lv[i].c;
-		l->free_hist[l->nfree++] = lv[i].hist;
+		if (lv[i].hist != NULL)
+			l->free_hist[l->nfree++] = lv[i].hist;
 	}
 	/* inner nodes: sums of their children, bottom up */
 	for (i = out->n; i-- > 0;) {

@@ -31,7 +31,11 @@ struct lambdarank {
 	double *sig;		/* the sigmoid table */
 	double sig_min, sig_max, sig_factor;
 	double *disc;		/* discounts, grown to the largest query */
+	/* every query's rows in rank order at the last scores sorted
+	 * (query q's at bounds[q], numbered from 0), kept so the next
+	 * sort starts from it: one tree moves few rows */
 	size_t *order;
+	size_t *sortbuf;	/* ltr_order()'s fallback, maxn */
 	double *ls, *hs;	/* per-rank lambdas and hessians */
 	double *ss, *gs;	/* per-rank scores and gains */
 	int *ll;		/* per-rank labels */
@@ -72,7 +76,11 @@ lambdarank_new(enum lr_objective obj, const int *label, const size_t *bounds,
 	lr->disc = xmalloc(maxn * sizeof(double));
 	for (i = 0; i < maxn; i++)
 		lr->disc[i] = ltr_discount(i);
-	lr->order = xmalloc(maxn * sizeof(size_t));
+	lr->order = xmalloc((bounds[nq] + 1) * sizeof(size_t));
+	for (q = 0; q < nq; q++)
+		for (i = 0; i < bounds[q + 1] - bounds[q]; i++)
+			lr->order[bounds[q] + i] = i;
+	lr->sortbuf = xmalloc(maxn * sizeof(size_t));
 	lr->ls = xmalloc(maxn * sizeof(double));
 	lr->hs = xmalloc(maxn * sizeof(double));
 	lr->ss = xmalloc(maxn * sizeof(double));
@@ -115,6 +123,7 @@ lambdarank_free(struct lambdarank *lr)
 	free(lr->sig);
 	free(lr->disc);
 	free(lr->order);
+	free(lr->sortbuf);
 	free(lr->ls);
 	free(lr->hs);
 	free(lr->ss);
@@ -127,6 +136,65 @@ double
 lambdarank_inv_max_dcg(const struct lambdarank *lr, size_t q)
 {
 	return lr->inv_max_dcg[q];
+}
+
+/*
+ * Whether row a comes before row b in ltr_order()'s order: higher score
+ * first, NaN last, equal scores in input order.  A total order, so any
+ * sort by it gives ltr_order()'s result.
+ */
+static inline int
+ahead(const double *s, size_t a, size_t b)
+{
+	if (isnan(s[a]) || isnan(s[b])) {
+		if (isnan(s[a]) != isnan(s[b]))
+			return !isnan(s[a]);
+		return a < b;
+	}
+	return s[a] > s[b] || (s[a] == s[b] && a < b);
+}
+
+/*
+ * Sort ord[0..n) (a permutation of the query's rows) into rank order at
+ * scores s, starting from the order it holds: an insertion sort, n - 1
+ * comparisons when nothing moved and little more after one tree.  Past
+ * a budget of moves it gives up for ltr_order()'s merge sort, so a
+ * reshuffled query costs n log n, not n^2.
+ */
+static void
+resort(struct lambdarank *lr, const double *s, size_t n, size_t *ord)
+{
+	size_t i, j, moves = 0, budget = 8 * n + 64;
+
+	for (i = 1; i < n; i++) {
+		size_t x = ord[i];
+
+		for (j = i; j > 0 && ahead(s, x, ord[j - 1]); j--)
+			ord[j] = ord[j - 1];
+		ord[j] = x;
+		moves += i - j;
+		if (moves > budget) {
+			ltr_order(s, n, lr->sortbuf);
+			memcpy(ord, lr->sortbuf, n * sizeof(size_t));
+			return;
+		}
+	}
+}
+
+void
+lambdarank_sort(struct lambdarank *lr, const double *s)
+{
+	size_t q;
+
+	for (q = 0; q < lr->nq; q++)
+		resort(lr, s + lr->bounds[q], lr->bounds[q + 1] -
+		    lr->bounds[q], lr->order + lr->bounds[q]);
+}
+
+const size_t *
+lambdarank_order(const struct lambdarank *lr, size_t q)
+{
+	return lr->order + lr->bounds[q];
 }
 
 /* Bin i of LightGBM's table, computed as it computes it. */
@@ -162,7 +230,7 @@ one_query(struct lambdarank *lr, size_t q, const double *s, double *g,
 	size_t a = lr->bounds[q], n = lr->bounds[q + 1] - a;
 	const int *lab = lr->label + a;
 	const double *sq = s + a, *disc = lr->disc;
-	size_t *ord = lr->order, i, j, top;
+	size_t *ord = lr->order + a, i, j, top;
 	double *ls = lr->ls, *hs = lr->hs, inv = lr->inv_max_dcg[q];
 	double *ss = lr->ss, *gs = lr->gs;
 	int *ll = lr->ll;
@@ -172,9 +240,9 @@ one_query(struct lambdarank *lr, size_t q, const double *s, double *g,
 
 	for (i = 0; i < n; i++)
 		g[a + i] = h[a + i] = 0;
+	resort(lr, sq, n, ord);
 	if (n < 2 || (lpair && inv == 0))
 		return;
-	ltr_order(sq, n, ord);
 	/* the query in rank order, so the pair loop reads memory in order */
 	for (i = 0; i < n; i++) {
 		ls[i] = hs[i] = 0;

@@ -199,25 +199,37 @@ parse_metric(const char *s, int *is_map, size_t *k)
 }
 
 /* Mean of ndcg@k or map@k over the queries of d at scores s; idcg[]
- * holds each query's ideal DCG@k (computed once). */
+ * holds each query's ideal DCG@k (computed once).  With lr (the
+ * gradient engine over the same queries) the rows are ranked by it,
+ * starting from the order of the last iteration, which one tree
+ * changes little; the next gradient then finds them in order. */
 static double
 mean_metric(const struct dataset *d, const double *s, const double *gain,
-    int is_map, size_t k, size_t *ord, const double *idcg)
+    int is_map, size_t k, size_t *ord, const double *idcg,
+    struct lambdarank *lr)
 {
 	size_t q;
 	double sum = 0;
+	const size_t *o;
 
 	if (d->nq == 0)
 		return NAN;
+	if (lr != NULL)
+		lambdarank_sort(lr, s);
 	for (q = 0; q < d->nq; q++) {
 		size_t a = d->bounds[q], n = d->bounds[q + 1] - a;
 
-		ltr_order(s + a, n, ord);
+		if (lr != NULL)
+			o = lambdarank_order(lr, q);
+		else {
+			ltr_order(s + a, n, ord);
+			o = ord;
+		}
 		if (is_map)
-			sum += ltr_ap(d->label + a, ord, n, k, 1,
+			sum += ltr_ap(d->label + a, o, n, k, 1,
 			    LTR_MAP_LIGHTGBM, NULL);
 		else
-			sum += idcg[q] > 0 ? ltr_dcg(d->label + a, ord, n, k,
+			sum += idcg[q] > 0 ? ltr_dcg(d->label + a, o, n, k,
 			    gain) / idcg[q] : LTR_EMPTY_VALUE;
 	}
 	return sum / (double)d->nq;
@@ -566,14 +578,14 @@ cmd_train(struct ropts *o, char **files, int nfiles)
 		ntrees = t + 1;
 		gbdt_tree_apply(&trees[t], gd, s);
 		curve[t].train = mean_metric(tr, s, gain, is_map, k, ord,
-		    idtr);
+		    idtr, lr);
 		curve[t].valid = NAN;
 		if (va != NULL) {
 			for (i = 0; i < va->n; i++)
 				sv[i] += gbdt_tree_predict(&trees[t],
 				    va->x + i * nf);
 			curve[t].valid = mean_metric(va, sv, gain, is_map, k,
-			    ord, idva);
+			    ord, idva, NULL);
 			if (curve[t].valid > best) {
 				best = curve[t].valid;
 				best_it = t + 1;

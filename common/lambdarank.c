@@ -17,6 +17,7 @@
 #include "ltrmetrics.h"
 
 #define SIG_BINS (1024 * 1024)
+#define PF_AHEAD 8
 
 struct lambdarank {
 	enum lr_objective obj;
@@ -206,20 +207,25 @@ sig_fill(const struct lambdarank *lr, long i)
 	return lr->sig[i];
 }
 
+/* The table bin of x; outside the table, the end bins. */
+static inline long
+sig_index(const struct lambdarank *lr, double x)
+{
+	double f;
+
+	if (x <= lr->sig_min)
+		return 0;
+	f = (x - lr->sig_min) * lr->sig_factor;
+	return f >= SIG_BINS - 1 ? SIG_BINS - 1 : (long)f;
+}
+
 /* 1 / (1 + exp(sigma x)) from the table; outside it, the end bins. */
 static inline double
 sig_lookup(const struct lambdarank *lr, double x)
 {
-	double f, v;
-	long i;
+	long i = sig_index(lr, x);
+	double v = lr->sig[i];
 
-	if (x <= lr->sig_min)
-		i = 0;
-	else {
-		f = (x - lr->sig_min) * lr->sig_factor;
-		i = f >= SIG_BINS - 1 ? SIG_BINS - 1 : (long)f;
-	}
-	v = lr->sig[i];
 	return v != 0 ? v : sig_fill(lr, i);
 }
 
@@ -264,6 +270,17 @@ one_query(struct lambdarank *lr, size_t q, const double *s, double *g,
 			size_t hi, lo;
 			double ds, w, p, pl, ph;
 
+			/*
+			 * The table is 8 MB and a pair's bin is far from the
+			 * last one's: ask for the bin of the pair PF_AHEAD on
+			 * while this one is computed, so the loads overlap.
+			 */
+			if (j + PF_AHEAD < n && li != ll[j + PF_AHEAD]) {
+				double d = ss[i] - ss[j + PF_AHEAD];
+
+				__builtin_prefetch(lr->sig + sig_index(lr,
+				    li > ll[j + PF_AHEAD] ? d : -d));
+			}
 			if (li == ll[j])
 				continue;
 			if (li > ll[j]) {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "rank.h"
+#include "reckeys.h"
 
 struct gmap {
 	char **key;
@@ -94,6 +95,7 @@ struct loader {
 	size_t *gid;		/* group id per row */
 	struct gmap gm;
 	struct buf key;
+	struct rec_keys *rk;	/* the features, found fast, or NULL */
 };
 
 static void
@@ -212,7 +214,11 @@ read_json_row(struct loader *L, struct record *rec,
 			return 0;
 		}
 	}
-	for (i = 0; i < d->nf; i++) {
+	/* Every feature a finite number: the common row, read at the
+	 * places the last row had them; else one by one, for the
+	 * message. */
+	for (i = L->rk != NULL && rec_keys_nums(L->rk, rec, x) ? d->nf : 0;
+	    i < d->nf; i++) {
 		st = rec_num(rec, ff[i], &x[i]);
 		if (st == REC_OK && isfinite(x[i]))
 			continue;
@@ -471,6 +477,7 @@ ds_load(const struct loadspec *sp, char **paths, int npaths, struct acct *ac)
 				cf[i] = rec_field(sp->col[i]);
 		if (sp->date_field != NULL && *sp->date_field != '\0')
 			df = rec_field(sp->date_field);
+		L.rk = rec_keys_new(sp->feat, sp->nf);
 	} else {
 		char *qp = NULL;
 
@@ -557,6 +564,7 @@ ds_load(const struct loadspec *sp, char **paths, int npaths, struct acct *ac)
 	free(L.gm.slot);
 	free(L.gid);
 	buf_free(&L.key);
+	rec_keys_free(L.rk);
 	if (ff != NULL)
 		for (i = 0; i < sp->nf; i++)
 			rec_field_free(ff[i]);

@@ -53,9 +53,6 @@ struct gbdt_learner {
 	int *feats;		/* the features tried in this tree */
 	size_t nfeats;
 	size_t nsplittable;	/* features with two bins or more */
-	/* the data's sparse entries as histogram indexes, off[f] + bin:
-	 * build_hist()'s inner loop then reads one word an entry */
-	uint32_t *gent;
 };
 
 uint64_t
@@ -244,7 +241,7 @@ gbdt_data_new(const double *x, size_t n, size_t nf,
 	d->n = n;
 	d->nf = nf;
 	d->bn = bn;
-	size_t *cnt, k, ne = 0;
+	size_t *cnt, *off, k, ne = 0;
 
 	if (nf >= (1u << 24))
 		die("at most %u features", (1u << 24) - 1);
@@ -265,6 +262,13 @@ gbdt_data_new(const double *x, size_t n, size_t nf,
 		ne += n - cnt[d->dflt[f]];
 	}
 	free(cnt);
+	/* where each feature's histogram starts (gbdt_learner_new()
+	 * lays them out the same way) */
+	off = xmalloc((nf + 1) * sizeof(size_t));
+	for (f = 0, k = 0; f < nf; f++) {
+		off[f] = k;
+		k += bn->nthr[f] + 2;
+	}
 	d->rowptr = xmalloc((n + 1) * sizeof(size_t));
 	d->ent = xmalloc((ne + 1) * sizeof(uint32_t));
 	ne = 0;
@@ -272,10 +276,11 @@ gbdt_data_new(const double *x, size_t n, size_t nf,
 		d->rowptr[r] = ne;
 		for (f = 0; f < nf; f++)
 			if (d->bin[f * n + r] != d->dflt[f])
-				d->ent[ne++] = (uint32_t)(f << 8) |
-				    d->bin[f * n + r];
+				d->ent[ne++] = (uint32_t)(off[f] +
+				    d->bin[f * n + r]);
 	}
 	d->rowptr[n] = ne;
+	free(off);
 	return d;
 }
 
@@ -312,10 +317,6 @@ gbdt_learner_new(const struct gbdt_data *d, const struct gbdt_params *p)
 	for (i = 0; i < nl; i++)
 		l->free_hist[l->nfree++] = l->pool + (nl - 1 - i) * l->nhist;
 	l->feats = xmalloc((d->nf + 1) * sizeof(int));
-	l->gent = xmalloc((d->rowptr[d->n] + 1) * sizeof(uint32_t));
-	for (i = 0; i < d->rowptr[d->n]; i++)
-		l->gent[i] = (uint32_t)(l->off[d->ent[i] >> 8] +
-		    (d->ent[i] & 0xff));
 	return l;
 }
 
@@ -331,7 +332,6 @@ gbdt_learner_free(struct gbdt_learner *l)
 	free(l->idx);
 	free(l->tmp);
 	free(l->feats);
-	free(l->gent);
 	free(l);
 }
 
@@ -342,14 +342,14 @@ gbdt_learner_free(struct gbdt_learner *l)
  * is SSE2, the same IEEE additions.
  */
 static void
-add_rows(struct hbin *hist, const uint32_t *gent, const size_t *rowptr,
+add_rows(struct hbin *hist, const uint32_t *ent, const size_t *rowptr,
     const size_t *idx, size_t n, const double *g, const double *h)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		size_t r = idx[i];
-		const uint32_t *e = gent + rowptr[r], *ee = gent + rowptr[r + 1];
+		const uint32_t *e = ent + rowptr[r], *ee = ent + rowptr[r + 1];
 #ifdef __SSE2__
 		__m128d a = _mm_set_pd(h[r], g[r]);
 
@@ -395,7 +395,7 @@ build_hist(struct gbdt_learner *l, struct leaf *lf, const double *g,
 			    ((size_t)l->nb[fe[k]] + 1) * sizeof(*hist));
 	/* Entries of features not tried land in histograms nobody reads;
 	 * adding them is cheaper than testing for them. */
-	add_rows(hist, l->gent, d->rowptr, l->idx + lf->begin,
+	add_rows(hist, d->ent, d->rowptr, l->idx + lf->begin,
 	    lf->end - lf->begin, g, h);
 }
 

@@ -55,10 +55,13 @@ struct gbdt_data {
 	uint8_t *bin;
 	const struct gbdt_binning *bn;
 	/*
-	 * The same rows sparse: each row's (feature << 8 | bin) entries
-	 * whose bin is not the feature's most common one, dflt[f].  A
-	 * histogram adds only these and gets the common bin by subtraction,
-	 * which on sparse data (mostly zeros) skips most of the work.
+	 * The same rows sparse: each row's entries whose bin is not the
+	 * feature's most common one, dflt[f].  A histogram adds only these
+	 * and gets the common bin by subtraction, which on sparse data
+	 * (mostly zeros) skips most of the work.  An entry is the index of
+	 * its bin in the learner's histogram (feature f's nthr[f] + 2 bins
+	 * after those of the features before it), so adding it reads one
+	 * word and the learner needs no copy.
 	 */
 	uint8_t *dflt;
 	size_t *rowptr;		/* n + 1 */

@@ -376,43 +376,21 @@ cmp_gkey(const void *a, const void *b, void *ctx)
 }
 
 /* Make groups contiguous: groups in key order, rows in input order. */
+/* Move every row to its place in group order: row i goes to
+ * pos[rank[gid[i]]]++ (pos: where each group starts). */
 static void
-regroup(struct loader *L)
+permute_rows(struct loader *L, const size_t *rank, size_t *pos)
 {
 	struct dataset *d = L->d;
-	size_t ng = L->gm.n, i, *ord, *rank, *cnt, *pos, nf = d->nf;
+	size_t i, k, nf = d->nf, n1 = d->n ? d->n : 1;
 	double *x2, *c2[2] = { NULL, NULL };
 	int *l2;
-	size_t k;
 
-	if (L->sp->ngroup == 0 && !L->sp->libsvm) {
-		d->nq = d->n;
-		d->bounds = xmalloc((d->n + 1) * sizeof(size_t));
-		for (i = 0; i <= d->n; i++)
-			d->bounds[i] = i;
-		return;
-	}
-	ord = xmalloc((ng + 1) * sizeof(size_t));
-	rank = xmalloc((ng + 1) * sizeof(size_t));
-	for (i = 0; i < ng; i++)
-		ord[i] = i;
-	qsort_r(ord, ng, sizeof(size_t), cmp_gkey, &L->gm);
-	for (i = 0; i < ng; i++)
-		rank[ord[i]] = i;
-	cnt = xcalloc(ng + 1, sizeof(size_t));
-	for (i = 0; i < d->n; i++)
-		cnt[rank[L->gid[i]] + 1]++;
-	for (i = 0; i < ng; i++)
-		cnt[i + 1] += cnt[i];
-	d->nq = ng;
-	d->bounds = xmalloc((ng + 1) * sizeof(size_t));
-	memcpy(d->bounds, cnt, (ng + 1) * sizeof(size_t));
-	pos = cnt;
-	x2 = xmalloc((d->n ? d->n : 1) * (nf ? nf : 1) * sizeof(double));
-	l2 = xmalloc((d->n ? d->n : 1) * sizeof(int));
+	x2 = xmalloc(n1 * (nf ? nf : 1) * sizeof(double));
+	l2 = xmalloc(n1 * sizeof(int));
 	for (k = 0; k < 2; k++)
 		if (d->col[k] != NULL)
-			c2[k] = xmalloc((d->n ? d->n : 1) * sizeof(double));
+			c2[k] = xmalloc(n1 * sizeof(double));
 	for (i = 0; i < d->n; i++) {
 		size_t to = pos[rank[L->gid[i]]]++;
 
@@ -431,6 +409,47 @@ regroup(struct loader *L)
 			free(d->col[k]);
 			d->col[k] = c2[k];
 		}
+}
+
+static void
+regroup(struct loader *L)
+{
+	struct dataset *d = L->d;
+	size_t ng = L->gm.n, i, *ord, *rank, *cnt, *pos;
+	int sorted;
+
+	if (L->sp->ngroup == 0 && !L->sp->libsvm) {
+		d->nq = d->n;
+		d->bounds = xmalloc((d->n + 1) * sizeof(size_t));
+		for (i = 0; i <= d->n; i++)
+			d->bounds[i] = i;
+		return;
+	}
+	ord = xmalloc((ng + 1) * sizeof(size_t));
+	rank = xmalloc((ng + 1) * sizeof(size_t));
+	for (i = 0; i < ng; i++)
+		ord[i] = i;
+	qsort_r(ord, ng, sizeof(size_t), cmp_gkey, &L->gm);
+	for (i = 0; i < ng; i++)
+		rank[ord[i]] = i;
+	cnt = xcalloc(ng + 1, sizeof(size_t));
+	sorted = 1;
+	for (i = 0; i < d->n; i++) {
+		cnt[rank[L->gid[i]] + 1]++;
+		if (i > 0 && rank[L->gid[i]] < rank[L->gid[i - 1]])
+			sorted = 0;
+	}
+	for (i = 0; i < ng; i++)
+		cnt[i + 1] += cnt[i];
+	d->nq = ng;
+	d->bounds = xmalloc((ng + 1) * sizeof(size_t));
+	memcpy(d->bounds, cnt, (ng + 1) * sizeof(size_t));
+	pos = cnt;
+	/* Rows already in group order (the usual input) stay where they
+	 * are: no second copy of the features, which would double the
+	 * peak memory of a large training set. */
+	if (!sorted)
+		permute_rows(L, rank, pos);
 	d->qkey = xmalloc((ng + 1) * sizeof(char *));
 	for (i = 0; i < ng; i++) {
 		d->qkey[i] = L->gm.key[ord[i]];

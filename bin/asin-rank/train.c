@@ -517,6 +517,9 @@ cmd_train(struct ropts *o, char **files, int nfiles)
 	clocks(tm[1]);
 	bn = gbdt_binning_new(tr->x, tr->n, nf, (int)o->bins, 3, 200000);
 	gd = gbdt_data_new(tr->x, tr->n, nf, bn);
+	/* the bins are all boosting reads: the raw values may go */
+	free(tr->x);
+	tr->x = NULL;
 	memset(&gp, 0, sizeof(gp));
 	gp.leaves = (int)o->leaves;
 	gp.max_depth = (int)o->max_depth;

@@ -710,6 +710,17 @@ gbdt_grow(struct gbdt_learner *l, const double *g, const double *h,
 				split_hists(l, small, small->hist, ds, large,
 				    ph, dl);
 			}
+			/* A leaf that will not split gives its histogram
+			 * back now, so the next build reuses memory still
+			 * in cache instead of touching a new one. */
+			if (!ds && small->hist != NULL) {
+				l->free_hist[l->nfree++] = small->hist;
+				small->hist = NULL;
+			}
+			if (!dl) {
+				l->free_hist[l->nfree++] = large->hist;
+				large->hist = NULL;
+			}
 		}
 	}
 	for (i = 0; i < nl; i++) {

@@ -296,10 +296,14 @@ one_query(struct lambdarank *lr, size_t q, const double *s, double *g,
 		top = (size_t)lr->trunc;
 	for (i = 0; i < top; i++) {
 		int li = ll[i];
+		/* Row i is in every pair of this loop: its sums live in
+		 * registers, not in memory, where each pair's update waited
+		 * for the last one's store.  Same additions, same order. */
+		double lsi = ls[i], hsi = hs[i], si = ss[i], gi = gs[i];
+		double di = disc[i];
 
 		for (j = i + 1; j < n; j++) {
-			size_t hi, lo;
-			double ds, w, p, pl, ph;
+			double ds, w, p, pl, ph, sg;
 
 			/*
 			 * The table is 8 MB and a pair's bin is far from the
@@ -307,24 +311,20 @@ one_query(struct lambdarank *lr, size_t q, const double *s, double *g,
 			 * while this one is computed, so the loads overlap.
 			 */
 			if (j + PF_AHEAD < n && li != ll[j + PF_AHEAD]) {
-				double d = ss[i] - ss[j + PF_AHEAD];
+				double d = si - ss[j + PF_AHEAD];
 
 				__builtin_prefetch(lr->sig + sig_index(lr,
 				    li > ll[j + PF_AHEAD] ? d : -d));
 			}
 			if (li == ll[j])
 				continue;
-			if (li > ll[j]) {
-				hi = i;
-				lo = j;
-			} else {
-				hi = j;
-				lo = i;
-			}
-			ds = ss[hi] - ss[lo];
+			/* +1 when row i is the better one (hi), else -1:
+			 * x * -1 is -x exactly, and a - b is -(b - a), so
+			 * these are the hi-minus-lo differences */
+			sg = li > ll[j] ? 1.0 : -1.0;
+			ds = (si - ss[j]) * sg;
 			if (lpair) {
-				w = (gs[hi] - gs[lo]) * (disc[i] - disc[j]) *
-				    inv;
+				w = (gi - gs[j]) * sg * (di - disc[j]) * inv;
 				if (norm)
 					w /= 0.01 + fabs(ds);
 			} else
@@ -332,12 +332,15 @@ one_query(struct lambdarank *lr, size_t q, const double *s, double *g,
 			p = sig_lookup(lr, ds);
 			pl = -sigma * w * p;
 			ph = sigma * sigma * w * p * (1.0 - p);
-			ls[hi] += pl;
-			ls[lo] -= pl;
-			hs[hi] += ph;
-			hs[lo] += ph;
+			/* ls[hi] += pl, ls[lo] -= pl */
+			lsi += pl * sg;
+			ls[j] -= pl * sg;
+			hsi += ph;
+			hs[j] += ph;
 			sum += -2.0 * pl;
 		}
+		ls[i] = lsi;
+		hs[i] = hsi;
 	}
 	f = 1;
 	if (lpair && lr->norm && sum > 0)

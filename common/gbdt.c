@@ -246,10 +246,22 @@ gbdt_data_new(const double *x, size_t n, size_t nf,
 	if (nf >= (1u << 24))
 		die("at most %u features", (1u << 24) - 1);
 	d->bin = xmalloc(n * nf + 1);
-	for (f = 0; f < nf; f++)
-		for (r = 0; r < n; r++)
-			d->bin[f * n + r] = (uint8_t)gbdt_bin_of(bn, f,
-			    x[r * nf + f]);
+	for (f = 0; f < nf; f++) {
+		double last = NAN;
+		uint8_t lb = 0;
+
+		/* runs of one value (sparse data's zeros) skip the search;
+		 * NaN never equals, so missing values are always looked up */
+		for (r = 0; r < n; r++) {
+			double v = x[r * nf + f];
+
+			if (v != last) {
+				last = v;
+				lb = (uint8_t)gbdt_bin_of(bn, f, v);
+			}
+			d->bin[f * n + r] = lb;
+		}
+	}
 	d->dflt = xcalloc(nf + 1, 1);
 	cnt = xmalloc(257 * sizeof(size_t));
 	for (f = 0; f < nf; f++) {

@@ -53,6 +53,11 @@ struct gbdt_learner {
 	int *feats;		/* the features tried in this tree */
 	size_t nfeats;
 	size_t nsplittable;	/* features with two bins or more */
+	/* the last tree's leaves: rows idx[lbeg[i]..lend[i]) reached the
+	 * leaf node lnode[i] (gbdt_grow_apply()) */
+	size_t *lbeg, *lend;
+	int *lnode;
+	size_t nleaf;
 };
 
 uint64_t
@@ -329,6 +334,9 @@ gbdt_learner_new(const struct gbdt_data *d, const struct gbdt_params *p)
 	for (i = 0; i < nl; i++)
 		l->free_hist[l->nfree++] = l->pool + (nl - 1 - i) * l->nhist;
 	l->feats = xmalloc((d->nf + 1) * sizeof(int));
+	l->lbeg = xmalloc(nl * sizeof(size_t));
+	l->lend = xmalloc(nl * sizeof(size_t));
+	l->lnode = xmalloc(nl * sizeof(int));
 	return l;
 }
 
@@ -344,6 +352,9 @@ gbdt_learner_free(struct gbdt_learner *l)
 	free(l->idx);
 	free(l->tmp);
 	free(l->feats);
+	free(l->lbeg);
+	free(l->lend);
+	free(l->lnode);
 	free(l);
 }
 
@@ -740,6 +751,9 @@ gbdt_grow(struct gbdt_learner *l, const double *g, const double *h,
 		nd->value = leaf_value(l, lv[i].g, lv[i].h);
 		nd->hess = lv[i].h;
 		nd->count = lv[i].c;
+		l->lbeg[i] = lv[i].begin;
+		l->lend[i] = lv[i].end;
+		l->lnode[i] = lv[i].node;
 		if (lv[i].hist != NULL)
 			l->free_hist[l->nfree++] = lv[i].hist;
 	}
@@ -752,7 +766,22 @@ gbdt_grow(struct gbdt_learner *l, const double *g, const double *h,
 		nd->count = out->node[nd->left].count +
 		    out->node[nd->right].count;
 	}
+	l->nleaf = nl;
 	free(lv);
+}
+
+void
+gbdt_grow_apply(const struct gbdt_learner *l, const struct gbdt_tree *t,
+    double *score)
+{
+	size_t i, k;
+
+	for (i = 0; i < l->nleaf; i++) {
+		double v = t->node[l->lnode[i]].value;
+
+		for (k = l->lbeg[i]; k < l->lend[i]; k++)
+			score[l->idx[k]] += v;
+	}
 }
 
 void

@@ -110,6 +110,14 @@ void gbdt_grow(struct gbdt_learner *, const double *g, const double *h,
     const size_t *rows, size_t nrows, const unsigned char *featok,
     struct gbdt_tree *out);
 
+/*
+ * score[r] += t's value for every row the learner's last gbdt_grow()
+ * grew t on, from the leaves those rows ended in: the same values
+ * gbdt_tree_apply() adds to them, without walking the tree.
+ */
+void gbdt_grow_apply(const struct gbdt_learner *, const struct gbdt_tree *t,
+    double *score);
+
 /* score[r] += the tree's value for every row of the binned data. */
 void gbdt_tree_apply(const struct gbdt_tree *, const struct gbdt_data *,
     double *score);

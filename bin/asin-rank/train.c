@@ -579,7 +579,11 @@ cmd_train(struct ropts *o, char **files, int nfiles)
 		}
 		gbdt_grow(gl, g, h, rows, nrows, featok, &trees[t]);
 		ntrees = t + 1;
-		gbdt_tree_apply(&trees[t], gd, s);
+		/* every row in the tree: its leaves know where they went */
+		if (nrows == tr->n)
+			gbdt_grow_apply(gl, &trees[t], s);
+		else
+			gbdt_tree_apply(&trees[t], gd, s);
 		curve[t].train = mean_metric(tr, s, gain, is_map, k, ord,
 		    idtr, lr);
 		curve[t].valid = NAN;

@@ -449,24 +449,20 @@ leaf_score(double g, double h, double l2)
 	return g * g / (h + l2);
 }
 
-/*
- * The candidate split of lf sending (lg, lh, lc) left, into *best when
- * it is allowed (ok, the row and hessian minimums, min_gain) and gains
- * more than *best.  parent: leaf_score() of the leaf itself, the same
- * for every candidate (computed once; the same bits as computing it each
- * time).  The gain is computed before the tests and the tests are
- * combined into one branch, rarely taken: the divisions of successive
- * candidates then overlap instead of waiting on branches.
- */
+/* parent: leaf_score() of the leaf itself, the same for every
+ * candidate (computed once; the same bits as computing it each time). */
 static inline __attribute__((always_inline)) void
 consider(const struct gbdt_learner *l, const struct leaf *lf,
-    struct split *best, int ok, int f, int b, int dleft, double lg,
-    double lh, long long lc, double parent)
+    struct split *best, int f, int b, int dleft, double lg, double lh,
+    long long lc, double parent)
 {
 	const struct gbdt_params *p = &l->p;
 	double rg = lf->g - lg, rh = lf->h - lh, gain;
 	long long rc = lf->c - lc;
 
+	if (lc < p->min_leaf || rc < p->min_leaf || lh < p->min_hess ||
+	    rh < p->min_hess)
+		return;
 #ifdef __SSE2__
 	{
 		/* both sides' leaf_score() in one division: the same IEEE
@@ -482,10 +478,7 @@ consider(const struct gbdt_learner *l, const struct leaf *lf,
 	gain = leaf_score(lg, lh, p->l2) + leaf_score(rg, rh, p->l2) -
 	    parent;
 #endif
-	/* NaN fails every test, as it did as !(gain > ...) */
-	if (!(ok & (lc >= p->min_leaf) & (rc >= p->min_leaf) &
-	    (lh >= p->min_hess) & (rh >= p->min_hess) & (gain > p->min_gain) &
-	    (gain > best->gain)))
+	if (!(gain > p->min_gain) || !(gain > best->gain))
 		return;
 	best->gain = gain;
 	best->feat = f;
@@ -521,34 +514,29 @@ scan_feature(const struct gbdt_learner *l, struct leaf *lf, int f,
 	int nb = l->nb[f], b;
 	const struct hbin *m = hs + nb;
 	double lg = 0, lh = 0;
-	long long lc = 0, minl = l->p.min_leaf;
+	long long lc = 0;
 
 	for (b = 0; b + 1 < nb; b++) {
-		long long c = hs[b].c;
-		/* An empty bin repeats the previous candidate: it adds
-		 * nothing (the large child's empty bins may hold rounding
-		 * residue of the subtraction, masked out: g * 0 is a zero,
-		 * and adding a zero to a sum that is never -0 is exact)
-		 * and is not a candidate. */
-		double keep = (double)(c != 0);
-
-		lg += hs[b].g * keep;
-		lh += hs[b].h * keep;
-		lc += c;
-		if (lf->c - lc < minl)
+		/* An empty bin repeats the previous candidate. */
+		if (hs[b].c == 0)
+			continue;
+		lg += hs[b].g;
+		lh += hs[b].h;
+		lc += hs[b].c;
+		if (lc + m->c < l->p.min_leaf)
+			continue;
+		if (lf->c - lc < l->p.min_leaf)
 			break;
 		if (m->c == 0) {
 			/* No missing rows here: they would go with the
 			 * larger side. */
-			consider(l, lf, &lf->best, (c != 0) &
-			    (lc + m->c >= minl), f, b, lc >= lf->c - lc, lg,
+			consider(l, lf, &lf->best, f, b, lc >= lf->c - lc, lg,
 			    lh, lc, parent);
 			continue;
 		}
-		consider(l, lf, &lf->best, (c != 0) & (lc + m->c >= minl), f,
-		    b, 0, lg, lh, lc, parent);
-		consider(l, lf, &lf->best, (c != 0) & (lc + m->c >= minl), f,
-		    b, 1, lg + m->g, lh + m->h, lc + m->c, parent);
+		consider(l, lf, &lf->best, f, b, 0, lg, lh, lc, parent);
+		consider(l, lf, &lf->best, f, b, 1, lg + m->g, lh + m->h,
+		    lc + m->c, parent);
 	}
 }
 

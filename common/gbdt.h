@@ -50,13 +50,18 @@ int gbdt_bin_of(const struct gbdt_binning *, size_t f, double v);
 /* A binned training set; borrows the binning. */
 struct gbdt_data {
 	size_t n, nf;
-	uint8_t *bin;		/* n x nf, row-major */
+	/* nf x n, feature-major: splitting a leaf's rows on a feature and
+	 * walking the rows through a tree read one column, in row order */
+	uint8_t *bin;
 	const struct gbdt_binning *bn;
 	/*
-	 * The same rows sparse: each row's (feature << 8 | bin) entries
-	 * whose bin is not the feature's most common one, dflt[f].  A
-	 * histogram adds only these and gets the common bin by subtraction,
-	 * which on sparse data (mostly zeros) skips most of the work.
+	 * The same rows sparse: each row's entries whose bin is not the
+	 * feature's most common one, dflt[f].  A histogram adds only these
+	 * and gets the common bin by subtraction, which on sparse data
+	 * (mostly zeros) skips most of the work.  An entry is the index of
+	 * its bin in the learner's histogram (feature f's nthr[f] + 2 bins
+	 * after those of the features before it), so adding it reads one
+	 * word and the learner needs no copy.
 	 */
 	uint8_t *dflt;
 	size_t *rowptr;		/* n + 1 */
@@ -104,6 +109,14 @@ void gbdt_learner_free(struct gbdt_learner *);
 void gbdt_grow(struct gbdt_learner *, const double *g, const double *h,
     const size_t *rows, size_t nrows, const unsigned char *featok,
     struct gbdt_tree *out);
+
+/*
+ * score[r] += t's value for every row the learner's last gbdt_grow()
+ * grew t on, from the leaves those rows ended in: the same values
+ * gbdt_tree_apply() adds to them, without walking the tree.
+ */
+void gbdt_grow_apply(const struct gbdt_learner *, const struct gbdt_tree *t,
+    double *score);
 
 /* score[r] += the tree's value for every row of the binned data. */
 void gbdt_tree_apply(const struct gbdt_tree *, const struct gbdt_data *,

@@ -38,6 +38,18 @@ void lambdarank_free(struct lambdarank *);
 void lambdarank_grad(struct lambdarank *, const double *s, double *g,
     double *h);
 
+/*
+ * Sort every query's rows into rank order at scores s (ltr_order()'s
+ * order: higher score first, ties in input order), starting from the
+ * order of the last scores sorted, which costs little when few rows
+ * moved.  lambdarank_grad() sorts too (for lambdarank and pairwise;
+ * regression needs no order); the order stays readable until
+ * the next sort through lambdarank_order(): query q's rows (numbered
+ * from 0 within the query) best first, owned by the engine.
+ */
+void lambdarank_sort(struct lambdarank *, const double *s);
+const size_t *lambdarank_order(const struct lambdarank *, size_t q);
+
 /* 1 / maxDCG@trunc of query q (0 when all its labels are 0). */
 double lambdarank_inv_max_dcg(const struct lambdarank *, size_t q);
 

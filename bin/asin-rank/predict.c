@@ -421,24 +421,34 @@ table_row(const struct predictor *p, size_t f, const uint16_t *x)
 
 typedef uint32_t pred_v4 __attribute__((vector_size(16)));
 
-/* v[0..n) &= q[0..n), four words an instruction (SSE2, which every
- * x86-64 has; other targets get the same code from GCC's generic
- * vectors). */
+/* v[0..n) = the AND of q[0][0..n) .. q[nq - 1][0..n) (nq >= 1), four
+ * words an instruction (SSE2, which every x86-64 has; other targets get
+ * the same code from GCC's generic vectors).  Four trees at a time
+ * through every feature's row, so the running AND stays in a register
+ * instead of going through v once per feature. */
 static void
-and_into(uint32_t *restrict v, const uint32_t *restrict q, size_t n)
+and_rows(uint32_t *restrict v, const uint32_t *const *q, size_t nq,
+    size_t n)
 {
-	size_t t = 0;
+	size_t t = 0, i;
 
 	for (; t + 4 <= n; t += 4) {
 		pred_v4 a, b;
 
-		memcpy(&a, v + t, sizeof(a));
-		memcpy(&b, q + t, sizeof(b));
-		a &= b;
+		memcpy(&a, q[0] + t, sizeof(a));
+		for (i = 1; i < nq; i++) {
+			memcpy(&b, q[i] + t, sizeof(b));
+			a &= b;
+		}
 		memcpy(v + t, &a, sizeof(a));
 	}
-	for (; t < n; t++)
-		v[t] &= q[t];
+	for (; t < n; t++) {
+		uint32_t a = q[0][t];
+
+		for (i = 1; i < nq; i++)
+			a &= q[i][t];
+		v[t] = a;
+	}
 }
 
 /* pred_batch() the table way, PRED_TROWS rows at a time so that their
@@ -449,6 +459,7 @@ table_batch(const struct predictor *p, const uint16_t *x, size_t n,
 {
 	size_t T = p->ntrees, w = 2 * p->nf, r, i, t, k, nk;
 	uint32_t *v = xmalloc(PRED_TROWS * T * sizeof(uint32_t));
+	const uint32_t **q = xmalloc(p->nq * sizeof(*q));
 	const float *leaf = p->qleaf;
 
 	for (r = 0; r < n; r += nk) {
@@ -457,10 +468,9 @@ table_batch(const struct predictor *p, const uint16_t *x, size_t n,
 			const uint16_t *xr = x + (r + k) * w;
 			uint32_t *vk = v + k * T;
 
-			memcpy(vk, table_row(p, p->qf[0], xr),
-			    T * sizeof(uint32_t));
-			for (i = 1; i < p->nq; i++)
-				and_into(vk, table_row(p, p->qf[i], xr), T);
+			for (i = 0; i < p->nq; i++)
+				q[i] = table_row(p, p->qf[i], xr);
+			and_rows(vk, q, p->nq, T);
 		}
 		if (nk == PRED_TROWS) {
 			double s0 = p->base, s1 = p->base, s2 = p->base;
@@ -490,6 +500,7 @@ table_batch(const struct predictor *p, const uint16_t *x, size_t n,
 		}
 	}
 	free(v);
+	free(q);
 }
 
 void

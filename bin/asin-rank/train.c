@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ltrmetrics.h"
 #include "rank.h"
@@ -14,6 +15,20 @@
 struct curve_pt {
 	double train, valid;
 };
+
+/* Seconds of wall clock (t[0]) and of this process's CPU (t[1]), for
+ * the -v note of where a run's time went: on a busy machine the CPU
+ * figure is the steadier one. */
+static void
+clocks(double *t)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t[0] = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	t[1] = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 /* The features named by a JSON Schema: the "x-features" list if it has
  * one, else every property whose type is number or integer, minus the
@@ -184,25 +199,37 @@ parse_metric(const char *s, int *is_map, size_t *k)
 }
 
 /* Mean of ndcg@k or map@k over the queries of d at scores s; idcg[]
- * holds each query's ideal DCG@k (computed once). */
+ * holds each query's ideal DCG@k (computed once).  With lr (the
+ * gradient engine over the same queries) the rows are ranked by it,
+ * starting from the order of the last iteration, which one tree
+ * changes little; the next gradient then finds them in order. */
 static double
 mean_metric(const struct dataset *d, const double *s, const double *gain,
-    int is_map, size_t k, size_t *ord, const double *idcg)
+    int is_map, size_t k, size_t *ord, const double *idcg,
+    struct lambdarank *lr)
 {
 	size_t q;
 	double sum = 0;
+	const size_t *o;
 
 	if (d->nq == 0)
 		return NAN;
+	if (lr != NULL)
+		lambdarank_sort(lr, s);
 	for (q = 0; q < d->nq; q++) {
 		size_t a = d->bounds[q], n = d->bounds[q + 1] - a;
 
-		ltr_order(s + a, n, ord);
+		if (lr != NULL)
+			o = lambdarank_order(lr, q);
+		else {
+			ltr_order(s + a, n, ord);
+			o = ord;
+		}
 		if (is_map)
-			sum += ltr_ap(d->label + a, ord, n, k, 1,
+			sum += ltr_ap(d->label + a, o, n, k, 1,
 			    LTR_MAP_LIGHTGBM, NULL);
 		else
-			sum += idcg[q] > 0 ? ltr_dcg(d->label + a, ord, n, k,
+			sum += idcg[q] > 0 ? ltr_dcg(d->label + a, o, n, k,
 			    gain) / idcg[q] : LTR_EMPTY_VALUE;
 	}
 	return sum / (double)d->nq;
@@ -411,7 +438,9 @@ cmd_train(struct ropts *o, char **files, int nfiles)
 	struct progress *pg;
 	struct buf b, rl;
 	struct imp *imp;
+	double tm[5][2];
 
+	clocks(tm[0]);
 	if (o->output == NULL)
 		usage_error("train needs -o MODEL");
 	if (o->label == NULL && !o->libsvm)
@@ -485,8 +514,12 @@ cmd_train(struct ropts *o, char **files, int nfiles)
 	if (!distinct && o->objective != LR_REGRESSION)
 		die("no group has two different labels: nothing to rank");
 
+	clocks(tm[1]);
 	bn = gbdt_binning_new(tr->x, tr->n, nf, (int)o->bins, 3, 200000);
 	gd = gbdt_data_new(tr->x, tr->n, nf, bn);
+	/* the bins are all boosting reads: the raw values may go */
+	free(tr->x);
+	tr->x = NULL;
 	memset(&gp, 0, sizeof(gp));
 	gp.leaves = (int)o->leaves;
 	gp.max_depth = (int)o->max_depth;
@@ -510,6 +543,7 @@ cmd_train(struct ropts *o, char **files, int nfiles)
 	idtr = idcgs(tr, gain, k);
 	idva = va != NULL ? idcgs(va, gain, k) : NULL;
 	rng = o->seed;
+	clocks(tm[2]);
 	pg = progress_new("trees", o->trees);
 	for (t = 0; t < (size_t)o->trees; t++) {
 		char extra[96];
@@ -545,16 +579,20 @@ cmd_train(struct ropts *o, char **files, int nfiles)
 		}
 		gbdt_grow(gl, g, h, rows, nrows, featok, &trees[t]);
 		ntrees = t + 1;
-		gbdt_tree_apply(&trees[t], gd, s);
+		/* every row in the tree: its leaves know where they went */
+		if (nrows == tr->n)
+			gbdt_grow_apply(gl, &trees[t], s);
+		else
+			gbdt_tree_apply(&trees[t], gd, s);
 		curve[t].train = mean_metric(tr, s, gain, is_map, k, ord,
-		    idtr);
+		    idtr, lr);
 		curve[t].valid = NAN;
 		if (va != NULL) {
 			for (i = 0; i < va->n; i++)
 				sv[i] += gbdt_tree_predict(&trees[t],
 				    va->x + i * nf);
 			curve[t].valid = mean_metric(va, sv, gain, is_map, k,
-			    ord, idva);
+			    ord, idva, NULL);
 			if (curve[t].valid > best) {
 				best = curve[t].valid;
 				best_it = t + 1;
@@ -570,6 +608,7 @@ cmd_train(struct ropts *o, char **files, int nfiles)
 			break;
 	}
 	progress_end(pg);
+	clocks(tm[3]);
 	if (va == NULL || o->patience == 0)
 		best_it = ntrees;
 
@@ -704,10 +743,18 @@ cmd_train(struct ropts *o, char **files, int nfiles)
 		buf_adds(&rl, "}}}\n");
 		runs_append(o, rl.data);
 	}
-	if (o->co.verbose)
+	if (o->co.verbose) {
 		note("%zu rows in %zu groups, %zu trees (best %zu), %s train "
 		    "%.6g", tr->n, tr->nq, ntrees, best_it, o->early_metric,
 		    best_it ? curve[best_it - 1].train : NAN);
+		clocks(tm[4]);
+		note("wall (CPU) seconds: read %.3f (%.3f), bin %.3f (%.3f), "
+		    "boost %.3f (%.3f), write %.3f (%.3f)",
+		    tm[1][0] - tm[0][0], tm[1][1] - tm[0][1],
+		    tm[2][0] - tm[1][0], tm[2][1] - tm[1][1],
+		    tm[3][0] - tm[2][0], tm[3][1] - tm[2][1],
+		    tm[4][0] - tm[3][0], tm[4][1] - tm[3][1]);
+	}
 	buf_free(&b);
 	buf_free(&rl);
 	for (t = 0; t < ntrees; t++)

@@ -11,8 +11,12 @@
 -- asin-zscore's (exact median and MAD, the mean-deviation fallback,
 -- back-off to (date, marketplace) then (date) below 8 rows, ranks within
 -- the own group).  scaleout.sh checks the values against the suite's on
--- a small input.
+-- a small input.  Memory: at 10M rows DuckDB's default limit (80% of
+-- RAM) let it grow to 20 GB and the kernel killed it on this shared 24 GB
+-- machine, so it gets 10 GB and spills the rest to TMP.
 SET preserve_insertion_order = false;
+SET memory_limit = '10GB';
+SET temp_directory = '${TMP}';
 COPY (
   WITH d AS (
     SELECT * FROM read_json('${IN}', format = 'newline_delimited')

@@ -106,14 +106,14 @@ then
 			sql=scaleout-duckdb.sql
 		fi &&
 		    node "$DUCK" --threads 2 "$TOP/tests/bench/$sql" \
-		    IN="$CK" OUT="$W.peer" DAY="$ckday" &&
+		    IN="$CK" OUT="$W.peer" DAY="$ckday" TMP="$W.duckdb.tmp" &&
 		    python3 "$TOP/tests/bench/scaleout_check.py" "$W.ours" \
 		    "$W.peer" >&2 || {
 			echo "bench: the DuckDB $r run differs from ours" >&2
 			exit 1
 		}
 	done
-	rm -f "$W.ours" "$W.peer"
+	rm -rf "$W.ours" "$W.peer" "$W.duckdb.tmp"
 fi
 
 table_head "scale-out: dedupe, feat, zscore on $rows rows, $((bytes / 1000000)) MB ($name), daily = $DAY"
@@ -134,8 +134,8 @@ case $RUN in *backfill*)
 		measure "backfill: duckdb-2t, 4 features" "$rows" "$bytes" \
 		    node "$DUCK" --threads 2 \
 		    "$TOP/tests/bench/scaleout-duckdb.sql" IN="$IN" \
-		    OUT="$W.duckdb.json"
-		rm -f "$W.duckdb.json"
+		    OUT="$W.duckdb.json" TMP="$W.duckdb.tmp"
+		rm -rf "$W.duckdb.json" "$W.duckdb.tmp"
 	fi
 esac
 case $RUN in *daily*)

@@ -17,7 +17,8 @@
 #define SHARD_MAX_FILES 1024
 
 static const char usage_text[] =
-    "usage: asin-shard -k FIELDS -n N (-o DIR | --prefix PREFIX) [FILE ...]\n"
+    "usage: asin-shard -k FIELDS -n N (-o DIR | --prefix PREFIX) [--no-sync]\n"
+    "                  [FILE ...]\n"
     "       asin-shard -k FIELDS --only I/N [--emit-key] [FILE ...]\n"
     "       asin-shard -k FIELDS --emit-key [FILE ...]\n"
     "       asin-shard -k FIELDS --merge [FILE ...]\n"
@@ -33,13 +34,17 @@ static const char usage_text[] =
     "a TAB\n"
     "      --merge           merge FILEs, each in key order, into one key "
     "order\n"
+    "      --no-sync         rename the partition files into place without "
+    "syncing\n"
+    "                        them to disk first (scratch partitions)\n"
     "\n";
 
 enum {
 	OPT_PREFIX = OPT_COMMON_END,
 	OPT_ONLY,
 	OPT_EMIT_KEY,
-	OPT_MERGE
+	OPT_MERGE,
+	OPT_NO_SYNC
 };
 
 static const struct option longopts[] = {
@@ -51,6 +56,7 @@ static const struct option longopts[] = {
 	{ "only", required_argument, NULL, OPT_ONLY },
 	{ "emit-key", no_argument, NULL, OPT_EMIT_KEY },
 	{ "merge", no_argument, NULL, OPT_MERGE },
+	{ "no-sync", no_argument, NULL, OPT_NO_SYNC },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -63,6 +69,7 @@ struct opts {
 	long long only_n;
 	int emit_key;
 	int merge;
+	int no_sync;		/* --no-sync: commit without fsync(2) */
 };
 
 /* "I/N" with 0 <= I < N. */
@@ -179,7 +186,7 @@ shard(struct nd_reader *rd, const struct opts *op, struct cli_common *co)
 		 * the temporaries). */
 		rc = acct_finish(&ac, extra.data);
 		if (rc == EXIT_OK)
-			shard_files_commit(sf);
+			shard_files_commit(sf, !op->no_sync);
 	} else {
 		out_close(o);
 		rc = acct_finish(&ac, NULL);
@@ -250,6 +257,9 @@ main(int argc, char *argv[])
 		case OPT_MERGE:
 			op.merge = 1;
 			break;
+		case OPT_NO_SYNC:
+			op.no_sync = 1;
+			break;
 		default:
 			usage_error("unexpected option");
 		}
@@ -260,7 +270,7 @@ main(int argc, char *argv[])
 		usage_error("options --output and --prefix exclude each other");
 	if (op.merge) {
 		if (op.n > 0 || op.only_i >= 0 || op.emit_key ||
-		    op.dir != NULL || op.prefix != NULL)
+		    op.dir != NULL || op.prefix != NULL || op.no_sync)
 			usage_error("option --merge takes only --key and the "
 			    "common options");
 		return merge(argv + optind, argc - optind, &op, &co);
@@ -271,6 +281,8 @@ main(int argc, char *argv[])
 		usage_error("option --shards needs --output or --prefix");
 	if (op.n == 0 && (op.dir != NULL || op.prefix != NULL))
 		usage_error("options --output and --prefix need --shards");
+	if (op.n == 0 && op.no_sync)
+		usage_error("option --no-sync needs --shards");
 	if (op.n == 0 && op.only_i < 0 && !op.emit_key)
 		usage_error("one of --shards, --only, --emit-key or --merge "
 		    "is required");

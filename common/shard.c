@@ -303,17 +303,18 @@ shard_files_count(const struct shard_files *sf, unsigned i, long long *rows,
 }
 
 void
-shard_files_commit(struct shard_files *sf)
+shard_files_commit(struct shard_files *sf, int sync)
 {
 	struct shard_file *f;
 	unsigned i;
 
-	/* Every file is complete on disk before the first one is renamed,
-	 * so a crash leaves either no partition or all of them. */
+	/* Every file is complete (on disk, when syncing) before the first
+	 * one is renamed, so a crash leaves either no partition or all of
+	 * them. */
 	for (i = 0; i < sf->n; i++) {
 		f = &sf->f[i];
 		flush_file(f);
-		if (fsync(f->fd) != 0)
+		if (sync && fsync(f->fd) != 0)
 			die("%s: write error:", f->path);
 		if (close(f->fd) != 0) {
 			f->fd = -1;

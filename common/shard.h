@@ -72,8 +72,13 @@ void shard_files_write(struct shard_files *, unsigned i, const char *line,
 /* Rows and bytes written to partition i so far. */
 void shard_files_count(const struct shard_files *, unsigned i,
     long long *rows, long long *bytes);
-/* Flush, fsync and rename every partition into place; frees sf. */
-void shard_files_commit(struct shard_files *);
+/*
+ * Flush every partition, fsync it when sync is non-zero, then rename each
+ * into place; frees sf.  Without the sync a crash of the machine (not of
+ * the process) may leave renamed files whose data never reached the disk:
+ * only for scratch partitions that are rebuilt from their input.
+ */
+void shard_files_commit(struct shard_files *, int sync);
 
 /*
  * The k-way merge.  Each input must be in key order (ties in any order);

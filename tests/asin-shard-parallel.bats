@@ -24,6 +24,49 @@ setup() {
 	cmp "$T/zout" "$T/zsingle"
 }
 
+@test "shard-parallel.sh: -r splits feat by date for zscore on the parts in place; OUT - is stdout" {
+	asin-dedupe "$T/facts" | asin-feat | asin-zscore >"$T/single"
+	run -0 "$SP" -k asin -r date/3 -c 'asin-dedupe | asin-feat --sorted' \
+	    -w "$T/w" -n 5 -j 2 "$T/facts" "$T/byday"
+	# One directory per asin partition, three date parts in each.
+	assert_eq 5 "$(ls "$T/byday" | wc -l | tr -d ' ')"
+	assert_eq 15 "$(ls "$T"/byday/*/part-*.ndjson | wc -l | tr -d ' ')"
+	[ -z "$(ls -d "$T"/w/parts/*.out* 2>/dev/null)" ]
+	# Each date in one part only.
+	assert_eq 0 "$(for j in 0 1 2; do cat "$T"/byday/*/part-0000$j.ndjson |
+	    jq -r .date | sort -u; done | sort | uniq -d | wc -l | tr -d ' ')"
+	# zscore naming its files ({in}) and reading them on stdin.
+	"$SP" -m date,marketplace,category -c 'asin-zscore {in}' -w "$T/wz" \
+	    -j 2 "$T/byday" - >"$T/out"
+	cmp "$T/out" "$T/single"
+	run -0 "$SP" -m date,marketplace,category -c 'asin-zscore' -w "$T/wz2" \
+	    "$T/byday" "$T/out2"
+	cmp "$T/out2" "$T/single"
+	# A finished -r run is not redone.
+	run -0 "$SP" -k asin -r date/3 -c false -w "$T/w" -n 5 "$T/facts" "$T/byday"
+	# -r and a directory input run here, not over ssh; -r has no stdout.
+	run "$SP" -S /dev/null -k asin -r date -c cat -w "$T/w3" "$T/facts" "$T/o"
+	assert_status 2
+	run "$SP" -k asin -r date -c cat -w "$T/w3" "$T/facts" -
+	assert_status 2
+	run "$SP" -k asin -m asin -c cat -w "$T/w3" "$T/byday" "$T/o"
+	assert_status 2
+}
+
+@test "shard-parallel.sh: a failed -r job leaves no parts; the rerun finishes" {
+	asin-dedupe "$T/facts" | asin-feat | asin-zscore >"$T/single"
+	: >"$T/fail-once"
+	stage="if [ -e '$T/fail-once' ]; then rm '$T/fail-once'; exit 7; fi; asin-dedupe | asin-feat --sorted"
+	run "$SP" -k asin -r date -c "$stage" -w "$T/w" -n 4 -j 1 "$T/facts" "$T/byday"
+	assert_status 7
+	[ ! -e "$T/byday" ] && [ ! -e "$T/byday.tmp" ]
+	[ -z "$(ls -d "$T"/w/parts/*.out.tmp 2>/dev/null)" ]
+	run -0 "$SP" -k asin -r date -c "$stage" -w "$T/w" -n 4 -j 1 "$T/facts" "$T/byday"
+	"$SP" -m date,marketplace,category -c 'asin-zscore {in}' -w "$T/wz" \
+	    "$T/byday" - >"$T/out"
+	cmp "$T/out" "$T/single"
+}
+
 @test "shard-parallel.sh: a failed job leaves no output; the rerun resumes and finishes" {
 	asin-dedupe "$T/facts" | asin-feat >"$T/single"
 	: >"$T/fail-once"

@@ -72,6 +72,17 @@ facts() {
 	[ -f "$T/p/x%d-00000.ndjson" ] && [ -f "$T/p/x%d-00001.ndjson" ]
 }
 
+@test "asin-shard: --no-sync writes the same partitions, renamed into place" {
+	facts 10
+	mkdir "$T/a" "$T/b"
+	run -0 asin-shard -k asin -n 5 -o "$T/a" "$T/facts"
+	run -0 asin-shard -k asin -n 5 --no-sync -o "$T/b" "$T/facts"
+	for i in 0 1 2 3 4; do
+		cmp "$T/a/part-0000$i.ndjson" "$T/b/part-0000$i.ndjson" || return 1
+	done
+	assert_eq "" "$(ls -A "$T/b" | grep -v '^part-0000[0-4]\.ndjson$')"
+}
+
 @test "asin-shard: --only I/N is partition I of -n N" {
 	facts 10
 	mkdir "$T/p"
@@ -158,6 +169,11 @@ facts() {
 	run --separate-stderr asin-shard -k asin --merge -n 2 -o x
 	assert_status 2
 	run --separate-stderr asin-shard -k asin -n 2 --only 0/2
+	assert_status 2
+	run --separate-stderr asin-shard -k asin --only 0/2 --no-sync
+	assert_status 2
+	assert_eq "asin-shard: option --no-sync needs --shards" "${stderr%%$'\n'*}"
+	run --separate-stderr asin-shard -k asin --merge --no-sync
 	assert_status 2
 }
 

@@ -5,13 +5,28 @@
 #
 # usage: shard-parallel.sh -k PKEY -m MKEY -c STAGE -w WORKDIR [-n N]
 #            [-j JOBS] [-S SSHLOGINFILE] [-b BINDIR] IN OUT
+#        shard-parallel.sh -k PKEY -r KEY2[/N2] -c STAGE -w WORKDIR [-n N]
+#            [-j JOBS] IN OUTDIR
+#        shard-parallel.sh -m MKEY -c STAGE -w WORKDIR [-j JOBS] INDIR OUT
 #
-#   -k PKEY   partition key (asin for dedupe and feat; date,marketplace
-#             for zscore with its default key)
+#   -k PKEY   partition key (asin for dedupe and feat; date for zscore
+#             with its default key)
 #   -m MKEY   the key the stage's output is ordered by (asin;
-#             date,marketplace,category for zscore)
+#             date,marketplace,category for zscore): the outputs are
+#             merged by it into OUT, or to standard output when OUT is -
+#   -r KEY2[/N2]  instead of merging, split each partition's output by
+#             KEY2 into N2 parts (default N) and gather them in OUTDIR:
+#             the input of a next stage partitioned by KEY2, without
+#             the merge, the file and the re-partition pass between them
+#             (dedupe | feat by asin, then zscore by date).  A run whose
+#             OUTDIR exists is complete and does nothing.
+#   INDIR     an OUTDIR of -r: already partitioned (no -k); partition j
+#             is part j of every sub-directory, read in place
 #   -c STAGE  the shell command run on each partition, stdin to stdout,
-#             e.g. 'asin-dedupe | asin-feat'
+#             e.g. 'asin-dedupe | asin-feat --sorted'; where STAGE says
+#             {in}, the partition's files are its operands there instead
+#             of its stdin ('asin-zscore {in}': a tool maps a file, and
+#             reads a pipe at the cost of a copy)
 #   -w DIR    work directory: partitions, outputs, the joblog.  Run the
 #             same command again after a failure: finished partitions are
 #             kept, parallel --resume-failed reruns only the others.
@@ -21,20 +36,23 @@
 #             binaries of BINDIR are shipped once per host (--basefile),
 #             each partition travels there and its output back
 #             (--transferfile, --return, --cleanup) in a private remote
-#             work directory (--workdir ..., or $SHARD_REMOTE_WORKDIR)
+#             work directory (--workdir ..., or $SHARD_REMOTE_WORKDIR).
+#             Not with -r or INDIR, which read and write in place.
 #   -b DIR    where the asin-* binaries are (default: from PATH)
 #
 # Every output is written to a temporary and renamed only on success, so a
 # failed or killed job leaves no partial output behind (parallel --return
 # brings back whatever file exists, even after a failure), and OUT appears
-# only when the whole run succeeded.
+# only when the whole run succeeded.  The partitions are scratch: written
+# without fsync (asin-shard --no-sync), rebuilt from IN when missing.
 set -eu
 
-n=16 jobs= slf= bindir= pkey= mkey= stage= work=
-while getopts k:m:c:w:n:j:S:b: opt; do
+n=16 jobs= slf= bindir= pkey= mkey= stage= work= resplit=
+while getopts k:m:r:c:w:n:j:S:b: opt; do
 	case $opt in
 	k) pkey=$OPTARG ;;
 	m) mkey=$OPTARG ;;
+	r) resplit=$OPTARG ;;
 	c) stage=$OPTARG ;;
 	w) work=$OPTARG ;;
 	n) n=$OPTARG ;;
@@ -45,25 +63,92 @@ while getopts k:m:c:w:n:j:S:b: opt; do
 	esac
 done
 shift $((OPTIND - 1))
-if [ $# -ne 2 ] || [ -z "$pkey" ] || [ -z "$mkey" ] || [ -z "$stage" ] ||
-    [ -z "$work" ]; then
-	echo "usage: shard-parallel.sh -k PKEY -m MKEY -c STAGE -w WORKDIR" \
-	    "[-n N] [-j JOBS] [-S SSHLOGINFILE] [-b BINDIR] IN OUT" >&2
+usage() {
+	echo "usage: shard-parallel.sh [-k PKEY] (-m MKEY | -r KEY2[/N2])" \
+	    "-c STAGE -w WORKDIR [-n N] [-j JOBS] [-S SSHLOGINFILE]" \
+	    "[-b BINDIR] IN OUT" >&2
+	exit 2
+}
+[ $# -eq 2 ] && [ -n "$stage" ] && [ -n "$work" ] || usage
+# Exactly one of -m and -r says what becomes of the outputs.
+[ -n "$mkey" ] && [ -n "$resplit" ] && usage
+[ -z "$mkey" ] && [ -z "$resplit" ] && usage
+in=$1 out=$2
+indir=0
+[ -d "$in" ] && indir=1
+# A file input needs the key to partition it; a directory is partitioned.
+[ $indir = 0 ] && [ -z "$pkey" ] && usage
+[ $indir = 1 ] && [ -n "$pkey" ] && {
+	echo "shard-parallel.sh: $in is a directory of partitions: no -k" >&2
+	exit 2
+}
+if [ -n "$slf" ] && { [ $indir = 1 ] || [ -n "$resplit" ]; }; then
+	echo "shard-parallel.sh: -S takes a file input and -m" >&2
 	exit 2
 fi
-in=$1 out=$2
+if [ "$out" = - ] && [ -n "$resplit" ]; then
+	echo "shard-parallel.sh: -r writes a directory, not standard output" >&2
+	exit 2
+fi
+rkey=${resplit%%/*} rn=$n
+case $resplit in */*) rn=${resplit#*/} ;; esac
 [ -n "$bindir" ] && PATH=$bindir:$PATH && export PATH
 case $in in /*) ;; *) in=$PWD/$in ;; esac
-case $out in /*) ;; *) out=$PWD/$out ;; esac
+case $out in -|/*) ;; *) out=$PWD/$out ;; esac
+# -r: OUTDIR appears only complete, so its presence means done.
+[ -n "$resplit" ] && [ -d "$out" ] && exit 0
+
+# A string as one shell word for the jobs' bash.
+quote() {
+	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
 
 mkdir -p "$work/parts"
 cd "$work"
-# 1. Partition once; the files appear together (asin-shard renames them
-# into place only when complete), so their presence means done.
-if [ ! -e parts/part-00000.ndjson ]; then
-	asin-shard -k "$pkey" -n "$n" -o parts "$in"
+if [ $indir = 0 ]; then
+	# 1. Partition once; the files appear together (asin-shard renames
+	# them into place only when complete), so their presence means done.
+	if [ ! -e parts/part-00000.ndjson ]; then
+		asin-shard -k "$pkey" -n "$n" --no-sync -o parts "$in"
+	fi
+	ls parts/part-*.ndjson >parts.list
+	files='{}'
+else
+	# Partition j is part j of each sub-directory: the jobs read them
+	# where they are, named after them in parts/.
+	ls "$in"/*/part-*.ndjson | sed 's:.*/:parts/:' | sort -u >parts.list
+	[ -s parts.list ] || {
+		echo "shard-parallel.sh: no part-*.ndjson under $in/*/" >&2
+		exit 1
+	}
+	files="$(quote "$in")/*/{/}"
 fi
-ls parts/part-*.ndjson | grep -v '\.out$' >parts.list
+
+# The stage reads the files named where it says {in}, else its stdin.
+case $stage in
+*'{in}'*)
+	rest=$stage stage=
+	while :; do
+		case $rest in
+		*'{in}'*)
+			stage="$stage${rest%%\{in\}*}$files"
+			rest=${rest#*\{in\}}
+			;;
+		*)
+			break
+			;;
+		esac
+	done
+	stage=$stage$rest from= into=
+	;;
+*)
+	if [ $indir = 0 ]; then
+		from= into='<{}'
+	else
+		from="cat $files |" into=
+	fi
+	;;
+esac
 
 # 2. The stage on every partition, under bash with pipefail: a stage is
 # often a pipe, and a failing first command must fail the job.
@@ -74,6 +159,7 @@ export PARALLEL_SHELL
 # or never ran.
 set -- --joblog joblog --resume-failed --halt soon,fail=1
 [ -n "$jobs" ] && set -- "$@" -j "$jobs"
+pre=
 if [ -n "$slf" ]; then
 	# Binaries once per host (the /./ puts them in the remote work
 	# directory itself); each job in its own remote directory, removed
@@ -95,14 +181,36 @@ if [ -n "$slf" ]; then
 	set -- "$@" --sshloginfile "$slf" \
 	    --workdir "${SHARD_REMOTE_WORKDIR:-...}" \
 	    --transferfile {} --return {}.out --cleanup
-	cmd="set -o pipefail; PATH=\$PWD:\$PATH; ASIN_SCHEMAS=\$PWD; export ASIN_SCHEMAS; ( $stage ) <{} >{}.out.tmp"
-	cmd="$cmd && mv {}.out.tmp {}.out || { s=\$?; rm -f {}.out.tmp; exit \$s; }"
+	pre='PATH=$PWD:$PATH; ASIN_SCHEMAS=$PWD; export ASIN_SCHEMAS; '
+fi
+if [ -n "$resplit" ]; then
+	# Each output split by the next stage's key as it leaves the stage:
+	# a directory of parts, renamed into place when whole.
+	cmd="set -o pipefail; ${pre}rm -rf {}.out.tmp; mkdir {}.out.tmp &&"
+	cmd="$cmd $from ( $stage ) $into | asin-shard -k $(quote "$rkey")"
+	cmd="$cmd -n $(quote "$rn") --no-sync -o {}.out.tmp"
+	cmd="$cmd && mv {}.out.tmp {}.out || { s=\$?; rm -rf {}.out.tmp; exit \$s; }"
 else
-	cmd="set -o pipefail; ( $stage ) <{} >{}.out.tmp"
+	cmd="set -o pipefail; ${pre}$from ( $stage ) $into >{}.out.tmp"
 	cmd="$cmd && mv {}.out.tmp {}.out || { s=\$?; rm -f {}.out.tmp; exit \$s; }"
 fi
 parallel "$@" "$cmd" <parts.list
 
-# 3. Merge the key-ordered outputs back into the single run's order.
-sed 's/$/.out/' parts.list | xargs asin-shard -k "$mkey" --merge >"$out.tmp"
-mv "$out.tmp" "$out"
+# 3. The outputs: each partition's parts gathered under OUTDIR (moved,
+# so a rerun after an interrupted gathering moves the rest), or merged
+# back into the single run's order.
+if [ -n "$resplit" ]; then
+	mkdir -p "$out.tmp"
+	while read -r p; do
+		if [ -d "$p.out" ]; then
+			mv "$p.out" "$out.tmp/${p##*/}"
+		fi
+	done <parts.list
+	mv "$out.tmp" "$out"
+elif [ "$out" = - ]; then
+	sed 's/$/.out/' parts.list | xargs asin-shard -k "$mkey" --merge
+else
+	sed 's/$/.out/' parts.list | xargs asin-shard -k "$mkey" --merge \
+	    >"$out.tmp"
+	mv "$out.tmp" "$out"
+fi

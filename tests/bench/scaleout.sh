@@ -1,26 +1,38 @@
 #!/bin/sh
-# scaleout.sh: the day's three keyed stages (dedupe, feat, zscore) end to
-# end on the 2 cores here, on ROWS generated fact rows (ROWS=10000000 is
-# the issue's 10M-row day: 100k ASINs x 100 days), in the same run:
-#   single process    asin-dedupe | asin-feat | asin-zscore
-#   sharded           pipelines/scale-out/shard-parallel.sh: asin-shard by
-#                     asin into 8 partitions, dedupe | feat two at a time
-#                     under GNU parallel, merge; then zscore the same way
-#                     partitioned by date and merged by its key
-#   DuckDB, 2 threads the same three stages in one SQL statement
-#                     (scaleout-duckdb.sql through zscore-duckdb.cjs): the
-#                     newest row per (asin, marketplace, date); the four
-#                     30-day features asin-zscore ranks on by default
-#                     (BSR log slope, rank drops, review velocity, BSR log
-#                     momentum) over calendar-day windows; robust z of
-#                     each by (date, marketplace, category), their sum
-#                     and the rank in the group (no back-off)
+# scaleout.sh: the keyed stages (dedupe, feat, zscore) end to end on the 2
+# cores here, on ROWS generated fact rows (ROWS=10000000 is the issue's
+# 10M-row day: 100k ASINs x 100 days), two ways a day is computed:
+#   backfill  every day's feature rows, zscored by day
+#   daily     what pipelines/daily.mk does each day: the history read,
+#             only the last day's feature rows written (asin-feat
+#             --as-of DAY), those zscored
+# and for each, in the same run:
+#   single process    asin-dedupe | asin-feat --sorted [--as-of] |
+#                     asin-zscore (dedupe writes asin, marketplace, date
+#                     order, so feat holds one series at a time)
+#   sharded           pipelines/scale-out/shard-parallel.sh, 8 partitions
+#                     by asin, two jobs at a time under GNU parallel.
+#                     Backfill: dedupe | feat on each partition, its output
+#                     split by date as it leaves (-r), then zscore on the
+#                     date partitions in place, merged to stdout.  Daily:
+#                     the few rows of the day merged by asin, one zscore.
+#   DuckDB, 2 threads the same three stages in one SQL statement through
+#                     zscore-duckdb.cjs: backfill scaleout-duckdb.sql
+#                     (RANGE windows), daily scaleout-daily-duckdb.sql
+#                     (only the 31 days the day's windows read, one GROUP
+#                     BY per series); the four 30-day features asin-zscore
+#                     ranks on by default (BSR log slope, rank drops,
+#                     review velocity, BSR log momentum) with asin-feat's
+#                     rules, and their robust z with asin-zscore's
 # asin-feat computes ~70 features a row by default; the rows marked
 # "4 features" ask it for the peer's four only (--windows 30 --features
-# ...), the like-for-like comparison.  The suite's outputs are compared
-# byte for byte (sharded against single) before timing.  SCALEOUT_FULL=0
-# leaves out the all-features rows (the 10M-row day then takes about a
-# third of the time).
+# ...), the like-for-like comparison.  Before timing: the sharded outputs
+# are compared byte for byte with the single process's, and on a small
+# input (200k rows, 60 days) each peer's values with ours
+# (scaleout_check.py).  SCALEOUT_FULL=0 leaves out the all-features rows;
+# SCALEOUT_RUN=backfill or daily times one of the two; SCALEOUT_CHECK=0
+# skips the checks (they take as long as the timed runs: for a 10M-row
+# timing after a checked run of another size).
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/bench/lib.sh"
 
@@ -29,12 +41,21 @@ peer_available parallel || exit 0
 W=$BENCH_OUT/scaleout
 SP=$TOP/pipelines/scale-out/shard-parallel.sh
 FEAT4="asin-feat --windows 30 --features bsr_log_slope,rank_drops,review_velocity,bsr_log_mom"
-SHARDED='set -e
+# genfacts writes day by day: the last line is of the last day.
+DAY=$(tail -n 1 "$IN" | sed -n 's/.*"date":"\([0-9-]*\)".*/\1/p')
+B_SINGLE='asin-dedupe "$1" | $2 --sorted | asin-zscore'
+B_SHARDED='set -e
 rm -rf "$1"; mkdir -p "$1"
-"$2" -k asin -m asin -c "asin-dedupe | $4" -w "$1/feat" -n 8 -j 2 "$3" "$1/feat.ndjson"
-"$2" -k date -m date,marketplace,category -c asin-zscore -w "$1/z" -n 8 -j 2 "$1/feat.ndjson" "$1/out.ndjson"
-cat "$1/out.ndjson"'
-SINGLE='asin-dedupe "$1" | $2 | asin-zscore'
+"$2" -k asin -r date -c "asin-dedupe | $4 --sorted" -w "$1/feat" -n 8 -j 2 \
+    "$3" "$1/byday"
+"$2" -m date,marketplace,category -c "asin-zscore {in}" -w "$1/z" -j 2 \
+    "$1/byday" -'
+D_SINGLE='asin-dedupe "$1" | $2 --sorted --as-of "$3" | asin-zscore'
+D_SHARDED='set -e -o pipefail
+rm -rf "$1"; mkdir -p "$1"
+"$2" -k asin -m asin -c "asin-dedupe | $4 --sorted --as-of $5" \
+    -w "$1/feat" -n 8 -j 2 "$3" - | asin-zscore'
+DUCK=$TOP/tests/bench/zscore-duckdb.cjs
 
 sh "$TOP/tests/bench/setup-peers.sh" >&2 || echo "bench: peers incomplete" >&2
 have_duckdb=0
@@ -42,43 +63,112 @@ have_duckdb=0
     command -v node >/dev/null && have_duckdb=1
 
 FULL=${SCALEOUT_FULL:-1}
+RUN=${SCALEOUT_RUN:-backfill daily}
 feats="asin-feat"
 [ "$FULL" = 0 ] && feats=
-for feat in ${feats:+"$feats"} "$FEAT4"; do
-	sh -c "$SINGLE" sh "$IN" "$feat" >"$W.single" || exit 1
-	sh -c "$SHARDED" sh "$W" "$SP" "$IN" "$feat" | cmp -s - "$W.single" || {
-		echo "bench: the sharded pipeline differs from the single process ($feat)" >&2
-		exit 1
-	}
+checks="$feats $FEAT4"
+[ "${SCALEOUT_CHECK:-1}" = 0 ] && checks=
+for feat in ${checks:+${feats:+"$feats"} "$FEAT4"}; do
+	case $RUN in *backfill*)
+		sh -c "$B_SINGLE" sh "$IN" "$feat" >"$W.single" || exit 1
+		sh -c "$B_SHARDED" sh "$W" "$SP" "$IN" "$feat" |
+		    cmp -s - "$W.single" || {
+			echo "bench: the sharded backfill differs from the" \
+			    "single process ($feat)" >&2
+			exit 1
+		}
+	esac
+	case $RUN in *daily*)
+		sh -c "$D_SINGLE" sh "$IN" "$feat" "$DAY" >"$W.single" || exit 1
+		bash -c "$D_SHARDED" sh "$W" "$SP" "$IN" "$feat" "$DAY" |
+		    cmp -s - "$W.single" || {
+			echo "bench: the sharded daily run differs from the" \
+			    "single process ($feat)" >&2
+			exit 1
+		}
+	esac
 done
 rm -f "$W.single"
 
-table_head "scale-out: dedupe, feat, zscore on $rows rows, $((bytes / 1000000)) MB ($name)"
+# The peers compute what we do: their values against ours on a small
+# input whose groups are small enough for back-off.
+if [ -n "$checks" ] && [ $have_duckdb = 1 ] && command -v python3 >/dev/null
+then
+	CK=$(bench_facts scaleout_check --seed 42 --rows 200000 --days 60 \
+	    --dup-rate 0.02) || exit 1
+	ckday=$(tail -n 1 "$CK" | sed -n 's/.*"date":"\([0-9-]*\)".*/\1/p')
+	for r in $RUN; do
+		if [ "$r" = daily ]; then
+			sh -c "$D_SINGLE" sh "$CK" "$FEAT4" "$ckday" >"$W.ours"
+			sql=scaleout-daily-duckdb.sql
+		else
+			sh -c "$B_SINGLE" sh "$CK" "$FEAT4" >"$W.ours"
+			sql=scaleout-duckdb.sql
+		fi &&
+		    node "$DUCK" --threads 2 "$TOP/tests/bench/$sql" \
+		    IN="$CK" OUT="$W.peer" DAY="$ckday" TMP="$W.duckdb.tmp" &&
+		    python3 "$TOP/tests/bench/scaleout_check.py" "$W.ours" \
+		    "$W.peer" >&2 || {
+			echo "bench: the DuckDB $r run differs from ours" >&2
+			exit 1
+		}
+	done
+	rm -rf "$W.ours" "$W.peer" "$W.duckdb.tmp"
+fi
+
+table_head "scale-out: dedupe, feat, zscore on $rows rows, $((bytes / 1000000)) MB ($name), daily = $DAY"
 echo "(load average at the start: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null))"
 echo
-if [ "$FULL" != 0 ]; then
-	measure "single process: dedupe | feat | zscore" "$rows" "$bytes" \
-	    sh -c "$SINGLE" sh "$IN" asin-feat
-	measure "asin-shard + parallel -j2, 8 partitions" "$rows" "$bytes" \
-	    sh -c "$SHARDED" sh "$W" "$SP" "$IN" asin-feat
-fi
-measure "single process, 4 features" "$rows" "$bytes" \
-    sh -c "$SINGLE" sh "$IN" "$FEAT4"
-measure "asin-shard + parallel -j2, 4 features" "$rows" "$bytes" \
-    sh -c "$SHARDED" sh "$W" "$SP" "$IN" "$FEAT4"
-if [ $have_duckdb = 1 ]; then
-	measure "duckdb-2t dedupe, 4 features, zscore" "$rows" "$bytes" \
-	    node "$TOP/tests/bench/zscore-duckdb.cjs" --threads 2 \
-	    "$TOP/tests/bench/scaleout-duckdb.sql" IN="$IN" OUT="$W.duckdb.json"
-	rm -f "$W.duckdb.json"
-else
-	printf '| %-46s | skipped: DuckDB not installed |\n' duckdb
-fi
+case $RUN in *backfill*)
+	if [ "$FULL" != 0 ]; then
+		measure "backfill: single process" "$rows" "$bytes" \
+		    sh -c "$B_SINGLE" sh "$IN" asin-feat
+		measure "backfill: asin-shard + parallel -j2" "$rows" "$bytes" \
+		    sh -c "$B_SHARDED" sh "$W" "$SP" "$IN" asin-feat
+	fi
+	measure "backfill: single process, 4 features" "$rows" "$bytes" \
+	    sh -c "$B_SINGLE" sh "$IN" "$FEAT4"
+	measure "backfill: asin-shard + parallel -j2, 4 features" "$rows" \
+	    "$bytes" sh -c "$B_SHARDED" sh "$W" "$SP" "$IN" "$FEAT4"
+	if [ $have_duckdb = 1 ]; then
+		measure "backfill: duckdb-2t, 4 features" "$rows" "$bytes" \
+		    node "$DUCK" --threads 2 \
+		    "$TOP/tests/bench/scaleout-duckdb.sql" IN="$IN" \
+		    OUT="$W.duckdb.json" TMP="$W.duckdb.tmp"
+		rm -rf "$W.duckdb.json" "$W.duckdb.tmp"
+	fi
+esac
+case $RUN in *daily*)
+	if [ "$FULL" != 0 ]; then
+		measure "daily: single process" "$rows" "$bytes" \
+		    sh -c "$D_SINGLE" sh "$IN" asin-feat "$DAY"
+		measure "daily: asin-shard + parallel -j2" "$rows" "$bytes" \
+		    bash -c "$D_SHARDED" sh "$W" "$SP" "$IN" asin-feat "$DAY"
+	fi
+	measure "daily: single process, 4 features" "$rows" "$bytes" \
+	    sh -c "$D_SINGLE" sh "$IN" "$FEAT4" "$DAY"
+	measure "daily: asin-shard + parallel -j2, 4 features" "$rows" "$bytes" \
+	    bash -c "$D_SHARDED" sh "$W" "$SP" "$IN" "$FEAT4" "$DAY"
+	if [ $have_duckdb = 1 ]; then
+		measure "daily: duckdb-2t, 4 features" "$rows" "$bytes" \
+		    node "$DUCK" --threads 2 \
+		    "$TOP/tests/bench/scaleout-daily-duckdb.sql" IN="$IN" \
+		    OUT="$W.duckdb.json" DAY="$DAY"
+		rm -f "$W.duckdb.json"
+	fi
+esac
+[ $have_duckdb = 1 ] ||
+    printf '| %-46s | skipped: DuckDB not installed |\n' duckdb
 echo "(load average at the end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null))"
 echo
-[ "$FULL" != 0 ] &&
-    ratio "asin-shard + parallel -j2, 8 partitions" "single process: dedupe | feat | zscore"
-ratio "asin-shard + parallel -j2, 4 features" "single process, 4 features"
-[ $have_duckdb = 1 ] &&
-    ratio "asin-shard + parallel -j2, 4 features" "duckdb-2t dedupe, 4 features, zscore"
+for r in backfill daily; do
+	case $RUN in *$r*) ;; *) continue ;; esac
+	[ "$FULL" != 0 ] && ratio "$r: asin-shard + parallel -j2" \
+	    "$r: single process"
+	ratio "$r: asin-shard + parallel -j2, 4 features" \
+	    "$r: single process, 4 features"
+	[ $have_duckdb = 1 ] && ratio "$r: asin-shard + parallel -j2, 4 features" \
+	    "$r: duckdb-2t, 4 features"
+done
 rm -rf "$W"
+exit 0

@@ -160,7 +160,8 @@ bench: all unit
 # one of them.  A target's " * FUZZ-LINK:" comment line names the tool
 # sources (never a main.c) it needs besides libasin ("FUZZ-LDFLAGS:" its
 # link flags), tests/fuzz/NAME.dict
-# and NAME.options (libFuzzer flags) are used when present; everything is built
+# and NAME.options (libFuzzer flags, after the defaults so they win) are used
+# when present; everything is built
 # once per file in build-fuzz with clang and the same -Werror flags (but
 # clang, unlike gcc, also wants literal formats in the vprintf wrappers).
 FUZZ_SECONDS ?= 600
@@ -198,9 +199,9 @@ fuzz: $(addprefix $(FUZZ_BUILD)/,$(FUZZ_RUN))
 	    echo "fuzz: $$n"; \
 	    mkdir -p $(FUZZ_BUILD)/$$n.corpus; \
 	    d=; test -f tests/fuzz/$$n.dict && d=-dict=tests/fuzz/$$n.dict; \
-	    $(FUZZ_BUILD)/$$n $$d $$(cat tests/fuzz/$$n.options 2>/dev/null) \
-	        -max_total_time=$(FUZZ_SECONDS) -timeout=25 \
-	        -rss_limit_mb=2048 -print_final_stats=1 \
+	    $(FUZZ_BUILD)/$$n $$d -max_total_time=$(FUZZ_SECONDS) -timeout=25 \
+	        -rss_limit_mb=2048 $$(cat tests/fuzz/$$n.options 2>/dev/null) \
+	        -print_final_stats=1 \
 	        -artifact_prefix=$(FUZZ_BUILD)/$$n- $(FUZZ_BUILD)/$$n.corpus \
 	        tests/fuzz/$$n.seed || exit 1; \
 	done

@@ -6,7 +6,9 @@
  * input.  A model that loads is then used as the tool uses it: scored on
  * a few rows (missing values, extremes) and exported as XGBoost JSON,
  * which must be one valid JSON text.  Leak checks are off: a refusal
- * leaves what the dying loader held, which exit() would have freed.
+ * leaves what the dying loader held, which exit() would have freed.  That
+ * piles up (2 GB after about a million refusals, libFuzzer's default RSS
+ * limit), so model.options raises the limit for make fuzz.
  *
  * FUZZ-LINK: bin/asin-rank/model.c
  * FUZZ-LDFLAGS: -Wl,--wrap=exit

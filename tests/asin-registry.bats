@@ -266,13 +266,16 @@ Try 'asin-registry --help' for more information." "$stderr"
 		( while :; do reg1 --metric "k=$RANDOM$RANDOM" >/dev/null 2>&1; done ) &
 		local loop=$!
 		sleep "0.0$((RANDOM % 9 + 1))"
-		# kill the loop and whatever register it is running, mid-write or not
+		# kill the loop and whatever register it is running, mid-write or
+		# not; stopped first, so that it starts no writer in between
+		kill -STOP "$loop" 2>/dev/null || true
 		pkill -9 -P "$loop" 2>/dev/null || true
 		kill -9 "$loop" 2>/dev/null || true
 		wait "$loop" 2>/dev/null || true
-		jq -e '.format == "asin-registry"' runs/registry.json >/dev/null
-		n=$(jq '.models.rank.versions | length' runs/registry.json)
-		[ "$(jq -c '[.models.rank.versions[].version]' runs/registry.json)" = "$(seq 1 "$n" | jq -sc .)" ]
+		cp runs/registry.json snap.json
+		jq -e '.format == "asin-registry"' snap.json >/dev/null
+		n=$(jq '.models.rank.versions | length' snap.json)
+		[ "$(jq -c '[.models.rank.versions[].version]' snap.json)" = "$(seq 1 "$n" | jq -sc .)" ]
 	done
 	run --separate-stderr reg1 --metric final=1
 	assert_status 0

@@ -57,9 +57,7 @@ struct group_set {
 
 	size_t held;		/* rows held now */
 	size_t peak;
-	char *source;		/* the last source name, interned */
-	char **sources;		/* every name interned, freed at the end */
-	size_t nsources;
+	struct src_names src;	/* input names the rows point to */
 	struct buf err;
 };
 
@@ -70,7 +68,6 @@ static uint64_t hash_bytes(const char *, size_t);
 static struct group *new_group(struct group_set *, uint64_t);
 static struct group *find_group(struct group_set *, uint64_t);
 static void table_grow(struct group_set *);
-static const char *intern_source(struct group_set *, const char *);
 static void emit_batches(struct group_set *);
 static void release(struct group_set *);
 static int cmp_groups(const void *, const void *);
@@ -185,17 +182,13 @@ group_set_new(int nfields, int root, size_t nval, int sorted, int stable,
 void
 group_set_free(struct group_set *gs)
 {
-	size_t i;
-
 	if (gs == NULL)
 		return;
 	release(gs);
 	arena_free(&gs->mem);
 	free(gs->groups);
 	free(gs->table);
-	for (i = 0; i < gs->nsources; i++)
-		free(gs->sources[i]);
-	free(gs->sources);
+	src_names_free(&gs->src);
 	buf_free(&gs->key);
 	buf_free(&gs->prev);
 	buf_free(&gs->err);
@@ -345,21 +338,31 @@ find_group(struct group_set *gs, uint64_t h)
 	return g;
 }
 
-/*
- * Rows keep a pointer to their source name; the reader's name may not
- * outlive the next line, so the engine keeps its own copy of each.
- */
-static const char *
-intern_source(struct group_set *gs, const char *src)
+const char *
+src_names_intern(struct src_names *sn, const char *src)
 {
 	if (src == NULL)
 		src = "<stdin>";
-	if (gs->source != NULL && strcmp(gs->source, src) == 0)
-		return gs->source;
-	gs->sources = xreallocarray(gs->sources, gs->nsources + 1,
-	    sizeof(*gs->sources));
-	gs->source = gs->sources[gs->nsources++] = xstrdup(src);
-	return gs->source;
+	/* Names change once per input file, so comparing with the last
+	 * one answers almost every call. */
+	if (sn->last != NULL && strcmp(sn->last, src) == 0)
+		return sn->last;
+	sn->v = xreallocarray(sn->v, sn->n + 1, sizeof(*sn->v));
+	sn->last = sn->v[sn->n++] = xstrdup(src);
+	return sn->last;
+}
+
+void
+src_names_free(struct src_names *sn)
+{
+	size_t i;
+
+	for (i = 0; i < sn->n; i++)
+		free(sn->v[i]);
+	free(sn->v);
+	sn->v = NULL;
+	sn->n = 0;
+	sn->last = NULL;
 }
 
 struct group_row *
@@ -422,7 +425,7 @@ group_add(struct group_set *gs, const char *line, size_t len,
 		r->line = copy;
 	}
 	r->len = len;
-	r->source = intern_source(gs, source);
+	r->source = src_names_intern(&gs->src, source);
 	r->lineno = lineno;
 	r->flags = 0;
 	if (++gs->held > gs->peak)

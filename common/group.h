@@ -62,6 +62,28 @@ group_row(const struct group *g, size_t i)
 }
 
 /*
+ * The source names a grouping engine has handed out.  Rows keep a pointer
+ * to their input's name, but the reader's name may not outlive the next
+ * line, so the engine keeps its own copy of each name it has seen.
+ * Zero-initialise; free with src_names_free().
+ */
+struct src_names {
+	char **v;		/* every name interned, owned */
+	size_t n;
+	const char *last;	/* v[n - 1], the name most likely asked next */
+};
+
+/*
+ * The interned copy of src (NULL means "<stdin>"), made on first sight.
+ * src is borrowed; the result is owned by sn and valid until
+ * src_names_free(sn).
+ */
+const char *src_names_intern(struct src_names *sn, const char *src);
+
+/* Free every interned name; sn is empty and reusable afterwards. */
+void src_names_free(struct src_names *sn);
+
+/*
  * The callback that receives a batch: groups[0..n-1] in ascending byte
  * order of their key, all sharing the first `root' fields.  Everything in
  * the batch is freed or reused once the callback returns.

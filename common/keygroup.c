@@ -55,9 +55,7 @@ struct keygroup {
 	size_t *start;		/* key rank -> its first index in ord */
 
 	struct kchunk *chunks;
-	const char *source;	/* the last source name, interned */
-	char **sources;
-	size_t nsources;
+	struct src_names src;	/* input names the rows point to */
 };
 
 /*
@@ -133,9 +131,7 @@ keygroup_free(struct keygroup *kg)
 		next = c->next;
 		free(c);
 	}
-	for (i = 0; i < kg->nsources; i++)
-		free(kg->sources[i]);
-	free(kg->sources);
+	src_names_free(&kg->src);
 	for (i = 0; i < kg->nblock; i++)
 		free(kg->block[i]);
 	free(kg->block);
@@ -226,21 +222,6 @@ copy_line(struct keygroup *kg, const char *line, size_t len)
 	return p;
 }
 
-/* Rows keep a pointer to their source name; the reader's name may not
- * outlive the next line, so the engine keeps its own copy of each. */
-static const char *
-intern_source(struct keygroup *kg, const char *src)
-{
-	if (src == NULL)
-		src = "<stdin>";
-	if (kg->source != NULL && strcmp(kg->source, src) == 0)
-		return kg->source;
-	kg->sources = xreallocarray(kg->sources, kg->nsources + 1,
-	    sizeof(*kg->sources));
-	kg->source = kg->sources[kg->nsources++] = xstrdup(src);
-	return kg->source;
-}
-
 struct group_row *
 keygroup_add(struct keygroup *kg, const char *key, const char *line,
     size_t len, const char *source, long lineno)
@@ -270,7 +251,7 @@ keygroup_add(struct keygroup *kg, const char *key, const char *line,
 	kg->nrow++;
 	r->line = kg->stable ? line : copy_line(kg, line, len);
 	r->len = len;
-	r->source = intern_source(kg, source);
+	r->source = src_names_intern(&kg->src, source);
 	r->lineno = lineno;
 	r->flags = 0;
 	return r;

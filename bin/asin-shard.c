@@ -76,15 +76,11 @@ struct opts {
 static void
 parse_only(const char *arg, struct opts *op)
 {
-	const char *slash = strchr(arg, '/');
-	char *i;
+	unsigned i, n;
 
-	if (slash == NULL)
-		usage_error("option --only: expected I/N, got '%s'", arg);
-	i = xstrndup(arg, (size_t)(slash - arg));
-	op->only_n = cli_int("--only", slash + 1, 1, INT_MAX);
-	op->only_i = cli_int("--only", i, 0, op->only_n - 1);
-	free(i);
+	shard_spec_parse("--only", arg, &i, &n);
+	op->only_i = i;
+	op->only_n = n;
 }
 
 /* A printf pattern for the partition files, '%' in the user's text

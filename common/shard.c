@@ -3,6 +3,7 @@
  * key order; see shard.h for the key bytes and the contracts.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -453,4 +454,83 @@ shard_merge(const struct shard_key *k, char **paths, int npaths,
 	free(src);
 	rec_free(rec);
 	return lines;
+}
+
+void
+shard_spec_parse(const char *flag, const char *arg, unsigned *i,
+    unsigned *n)
+{
+	const char *slash = strchr(arg, '/');
+	char *head;
+
+	if (slash == NULL)
+		usage_error("option %s: expected I/N, got '%s'", flag, arg);
+	head = xstrndup(arg, (size_t)(slash - arg));
+	*n = (unsigned)cli_int(flag, slash + 1, 1, INT_MAX);
+	*i = (unsigned)cli_int(flag, head, 0, (long long)*n - 1);
+	free(head);
+}
+
+void
+shard_pick_init(struct shard_pick *p, const char *fields, unsigned i,
+    unsigned n)
+{
+	const char *f;
+
+	memset(p, 0, sizeof(*p));
+	shard_key_init(&p->key, fields);
+	p->i = i;
+	p->n = n;
+	buf_init(&p->raw);
+	/* The fast path: a one-field key named by a plain top-level name. */
+	if (p->key.n != 1)
+		return;
+	for (f = p->key.names[0]; *f != '\0'; f++)
+		if (!((*f >= 'a' && *f <= 'z') || (*f >= 'A' && *f <= 'Z') ||
+		    (*f >= '0' && *f <= '9') || *f == '_'))
+			return;
+	p->prefix = xasprintf("{\"%s\":\"", p->key.names[0]);
+	p->plen = strlen(p->prefix);
+}
+
+void
+shard_pick_free(struct shard_pick *p)
+{
+	shard_key_free(&p->key);
+	free(p->prefix);
+	buf_free(&p->raw);
+}
+
+int
+shard_pick_line(struct shard_pick *p, struct record *rec,
+    const struct nd_line *ln, int *parsed)
+{
+	const unsigned char *v, *end, *q;
+	const char *err;
+	uint32_t h;
+
+	*parsed = 0;
+	if (p->n == 1)
+		return 1;
+	if (ln->error != NULL)
+		return p->i == 0;
+	if (p->prefix != NULL && !rec_duplicate_keys_allowed() &&
+	    ln->len > p->plen && memcmp(ln->buf, p->prefix, p->plen) == 0) {
+		v = (const unsigned char *)ln->buf + p->plen;
+		end = (const unsigned char *)ln->buf + ln->len;
+		for (q = v; q < end && *q != '"' && *q != '\\' && *q >= 0x20;
+		    q++)
+			;
+		if (q < end && *q == '"') {
+			h = shard_fnv1a32(SHARD_FNV_OFFSET, v, (size_t)(q - v));
+			h = shard_fnv1a32(h, "\x1f", 1);
+			return h % p->n == p->i;
+		}
+	}
+	if (!rec_parse(rec, ln, &err) ||
+	    shard_key_get(&p->key, rec, &p->raw, NULL, NULL) != NULL)
+		return p->i == 0;
+	*parsed = 1;
+	return shard_fnv1a32(SHARD_FNV_OFFSET, p->raw.data, p->raw.len) %
+	    p->n == p->i;
 }

@@ -91,4 +91,45 @@ void shard_files_commit(struct shard_files *, int sync);
 long long shard_merge(const struct shard_key *, char **paths, int npaths,
     size_t max_line, struct out *o);
 
+/* "I/N" (0 <= I < N <= INT_MAX) into *i and *n; a usage error naming flag
+ * otherwise. */
+void shard_spec_parse(const char *flag, const char *arg, unsigned *i,
+    unsigned *n);
+
+/*
+ * One shard's records picked out of a whole input, as a job of N reads
+ * the shared file itself instead of a partition written for it: the
+ * records asin-shard -k FIELDS --only I/N gives, without the partition
+ * pass.  A line that is no record, or whose key is not a string, belongs
+ * to shard 0, so that of the N jobs exactly one sees it and rejects it.
+ */
+struct shard_pick {
+	struct shard_key key;
+	unsigned i, n;
+	char *prefix;		/* {"FIELD":" of a one-field key, else NULL */
+	size_t plen;
+	struct buf raw;		/* key bytes, scratch */
+};
+
+/* Pick shard i of n by the key fields (as -k).  Free with
+ * shard_pick_free(). */
+void shard_pick_init(struct shard_pick *, const char *fields, unsigned i,
+    unsigned n);
+void shard_pick_free(struct shard_pick *);
+
+/*
+ * Whether line ln (borrowed) belongs to the picked shard.  A line that
+ * starts {"FIELD":"value" with a plain value (no escape, no control
+ * byte) is decided from those bytes alone, unparsed, so the lines of
+ * other shards cost little more than finding their end: a line that is
+ * then no valid record is rejected by the job that owns its first key
+ * value, the only one to parse it.  Any other line is parsed into rec;
+ * *parsed is then 1 if rec holds it, parsed without error, else 0.
+ * Without --allow-duplicate-keys' last-one-counts the fast path holds,
+ * as a record with a key twice is rejected anyway; with it, every line
+ * is parsed.
+ */
+int shard_pick_line(struct shard_pick *, struct record *rec,
+    const struct nd_line *ln, int *parsed);
+
 #endif

@@ -249,6 +249,202 @@ Try 'asin-dedupe --help' for more information." "$stderr"
 Try 'asin-dedupe --help' for more information." "$stderr"
 }
 
+# since_rows D: the rows on stdin dated D or later (the date read from
+# the row's bytes, which are passed on untouched, unlike jq's numbers).
+since_rows() {
+	awk -v d="$1" 'match($0, /"date":"[^"]*"/) { if (substr($0, RSTART + 8, 10) >= d) print; next } { print }'
+}
+
+# no_first_anomalies: the rows on stdin (asin-dedupe's output: sorted,
+# asin and marketplace first) with the "anomalies" member (always the
+# last) taken off the first row of each asin and marketplace, the only
+# row whose row-to-row anomalies --since may change.
+no_first_anomalies() {
+	awk '{ k = substr($0, 1, index($0, "\"date\":")) }
+	    k != p { sub(/,"anomalies":\[[^]]*\]}$/, "}") }
+	    { p = k; print }'
+}
+
+@test "asin-dedupe: --since D gives the run's rows from D on, the first day's row-to-row anomalies aside" {
+	local D=2024-01-15
+	# Re-fetches to merge, and on day D a tenfold price (price_jump on D
+	# and D+1), another category (category_change on D and D+1), a fall
+	# of review_count (review_count_fall on D only) and a rating out of
+	# range (a row-alone anomaly, kept with --since), each on one series.
+	genfacts --seed 11 --asins 40 --days 30 --dup-rate 0.05 | jq -c --arg d $D '
+	    if .date != $d then .
+	    elif .asin == "B00XJEMYHM" then .price *= 10
+	    elif .asin == "B01I8E2A4V" and .marketplace == "FR" then .category = "Other"
+	    elif .asin == "B01I8E2A4V" and .marketplace == "US" then .review_count = 0
+	    elif .asin == "B02ASEZ7TC" then .rating = 9
+	    else . end' >facts
+	asin-dedupe --stats st0.json facts >full
+	run -0 asin-dedupe --since $D --stats st.json --report rep.json facts
+	printf '%s\n' "$output" >cut
+	# Every row on or after D, byte for byte, but the anomalies of the
+	# first row kept of each series: that row has no previous row now.
+	since_rows $D <full | no_first_anomalies >want
+	no_first_anomalies <cut | cmp - want
+	# ... and those anomalies do differ: D's price_jump, category_change
+	# and review_count_fall are gone, D+1's (against D) and the row-alone
+	# kind stay.
+	! since_rows $D <full | cmp -s - cut
+	assert_eq "B00XJEMYHM GB 2024-01-15 price_jump
+B00XJEMYHM GB 2024-01-16 price_jump
+B01I8E2A4V FR 2024-01-15 category_change
+B01I8E2A4V FR 2024-01-16 category_change
+B01I8E2A4V US 2024-01-15 review_count_fall
+B02ASEZ7TC DE 2024-01-15 rating_out_of_range" \
+	    "$(jq -r 'select(.date >= "2024-01-15" and .date <= "2024-01-16" and .anomalies != []) | "\(.asin) \(.marketplace) \(.date) \(.anomalies | join(","))"' full)"
+	assert_eq "B00XJEMYHM GB 2024-01-16 price_jump
+B01I8E2A4V FR 2024-01-16 category_change
+B02ASEZ7TC DE 2024-01-15 rating_out_of_range" \
+	    "$(jq -r 'select(.anomalies != []) | "\(.asin) \(.marketplace) \(.date) \(.anomalies | join(","))"' cut)"
+	# Nothing before D is out.
+	assert_eq "$D" "$(jq -r .date cut | sort | head -1)"
+	# The counts: the rows dated before D are dropped, and only they.
+	local before
+	before=$(since_rows $D <facts | wc -l)
+	before=$(($(wc -l <facts) - before))
+	[ "$before" -gt 500 ]
+	assert_eq "$(wc -l <facts) $(wc -l <cut) 0 $before" \
+	    "$(jq -r '"\(.in) \(.out) \(.rejected) \(.dropped)"' st.json)"
+	assert_eq "$(jq '.in' st.json)" "$(jq '.out + .rejected + .merged + .dropped' st.json)"
+	# the merges of the days kept are the run's merges of those days
+	[ "$(jq .merged st.json)" -gt 0 ] && [ "$(jq .merged st.json)" -lt "$(jq .merged st0.json)" ]
+	assert_eq "{\"records\":$(wc -l <facts),\"rows_in\":$(wc -l <facts),\"rows_out\":$(wc -l <cut),\"dropped\":$before,\"before_since\":$before}" \
+	    "$(jq -c '{records, rows_in, rows_out, dropped, before_since}' rep.json)"
+	# Without --since nothing is before it.
+	asin-dedupe --report rep0.json facts >/dev/null
+	assert_eq '0 0' "$(jq -r '"\(.dropped) \(.before_since)"' rep0.json)"
+	# --sorted on sorted input: the same bytes and counts.
+	jq -sc 'sort_by(.asin, .marketplace, .date) | .[]' facts >sorted.in
+	asin-dedupe --sorted --since $D --stats st2.json sorted.in | cmp - cut
+	cmp st.json st2.json
+	# A day before all the input leaves out nothing.
+	asin-dedupe --since 2023-12-31 facts | cmp - full
+}
+
+@test "asin-dedupe: --since leaves out the rows an envelope builds before it" {
+	# keepa.in: an ok envelope of 2026-05-05 with 5 days of histories,
+	# another with 1, three envelopes that are not ok (dropped by status).
+	asin-dedupe --days 5 --report rep0.json "$FX/keepa.in" >full
+	run -0 asin-dedupe --days 5 --since 2026-05-04 --stats st.json --report rep.json "$FX/keepa.in"
+	assert_eq 'B0TEST0001 2026-05-04 []
+B0TEST0001 2026-05-05 ["bsr_lost"]
+B0TEST0002 2026-05-05 ["stale"]' "$(jq -r '"\(.asin) \(.date) \(.anomalies | tojson)"' <<<"$output")"
+	assert_eq '{"in":9,"out":3,"rejected":0,"merged":0,"dropped":6}' "$(cat st.json)"
+	assert_eq '{"rows_built":6,"rows_in":9,"dropped":6,"before_since":3,"envelopes_by_status":{"failed":1,"invalid":1,"missing":1,"ok":2}}' \
+	    "$(jq -c '{rows_built, rows_in, dropped, before_since, envelopes_by_status}' rep.json)"
+	# The rows kept are the run's, but for the first day's category_change
+	# (its bsr_cat against 05-03's, a row left out now); bsr_lost comes
+	# from the history, stale from the row alone: both stay.
+	assert_eq '["category_change"]' "$(jq -c 'select(.date == "2026-05-04") | .anomalies' full)"
+	printf '%s\n' "$output" | cmp - <(since_rows 2026-05-04 <full | sed '1s/"anomalies":\["category_change"\]/"anomalies":[]/')
+	# A row a --map program builds takes the envelope's date, and is cut by it.
+	run -0 asin-dedupe --days 2 --map "$TOP/schemas/maps/reviews-template.jq" \
+	    --since 2026-05-05 --stats st.json "$FX/map.in"
+	assert_eq "$(since_rows 2026-05-05 <"$FX/map.out")" "$output"
+	assert_eq '{"in":4,"out":2,"rejected":0,"merged":1,"dropped":1}' "$(cat st.json)"
+}
+
+@test "asin-dedupe: --since leaves out only well-formed dates before it; a bad row is still a located reject" {
+	cat >in.ndjson <<-'IN'
+	{"asin":"B0SINCE001","marketplace":"US","date":"2024-01-01","bsr":5}
+	{"asin":"B0SINCE002","marketplace":"US","date":"2023-13-01","bsr":5}
+	{"asin":"B0SINCE003","marketplace":"US","date":"2024-13-01","bsr":5}
+	{"asin":"B0SINCE004","marketplace":"US","date":"x","bsr":5}
+	{"asin":"B0SINCE005","marketplace":"US","date":"2024-02-30","bsr":5}
+	{"asin":"B0SINCE006","marketplace":"US","date":"2024\u002d01\u002d01","bsr":5}
+	{"asin":"B0SINCE007","marketplace":"US","date":20240101,"bsr":5}
+	{"asin":"B0SINCE008","marketplace":"US","bsr":5}
+	{"asin":"B0SINCE013","marketplace":"US","date":"2024-01-01T00:00:00Z","bsr":5}
+	{"asin":"B0SINCE009","marketplace":"US","date":"2024-01-01","bsr":5
+	{"asin":"B0SINCE010","marketplace":"US","date":"2024-01-01","date":"2024-01-02","bsr":5}
+	{"asin":"B0SINCE011","marketplace":"US","date":"2024-01-01","bsr":"five"}
+	{"asin":"B0SINCE012","marketplace":"US","date":"2024-06-01","bsr":5}
+	IN
+	asin-dedupe --rejects rej0.ndjson in.ndjson >/dev/null
+	run -0 --separate-stderr asin-dedupe --since 2024-03-01 --rejects rej.ndjson --stats st.json in.ndjson
+	assert_eq '{"asin":"B0SINCE012","marketplace":"US","date":"2024-06-01","bsr":5,"anomalies":[]}' "$output"
+	# Malformed, impossible, escaped, non-string and missing dates, on
+	# either side of the day, a day with a time after it, and a line that is no JSON or has a
+	# member twice: rejected as without --since, with the same message.
+	assert_eq "2 3 4 5 6 7 8 9 10 11" "$(jq -r .line rej.ndjson | paste -sd ' ')"
+	cmp rej.ndjson <(jq -c 'select(.line <= 11)' rej0.ndjson)
+	assert_eq 'field "date": expected a real day YYYY-MM-DD, got "2024-13-01"' "$(jq -r 'select(.line == 3) | .error' rej.ndjson)"
+	# Lines 1 and 12 are dated before the day: left out before any check
+	# of their other members (line 12's bsr is never looked at).
+	assert_eq '{"in":13,"out":1,"rejected":10,"merged":0,"dropped":2}' "$(cat st.json)"
+	# Without --rejects, the first bad date stops the run, located.
+	run -1 --separate-stderr asin-dedupe --since 2024-03-01 in.ndjson
+	assert_eq 'asin-dedupe: in.ndjson:2: field "date": expected a real day YYYY-MM-DD, got "2023-13-01"' "$stderr"
+	assert_eq '' "$output"
+}
+
+@test "asin-dedupe: a bad --since, or --since with --merge-reports, is a usage error" {
+	local d
+	for d in 2024-02-30 yesterday 2024-1-05 ""; do
+		run -2 --separate-stderr asin-dedupe --since "$d" "$FX/merge.in"
+		assert_eq "asin-dedupe: option --since: expected a date YYYY-MM-DD, got '$d'
+Try 'asin-dedupe --help' for more information." "$stderr"
+		assert_eq '' "$output"
+	done
+	asin-dedupe --partial --report f.frag "$FX/merge.in" >/dev/null
+	run -2 --separate-stderr asin-dedupe --merge-reports --since 2024-01-01 f.frag
+	assert_eq "asin-dedupe: option --since: with --merge-reports the fragments were cut already
+Try 'asin-dedupe --help' for more information." "$stderr"
+	# a leap day is a day
+	run -0 asin-dedupe --since 2024-02-29 "$FX/merge.in"
+	assert_eq "$(cat "$FX/merge.out")" "$output"
+}
+
+@test "asin-dedupe: --since --partial fragments of asin shards merge to the single --since run's report" {
+	local D=2026-05-04 n i
+	# Flat rows across D, Keepa envelopes whose rows straddle it, an ASIN
+	# with rows before D only (missing from the coverage), bad dates.
+	genfacts --seed 5 --asins 30 --days 30 --start 2026-04-20 --dup-rate 0.05 >all0.in
+	cat "$FX/keepa.in" >>all0.in
+	printf '%s\n' '{"asin":"B0OLD00001","marketplace":"US","date":"2026-04-01","bsr":5}' \
+	    '{"asin":"B0OLD00002","marketplace":"US","date":"2026-13-01","bsr":5}' >>all0.in
+	mkdir one && asin-shard -k asin -n 1 -o one all0.in
+	mv one/part-00000.ndjson all.in
+	printf 'B0OLD00001\nB0TEST0001\nB0TEST0002\n' >expect.txt
+	run -0 asin-dedupe --days 5 --since $D --rejects rej --report single.json --expect expect.txt all.in
+	assert_eq '{"rejected":1,"before_since":'"$(($(jq -r 'select(.date < "2026-05-04" and .provider == null) | .date' all.in | wc -l) + 3))"',"missing":["B0OLD00001"]}' \
+	    "$(jq -c '{rejected, before_since, missing: .coverage.missing}' single.json)"
+	for n in 2 3; do
+		rm -rf parts && mkdir parts && asin-shard -k asin -n $n -o parts all.in
+		for i in parts/part-*.ndjson; do
+			asin-dedupe --days 5 --since $D --rejects rej --partial --report "$i.frag" \
+			    --expect expect.txt "$i" >/dev/null
+		done
+		assert_eq 2 "$(jq .asin_dedupe_fragment parts/part-00000.ndjson.frag)"
+		assert_eq "$(jq .before_since single.json)" "$(jq -s 'map(.before_since) | add' parts/*.frag)"
+		run -0 asin-dedupe --merge-reports --report merged.json parts/*.frag
+		cmp single.json merged.json
+	done
+	# A fragment of fragments merges the same.
+	run -0 asin-dedupe --merge-reports --partial --report f01 parts/part-00000.ndjson.frag parts/part-00001.ndjson.frag
+	run -0 asin-dedupe --merge-reports --report merged.json f01 parts/part-00002.ndjson.frag
+	cmp single.json merged.json
+	# A fragment of the version before before_since is refused.
+	jq -c '.asin_dedupe_fragment = 1 | del(.before_since)' f01 >old.frag
+	run -1 --separate-stderr asin-dedupe --merge-reports old.frag parts/part-00002.ndjson.frag
+	assert_eq "asin-dedupe: old.frag: report fragment version 1, this asin-dedupe reads 2" "$stderr"
+	# The report names the day; fragments cut at other days are refused.
+	assert_eq '"2026-05-04"' "$(jq .since merged.json)"
+	asin-dedupe --days 5 --since 2026-05-05 --rejects rej --partial --report later.frag \
+	    --expect expect.txt parts/part-00002.ndjson >/dev/null
+	run -1 --separate-stderr asin-dedupe --merge-reports f01 later.frag
+	assert_eq "asin-dedupe: later.frag: fragment cut at another --since day than f01" "$stderr"
+	asin-dedupe --days 5 --rejects rej --partial --report whole.frag \
+	    --expect expect.txt parts/part-00002.ndjson >/dev/null
+	assert_eq null "$(jq .since whole.frag)"
+	run -1 --separate-stderr asin-dedupe --merge-reports f01 whole.frag
+	assert_eq "asin-dedupe: whole.frag: fragment cut at another --since day than f01" "$stderr"
+}
+
 @test "asin-dedupe: the schema is found beside the tool, or named" {
 	run -1 --separate-stderr asin-dedupe --schema nothere.json "$FX/merge.in"
 	assert_eq "asin-dedupe: nothere.json: No such file or directory" "$stderr"

@@ -177,3 +177,76 @@ up_rows() {
 	asin-uplift "${ua[@]}" --merge "$T"/r/u-* | cmp - "$T/usingle"
 	asin-split --merge "$T"/r/s-* | cmp - "$T/ssingle.json"
 }
+
+@test "asin-dedupe --shard I/N: the shard asin-shard --only gives; N runs add up to the single run, bad lines once" {
+	facts 30
+	FX=$TOP/tests/fixtures/asin-dedupe
+	local n i
+	# Clean rows and envelopes: each pick is asin-shard --only's shard.
+	cat "$T/facts" "$FX/keepa.in" >"$T/clean"
+	for n in 2 3; do
+		for ((i = 0; i < n; i++)); do
+			asin-dedupe --days 3 --shard $i/$n "$T/clean" >"$T/pick"
+			asin-shard -k asin --only $i/$n "$T/clean" |
+			    asin-dedupe --days 3 | cmp - "$T/pick"
+		done
+	done
+	# Bad lines among them: not JSON, cut short after a plain asin (the
+	# fast path routes it by that asin), a key twice, an escaped asin
+	# (parsed to route it), a record without asin, a line too long.
+	cp "$T/clean" "$T/in"
+	{
+		echo 'not json'
+		echo '{"asin":"B0CUTSHORT","marketplace":"US"'
+		echo '{"asin":"B0TWICE001","marketplace":"US","date":"2024-01-05","asin":"B0TWICE002"}'
+		echo '{"asin":"B0ESC\u00410001","marketplace":"US","date":"2024-01-05","fetched_at":"2024-01-05T10:00:00Z"}'
+		echo '{"marketplace":"US","date":"2024-01-05"}'
+		printf '{"asin":"B0LONG0001","title":"%s"}\n' "$(head -c 3000 /dev/zero | tr '\0' x)"
+	} >>"$T/in"
+	asin-dedupe --days 3 --max-line 2000 --rejects "$T/rej" --stats "$T/st" \
+	    --report "$T/rep" "$T/in" >"$T/single"
+	assert_eq 6 "$(wc -l <"$T/rej" | tr -d ' ')"
+	for n in 1 2 3 7 16; do
+		rm -rf "$T/p" && mkdir "$T/p"
+		for ((i = 0; i < n; i++)); do
+			asin-dedupe --days 3 --max-line 2000 --shard $i/$n \
+			    --rejects "$T/p/$i.rej" --stats "$T/p/$i.st" \
+			    --partial --report "$T/p/$i.frag" "$T/in" >"$T/p/$i.out"
+		done
+		asin-shard -k asin --merge "$T"/p/*.out | cmp - "$T/single" ||
+		    { echo "rows N=$n"; return 1; }
+		# Each bad line rejected once, by one of the N runs.
+		cat "$T"/p/*.rej | sort | cmp - <(sort "$T/rej") ||
+		    { echo "rejects N=$n"; return 1; }
+		assert_eq "$(jq -S -c . "$T/st")" "$(jq -S -s -c 'reduce .[] as $s ({};
+		    reduce ($s | keys[]) as $k (.; .[$k] += $s[$k]))' "$T"/p/*.st)"
+		asin-dedupe --merge-reports --report "$T/merged" "$T"/p/*.frag
+		cmp "$T/merged" "$T/rep" || { echo "report N=$n"; return 1; }
+	done
+	# A bad spec is a usage error.
+	run -2 asin-dedupe --shard 2/2 "$T/in"
+	[[ $output == *"--shard"* ]]
+	run -2 asin-dedupe --shard 1 "$T/in"
+	[[ $output == *"expected I/N"* ]]
+}
+
+@test "asin-dedupe --since the windows' first day: asin-feat --as-of gives the bytes of the whole history" {
+	facts 60
+	local day since
+	day=$(tail -n 1 "$T/facts" | jq -r .date)
+	since=$(date -u -d "$day - 30 days" +%F)
+	local f4='--windows 30 --features bsr_log_slope,rank_drops,review_velocity,bsr_log_mom'
+	asin-dedupe "$T/facts" | asin-feat $f4 --sorted --as-of "$day" >"$T/whole"
+	asin-dedupe --since "$since" "$T/facts" | asin-feat $f4 --sorted --as-of "$day" >"$T/cut"
+	cmp "$T/whole" "$T/cut"
+	[ "$(wc -l <"$T/cut")" -gt 50 ]
+	# Every feature at its default windows reaches back 90 days.
+	since=$(date -u -d "$day - 90 days" +%F)
+	asin-dedupe "$T/facts" | asin-feat --sorted --as-of "$day" >"$T/whole"
+	asin-dedupe --since "$since" "$T/facts" | asin-feat --sorted --as-of "$day" | cmp - "$T/whole"
+	# A day more cut off changes the review velocity: the test can fail.
+	since=$(date -u -d "$day - 29 days" +%F)
+	asin-dedupe --since "$since" "$T/facts" | asin-feat $f4 --sorted --as-of "$day" >"$T/cut"
+	asin-dedupe "$T/facts" | asin-feat $f4 --sorted --as-of "$day" >"$T/whole"
+	! cmp -s "$T/whole" "$T/cut"
+}

@@ -76,6 +76,8 @@ struct pcache;
 
 struct opts {
 	long days;
+	long since;		/* first day kept (--since); LONG_MIN: all */
+	unsigned shard_i, shard_n;	/* --shard I/N; shard_n 0: all */
 	int sorted;
 	double max_price_jump;	/* a factor > 1 */
 	double stale_hours;
@@ -152,6 +154,8 @@ struct run {
 	long long nulls[NF_MAX];
 	/* counters for the report */
 	long long records, envelopes, rows_built, rows_out, rows_checked;
+	long long before_since;	/* rows left out by --since */
+	long since;		/* the --since day, or the fragments'; LONG_MIN */
 	long long an_rows[AN_COUNT];
 	struct tally status, reasons, rejects;
 	int have_expect;	/* coverage is known (--expect, fragments) */

@@ -14,9 +14,11 @@
 
 #include "dedupe.h"
 #include "recint.h"
+#include "shard.h"
 
 static const char usage_text[] =
-    "usage: asin-dedupe [--days N] [--sorted] [--map [PROVIDER=]FILE.jq]\n"
+    "usage: asin-dedupe [--days N] [--since DATE] [--shard I/N] [--sorted]\n"
+    "                   [--map [PROVIDER=]FILE.jq]\n"
     "                   [--max-price-jump F] [--stale-hours H]\n"
     "                   [--drop-anomalies KIND,...] [--report FILE]\n"
     "                   [--expect FILE] [--previous-report FILE]\n"
@@ -32,6 +34,10 @@ static const char usage_text[] =
     "\n"
     "  --days N              rows for the N days up to each envelope's date\n"
     "                        from Keepa histories (default 1)\n"
+    "  --since DATE          leave out rows dated before DATE (YYYY-MM-DD)\n"
+    "                        before they are checked or merged\n"
+    "  --shard I/N           read only the records of shard I of N by asin\n"
+    "                        (those of asin-shard -k asin --only I/N)\n"
     "  --sorted              input is ordered by asin, marketplace, date:\n"
     "                        hold one key at a time\n"
     "  --map [PROVIDER=]FILE a jq program turning an envelope into fact\n"
@@ -63,6 +69,8 @@ static const char usage_text[] =
 
 enum {
 	OPT_DAYS = OPT_COMMON_END,
+	OPT_SINCE,
+	OPT_SHARD,
 	OPT_SORTED,
 	OPT_MAP,
 	OPT_MAX_PRICE_JUMP,
@@ -82,6 +90,8 @@ enum {
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
 	{ "days", required_argument, NULL, OPT_DAYS },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "sorted", no_argument, NULL, OPT_SORTED },
 	{ "map", required_argument, NULL, OPT_MAP },
 	{ "max-price-jump", required_argument, NULL, OPT_MAX_PRICE_JUMP },
@@ -203,16 +213,28 @@ static int
 run_input(struct run *r, char **files, int nfiles)
 {
 	struct nd_reader *rd = nd_open(files, nfiles, r->co->max_line);
+	struct shard_pick pick;
 	struct nd_line ln;
 	const char *err;
-	int rc;
+	int rc, parsed = 0;
 
+	if (r->opt->shard_n > 0)
+		shard_pick_init(&pick, "asin", r->opt->shard_i,
+		    r->opt->shard_n);
 	/* --sorted must not map the input: its memory is one key's rows */
 	r->stable = !r->opt->sorted && nd_stable(rd);
 	while (nd_next(rd, &ln)) {
+		/*
+		 * Another shard's line is not this run's input: counted
+		 * nowhere, so the shards' counts add up to one run's.
+		 */
+		if (r->opt->shard_n > 0 &&
+		    !shard_pick_line(&pick, r->rec, &ln, &parsed))
+			continue;
 		r->records++;
 		r->ac.in++;
-		if (ln.error != NULL || !rec_parse(r->rec, &ln, &err)) {
+		if (ln.error != NULL ||
+		    (!parsed && !rec_parse(r->rec, &ln, &err))) {
 			reject_line(r, ln.source, ln.lineno, ln.buf, ln.len,
 			    "", ln.error != NULL ? ln.error : err);
 			continue;
@@ -222,6 +244,8 @@ run_input(struct run *r, char **files, int nfiles)
 		else
 			row_take(r, r->rec, ln.buf, ln.len, NULL, 0, "");
 	}
+	if (r->opt->shard_n > 0)
+		shard_pick_free(&pick);
 	rows_flush_all(r);
 	out_close(r->o);
 	r->o = NULL;
@@ -278,6 +302,7 @@ main(int argc, char *argv[])
 	cli_init(&co, usage_text);
 	memset(&o, 0, sizeof(o));
 	o.days = 1;
+	o.since = LONG_MIN;
 	o.max_price_jump = 3;
 	o.stale_hours = 48;
 	o.min_coverage = -1;
@@ -289,6 +314,15 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case OPT_DAYS:
 			o.days = (long)cli_int("--days", optarg, 1, 3660);
+			break;
+		case OPT_SINCE:
+			if (!parse_day(optarg, strlen(optarg), &o.since))
+				usage_error("option --since: expected a date "
+				    "YYYY-MM-DD, got '%s'", optarg);
+			break;
+		case OPT_SHARD:
+			shard_spec_parse("--shard", optarg, &o.shard_i,
+			    &o.shard_n);
 			break;
 		case OPT_SORTED:
 			o.sorted = 1;
@@ -359,6 +393,12 @@ main(int argc, char *argv[])
 	if (o.merge && o.expect != NULL)
 		usage_error("option --expect: with --merge-reports the "
 		    "fragments carry the watch list");
+	if (o.merge && o.shard_n > 0)
+		usage_error("option --shard: with --merge-reports the "
+		    "fragments are the shards");
+	if (o.merge && o.since != LONG_MIN)
+		usage_error("option --since: with --merge-reports the "
+		    "fragments were cut already");
 	if (o.merge && optind == argc)
 		usage_error("option --merge-reports needs report fragments");
 	if (o.partial && o.report == NULL)
@@ -372,6 +412,7 @@ main(int argc, char *argv[])
 	memset(&r, 0, sizeof(r));
 	r.opt = &o;
 	r.co = &co;
+	r.since = o.since;
 	for (i = 0; nf_default[i] != NULL; i++)
 		r.nf[r.nnf++] = nf_default[i];
 	for (i = 0; i < o.nnull_gate; i++) {

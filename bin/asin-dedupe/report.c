@@ -4,6 +4,7 @@
  * leaves every row and the report behind for a person to look at.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -292,7 +293,7 @@ previous_rows(const char *path)
 /* fragments: --partial and --merge-reports                          */
 /* ---------------------------------------------------------------- */
 
-#define FRAGMENT_VERSION 1
+#define FRAGMENT_VERSION 2
 
 static void
 put_counts(struct buf *b, const char *key, const struct tally *t,
@@ -319,6 +320,20 @@ put_counts(struct buf *b, const char *key, const struct tally *t,
 	buf_addc(b, '}');
 }
 
+/* The report's "since": the day rows before it were left out, or null. */
+static void
+put_since(struct buf *b, long since)
+{
+	char d[11];
+
+	if (since == LONG_MIN) {
+		buf_adds(b, ",\"since\":null");
+		return;
+	}
+	format_day(since, d);
+	buf_printf(b, ",\"since\":\"%s\"", d);
+}
+
 /*
  * The fragment: every count the report is made of, in sums a merge can
  * add (null counts, not rates; anomalies with the rows checked), and the
@@ -337,10 +352,11 @@ write_partial(struct run *r)
 	buf_printf(&b, "{\"asin_dedupe_fragment\":%d,\"records\":%lld,"
 	    "\"envelopes\":%lld,\"rows_built\":%lld,\"rows_in\":%lld,"
 	    "\"rows_out\":%lld,\"merged\":%lld,\"rejected\":%lld,"
-	    "\"dropped\":%lld,\"rows_checked\":%lld", FRAGMENT_VERSION,
-	    r->records, r->envelopes, r->rows_built, r->ac.in - nx,
-	    r->rows_out, r->ac.merged, r->ac.rejected - nx, r->ac.dropped,
-	    r->rows_checked);
+	    "\"dropped\":%lld,\"before_since\":%lld,\"rows_checked\":%lld",
+	    FRAGMENT_VERSION, r->records, r->envelopes, r->rows_built,
+	    r->ac.in - nx, r->rows_out, r->ac.merged, r->ac.rejected - nx,
+	    r->ac.dropped, r->before_since, r->rows_checked);
+	put_since(&b, r->since);
 	put_counts(&b, "envelopes_by_status", &r->status, NULL, 0);
 	put_counts(&b, "envelope_reasons", &r->reasons, NULL, 0);
 	put_counts(&b, "rejects_by_reason", &r->rejects, r->xrej, r->nxrej);
@@ -470,6 +486,7 @@ report_merge(struct run *r, char **paths, int nfrag)
 	char *covered = NULL;
 	size_t nexp = 0, ncov = 0, i, j;
 	int fi, k, with_expect = -1;
+	long day;
 
 	for (fi = 0; fi < nfrag; fi++) {
 		const char *path = paths[fi];
@@ -511,6 +528,7 @@ report_merge(struct run *r, char **paths, int nfrag)
 		r->ac.merged += frag_count(path, f, "merged");
 		r->ac.rejected += frag_count(path, f, "rejected");
 		r->ac.dropped += frag_count(path, f, "dropped");
+		r->before_since += frag_count(path, f, "before_since");
 		r->rows_checked += frag_count(path, f, "rows_checked");
 		frag_tally(path, f, "envelopes_by_status", &r->status);
 		frag_tally(path, f, "envelope_reasons", &r->reasons);
@@ -523,6 +541,21 @@ report_merge(struct run *r, char **paths, int nfrag)
 		for (k = 0; k < AN_COUNT; k++)
 			r->an_rows[k] += frag_count(path, v, an_name[k]);
 		jv_free(v);
+		/* every fragment cut at the same --since day, or none */
+		v = jv_object_get(jv_copy(f), jv_string("since"));
+		day = LONG_MIN;
+		if (jv_get_kind(v) == JV_KIND_STRING) {
+			if (!parse_day(jv_string_value(v),
+			    (size_t)jv_string_length_bytes(jv_copy(v)), &day))
+				die("%s: fragment: \"since\" is not a date",
+				    path);
+		} else if (jv_get_kind(v) != JV_KIND_NULL)
+			die("%s: fragment has no \"since\"", path);
+		jv_free(v);
+		if (fi > 0 && day != r->since)
+			die("%s: fragment cut at another --since day than %s",
+			    path, paths[0]);
+		r->since = day;
 		/* every fragment with a watch list, or none */
 		v = jv_object_get(jv_copy(f), jv_string("expect"));
 		if (with_expect >= 0 && with_expect != (jv_get_kind(v) ==
@@ -689,9 +722,10 @@ report_finish(struct run *r)
 	buf_init(&b);
 	buf_printf(&b, "{\"records\":%lld,\"envelopes\":%lld,\"rows_built\":"
 	    "%lld,\"rows_in\":%lld,\"rows_out\":%lld,\"merged\":%lld,"
-	    "\"rejected\":%lld,\"dropped\":%lld", r->records, r->envelopes,
-	    r->rows_built, r->ac.in, r->rows_out, r->ac.merged,
-	    r->ac.rejected, r->ac.dropped);
+	    "\"rejected\":%lld,\"dropped\":%lld,\"before_since\":%lld",
+	    r->records, r->envelopes, r->rows_built, r->ac.in, r->rows_out,
+	    r->ac.merged, r->ac.rejected, r->ac.dropped, r->before_since);
+	put_since(&b, r->since);
 	put_tally(&b, "envelopes_by_status", &r->status);
 	put_tally(&b, "envelope_reasons", &r->reasons);
 	put_tally(&b, "rejects_by_reason", &r->rejects);

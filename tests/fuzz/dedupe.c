@@ -61,6 +61,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	co.quiet = 1;
 	memset(&o, 0, sizeof(o));
 	o.days = 3;
+	/* --since's path too: the rare row dated before 2000 is left out */
+	parse_day("2000-01-01", 10, &o.since);
 	o.max_price_jump = 3;
 	o.stale_hours = 48;
 	o.min_coverage = -1;
@@ -99,6 +101,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&r, 0, sizeof(r));
 	r.opt = &o;
 	r.co = &co;
+	r.since = o.since;
 	for (i = 0; nf_default[i] != NULL; i++)
 		r.nf[r.nnf++] = nf_default[i];
 	r.sc = fact;

@@ -122,11 +122,107 @@ test_order(void)
 	rec_free(rec);
 }
 
+/* The shard of line by picking: the one of 0..n-1 whose pick takes it. */
+static int
+picked_by(const char *line, unsigned n, int *parsed_any)
+{
+	struct nd_line ln = { line, strlen(line), "<test>", 1, NULL };
+	struct record *rec = rec_new();
+	struct shard_pick p;
+	unsigned i;
+	int who = -1, parsed;
+
+	*parsed_any = 0;
+	for (i = 0; i < n; i++) {
+		shard_pick_init(&p, "asin", i, n);
+		if (shard_pick_line(&p, rec, &ln, &parsed)) {
+			if (who >= 0)
+				who = -2;	/* taken twice */
+			else if (who == -1)
+				who = (int)i;
+		}
+		*parsed_any |= parsed;
+		shard_pick_free(&p);
+	}
+	rec_free(rec);
+	return who;
+}
+
+/* The shard of line by its parsed key: what asin-shard writes it to. */
+static int
+keyed_shard(const char *line, unsigned n)
+{
+	struct shard_key k;
+	struct record *rec = rec_new();
+	struct buf raw;
+	int s;
+
+	buf_init(&raw);
+	shard_key_init(&k, "asin");
+	if (key_of(&k, rec, line, &raw, NULL, NULL) != NULL)
+		s = -1;
+	else
+		s = (int)(shard_fnv1a32(SHARD_FNV_OFFSET, raw.data, raw.len) %
+		    n);
+	shard_key_free(&k);
+	buf_free(&raw);
+	rec_free(rec);
+	return s;
+}
+
+static void
+test_pick(void)
+{
+	static const char *const good[] = {
+		"{\"asin\":\"B0AAAAAAA1\",\"date\":\"2024-01-01\"}",
+		"{\"asin\":\"B0AAAAAAA2\"}",
+		"{\"date\":\"2024-01-01\",\"asin\":\"B0AAAAAAA3\"}",
+		"{\"asin\":\"B0\\u0041AAAAAA4\"}",
+		"{ \"asin\":\"B0AAAAAAA5\"}",
+		"{\"asin\":\"\u00e9t\u00e9\"}",
+		"{\"asin\":null}",
+		"{\"title\":\"no key\"}",
+	};
+	unsigned n, ok, i;
+	int parsed, who;
+
+	/* Every valid line: exactly one pick, the shard asin-shard gives. */
+	for (n = 1; n <= 7; n += 3) {
+		ok = 1;
+		for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+			who = picked_by(good[i], n, &parsed);
+			if (who < 0 || who != keyed_shard(good[i], n)) {
+				printf("# n=%u line %u: picked by %d, keyed %d\n",
+				    n, i, who, keyed_shard(good[i], n));
+				ok = 0;
+			}
+		}
+		tap_ok(ok, n == 1 ? "pick == asin-shard's shard, n=1" :
+		    n == 4 ? "pick == asin-shard's shard, once, n=4" :
+		    "pick == asin-shard's shard, once, n=7");
+	}
+	/* The fast path parses nothing; an escape or another order does. */
+	picked_by(good[0], 7, &parsed);
+	tap_ok(!parsed, "a leading plain asin is routed unparsed");
+	picked_by(good[3], 7, &parsed);
+	tap_ok(parsed, "an escaped asin is parsed");
+	picked_by(good[2], 7, &parsed);
+	tap_ok(parsed, "a later asin is parsed");
+	/* Lines that are no record: once, shard 0; a cut line by its asin. */
+	tap_ok(picked_by("not json", 7, &parsed) == 0, "not JSON: shard 0");
+	tap_ok(picked_by("{\"asin\":1}", 7, &parsed) == 0,
+	    "a number key: shard 0");
+	who = picked_by("{\"asin\":\"B0AAAAAAA2\",\"x\":", 7, &parsed);
+	tap_ok(who == keyed_shard(good[1], 7),
+	    "a line cut short goes with its leading asin");
+}
+
 int
 main(void)
 {
 	test_fnv();
 	test_key();
 	test_order();
+	test_pick();
 	return tap_done();
 }

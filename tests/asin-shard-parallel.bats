@@ -24,6 +24,32 @@ setup() {
 	cmp "$T/zout" "$T/zsingle"
 }
 
+@test "shard-parallel.sh: {shard} jobs pick their shard from the whole file: the single run, no partitions" {
+	asin-dedupe "$T/facts" | asin-feat --sorted >"$T/single"
+	run -0 "$SP" -m asin -c 'asin-dedupe --shard {shard} {in} | asin-feat --sorted' \
+	    -w "$T/w" -n 3 -j 2 "$T/facts" "$T/out"
+	cmp "$T/out" "$T/single"
+	# No partition was written; each job named its shard.
+	[ -z "$(ls "$T"/w/parts/*.ndjson 2>/dev/null)" ]
+	for j in 0 1 2; do
+		grep -q -- "--shard \$shard/3" "$T/w/joblog"
+		grep -q "shard=part-0000$j;" "$T/w/joblog"
+	done
+	# With -r the picked outputs split by date, as from partitions.
+	asin-zscore "$T/single" >"$T/zsingle"
+	run -0 "$SP" -r date/2 -c 'asin-dedupe --shard {shard} {in} | asin-feat --sorted' \
+	    -w "$T/w2" -n 2 "$T/facts" "$T/byday"
+	"$SP" -m date,marketplace,category -c 'asin-zscore {in}' -w "$T/wz" \
+	    "$T/byday" - | cmp - "$T/zsingle"
+	# A {shard} stage reads the file itself: no -k, and {in} is needed.
+	run -2 "$SP" -k asin -m asin -c 'asin-dedupe --shard {shard} {in}' \
+	    -w "$T/w3" -n 2 "$T/facts" "$T/o3"
+	[[ $output == *"no -k"* ]]
+	run -2 "$SP" -m asin -c 'asin-dedupe --shard {shard}' \
+	    -w "$T/w4" -n 2 "$T/facts" "$T/o4"
+	[[ $output == *"{in}"* ]]
+}
+
 @test "shard-parallel.sh: -r splits feat by date for zscore on the parts in place; OUT - is stdout" {
 	asin-dedupe "$T/facts" | asin-feat | asin-zscore >"$T/single"
 	run -0 "$SP" -k asin -r date/3 -c 'asin-dedupe | asin-feat --sorted' \

@@ -26,7 +26,13 @@
 #             e.g. 'asin-dedupe | asin-feat --sorted'; where STAGE says
 #             {in}, the partition's files are its operands there instead
 #             of its stdin ('asin-zscore {in}': a tool maps a file, and
-#             reads a pipe at the cost of a copy)
+#             reads a pipe at the cost of a copy).  Where STAGE says
+#             {shard}, no partition is written: each of the N jobs reads
+#             the whole IN (named where STAGE says {in}) and picks its
+#             own shard, {shard} being I/N ('asin-dedupe --shard {shard}
+#             {in} | asin-feat --sorted'); no -k, no -S.  On one box
+#             that saves the partition pass, which writes IN once more
+#             before any job can start.
 #   -w DIR    work directory: partitions, outputs, the joblog.  Run the
 #             same command again after a failure: finished partitions are
 #             kept, parallel --resume-failed reruns only the others.
@@ -76,8 +82,17 @@ usage() {
 in=$1 out=$2
 indir=0
 [ -d "$in" ] && indir=1
+# A stage that picks its own shard reads IN whole, on this machine.
+pick=0
+case $stage in *'{shard}'*) pick=1 ;; esac
+if [ $pick = 1 ] && { [ $indir = 1 ] || [ -n "$pkey" ] || [ -n "$slf" ]; }
+then
+	echo "shard-parallel.sh: a {shard} stage picks its shard from a" \
+	    "file IN: no -k, no -S, no directory input" >&2
+	exit 2
+fi
 # A file input needs the key to partition it; a directory is partitioned.
-[ $indir = 0 ] && [ -z "$pkey" ] && usage
+[ $indir = 0 ] && [ $pick = 0 ] && [ -z "$pkey" ] && usage
 [ $indir = 1 ] && [ -n "$pkey" ] && {
 	echo "shard-parallel.sh: $in is a directory of partitions: no -k" >&2
 	exit 2
@@ -105,7 +120,17 @@ quote() {
 
 mkdir -p "$work/parts"
 cd "$work"
-if [ $indir = 0 ]; then
+if [ $pick = 1 ]; then
+	# 1. No partitions: job j is named after the partition it would
+	# have read, and reads IN.
+	i=0
+	: >parts.list
+	while [ $i -lt "$n" ]; do
+		printf 'parts/part-%05d.ndjson\n' $i >>parts.list
+		i=$((i + 1))
+	done
+	files=$(quote "$in")
+elif [ $indir = 0 ]; then
 	# 1. Partition once; the files appear together (asin-shard renames
 	# them into place only when complete), so their presence means done.
 	if [ ! -e parts/part-00000.ndjson ]; then
@@ -141,6 +166,10 @@ case $stage in
 	done
 	stage=$stage$rest from= into=
 	;;
+*'{shard}'*)
+	echo "shard-parallel.sh: a {shard} stage names IN with {in}" >&2
+	exit 2
+	;;
 *)
 	if [ $indir = 0 ]; then
 		from= into='<{}'
@@ -149,6 +178,23 @@ case $stage in
 	fi
 	;;
 esac
+
+# {shard}: I/N, I from the job's partition name (set by the job's bash).
+rest=$stage stage=
+while :; do
+	case $rest in
+	*'{shard}'*)
+		stage="$stage${rest%%\{shard\}*}\$shard/$n"
+		rest=${rest#*\{shard\}}
+		;;
+	*)
+		break
+		;;
+	esac
+done
+stage=$stage$rest
+setj=
+[ $pick = 1 ] && setj='shard={/.}; shard=$((10#${shard#part-})); '
 
 # 2. The stage on every partition, under bash with pipefail: a stage is
 # often a pipe, and a failing first command must fail the job.
@@ -186,12 +232,12 @@ fi
 if [ -n "$resplit" ]; then
 	# Each output split by the next stage's key as it leaves the stage:
 	# a directory of parts, renamed into place when whole.
-	cmd="set -o pipefail; ${pre}rm -rf {}.out.tmp; mkdir {}.out.tmp &&"
+	cmd="set -o pipefail; ${pre}${setj}rm -rf {}.out.tmp; mkdir {}.out.tmp &&"
 	cmd="$cmd $from ( $stage ) $into | asin-shard -k $(quote "$rkey")"
 	cmd="$cmd -n $(quote "$rn") --no-sync -o {}.out.tmp"
 	cmd="$cmd && mv {}.out.tmp {}.out || { s=\$?; rm -rf {}.out.tmp; exit \$s; }"
 else
-	cmd="set -o pipefail; ${pre}$from ( $stage ) $into >{}.out.tmp"
+	cmd="set -o pipefail; ${pre}${setj}$from ( $stage ) $into >{}.out.tmp"
 	cmd="$cmd && mv {}.out.tmp {}.out || { s=\$?; rm -f {}.out.tmp; exit \$s; }"
 fi
 parallel "$@" "$cmd" <parts.list

@@ -5,7 +5,10 @@
 #   backfill  every day's feature rows, zscored by day
 #   daily     what pipelines/daily.mk does each day: the history read,
 #             only the last day's feature rows written (asin-feat
-#             --as-of DAY), those zscored
+#             --as-of DAY), those zscored; asin-dedupe --since leaves
+#             out the days before the windows' reach (DAY - 30 for the
+#             30-day features, DAY - 90 for all), as the peer's scan
+#             does (one row reads every day, for the difference)
 # and for each, in the same run:
 #   single process    asin-dedupe | asin-feat --sorted [--as-of] |
 #                     asin-zscore (dedupe writes asin, marketplace, date
@@ -15,7 +18,10 @@
 #                     Backfill: dedupe | feat on each partition, its output
 #                     split by date as it leaves (-r), then zscore on the
 #                     date partitions in place, merged to stdout.  Daily:
-#                     the few rows of the day merged by asin, one zscore.
+#                     the few rows of the day merged by asin, one zscore;
+#                     and, without the partition pass, two jobs that
+#                     each read the whole file and pick their shard
+#                     (asin-dedupe --shard, shard-parallel.sh's {shard}).
 #   DuckDB, 2 threads the same three stages in one SQL statement through
 #                     zscore-duckdb.cjs: backfill scaleout-duckdb.sql
 #                     (RANGE windows), daily scaleout-daily-duckdb.sql
@@ -50,11 +56,36 @@ rm -rf "$1"; mkdir -p "$1"
     "$3" "$1/byday"
 "$2" -m date,marketplace,category -c "asin-zscore {in}" -w "$1/z" -j 2 \
     "$1/byday" -'
-D_SINGLE='asin-dedupe "$1" | $2 --sorted --as-of "$3" | asin-zscore'
+# The daily run reads only the days its windows reach (asin-dedupe
+# --since: DAY - 30 for the 30-day features, DAY - 90 for all of them),
+# as the DuckDB peer's scan does; D_WHOLE is the same without the cut,
+# which the checks below compare it with.
+D_WHOLE='asin-dedupe "$1" | $2 --sorted --as-of "$3" | asin-zscore'
+# The backfill without the partition pass: 2 jobs pick their shard,
+# each output split into 8 date parts for zscore.
+B_PICKED='set -e
+rm -rf "$1"; mkdir -p "$1"
+"$2" -r date/8 -c "asin-dedupe --shard {shard} {in} | $4 --sorted" \
+    -w "$1/feat" -n 2 -j 2 "$3" "$1/byday"
+"$2" -m date,marketplace,category -c "asin-zscore {in}" -w "$1/z" -j 2 \
+    "$1/byday" -'
+D_SINGLE='asin-dedupe --since "$4" "$1" | $2 --sorted --as-of "$3" |
+    asin-zscore'
+# Partitioned by asin-shard (8 files, 2 jobs at a time), or each of 2
+# jobs picking its shard from the whole file (asin-dedupe --shard).
 D_SHARDED='set -e -o pipefail
 rm -rf "$1"; mkdir -p "$1"
-"$2" -k asin -m asin -c "asin-dedupe | $4 --sorted --as-of $5" \
+"$2" -k asin -m asin -c "asin-dedupe --since $6 | $4 --sorted --as-of $5" \
     -w "$1/feat" -n 8 -j 2 "$3" - | asin-zscore'
+D_PICKED='set -e -o pipefail
+rm -rf "$1"; mkdir -p "$1"
+"$2" -m asin -c "asin-dedupe --shard {shard} --since $6 {in} |
+    $4 --sorted --as-of $5" -w "$1/feat" -n 2 -j 2 "$3" - | asin-zscore'
+# The first day each feature set's windows read.
+since_of() {
+	case $1 in *--windows\ 30*) back=30 ;; *) back=90 ;; esac
+	date -u -d "$DAY - $back days" +%F
+}
 DUCK=$TOP/tests/bench/zscore-duckdb.cjs
 
 sh "$TOP/tests/bench/setup-peers.sh" >&2 || echo "bench: peers incomplete" >&2
@@ -71,21 +102,33 @@ checks="$feats $FEAT4"
 for feat in ${checks:+${feats:+"$feats"} "$FEAT4"}; do
 	case $RUN in *backfill*)
 		sh -c "$B_SINGLE" sh "$IN" "$feat" >"$W.single" || exit 1
-		sh -c "$B_SHARDED" sh "$W" "$SP" "$IN" "$feat" |
-		    cmp -s - "$W.single" || {
-			echo "bench: the sharded backfill differs from the" \
-			    "single process ($feat)" >&2
-			exit 1
-		}
+		for b in "$B_SHARDED" "$B_PICKED"; do
+			sh -c "$b" sh "$W" "$SP" "$IN" "$feat" |
+			    cmp -s - "$W.single" || {
+				echo "bench: the sharded backfill differs" \
+				    "from the single process ($feat)" >&2
+				exit 1
+			}
+		done
 	esac
 	case $RUN in *daily*)
-		sh -c "$D_SINGLE" sh "$IN" "$feat" "$DAY" >"$W.single" || exit 1
-		bash -c "$D_SHARDED" sh "$W" "$SP" "$IN" "$feat" "$DAY" |
+		since=$(since_of "$feat")
+		sh -c "$D_SINGLE" sh "$IN" "$feat" "$DAY" "$since" \
+		    >"$W.single" || exit 1
+		sh -c "$D_WHOLE" sh "$IN" "$feat" "$DAY" |
 		    cmp -s - "$W.single" || {
-			echo "bench: the sharded daily run differs from the" \
-			    "single process ($feat)" >&2
+			echo "bench: the daily run with --since $since differs" \
+			    "from the run over every day ($feat)" >&2
 			exit 1
 		}
+		for d in "$D_SHARDED" "$D_PICKED"; do
+			bash -c "$d" sh "$W" "$SP" "$IN" "$feat" "$DAY" \
+			    "$since" | cmp -s - "$W.single" || {
+				echo "bench: the sharded daily run differs" \
+				    "from the single process ($feat)" >&2
+				exit 1
+			}
+		done
 	esac
 done
 rm -f "$W.single"
@@ -99,7 +142,8 @@ then
 	ckday=$(tail -n 1 "$CK" | sed -n 's/.*"date":"\([0-9-]*\)".*/\1/p')
 	for r in $RUN; do
 		if [ "$r" = daily ]; then
-			sh -c "$D_SINGLE" sh "$CK" "$FEAT4" "$ckday" >"$W.ours"
+			sh -c "$D_SINGLE" sh "$CK" "$FEAT4" "$ckday" \
+			    "$(DAY=$ckday; since_of "$FEAT4")" >"$W.ours"
 			sql=scaleout-daily-duckdb.sql
 		else
 			sh -c "$B_SINGLE" sh "$CK" "$FEAT4" >"$W.ours"
@@ -130,6 +174,8 @@ case $RUN in *backfill*)
 	    sh -c "$B_SINGLE" sh "$IN" "$FEAT4"
 	measure "backfill: asin-shard + parallel -j2, 4 features" "$rows" \
 	    "$bytes" sh -c "$B_SHARDED" sh "$W" "$SP" "$IN" "$FEAT4"
+	measure "backfill: --shard picks + parallel -j2, 4 features" "$rows" \
+	    "$bytes" sh -c "$B_PICKED" sh "$W" "$SP" "$IN" "$FEAT4"
 	if [ $have_duckdb = 1 ]; then
 		measure "backfill: duckdb-2t, 4 features" "$rows" "$bytes" \
 		    node "$DUCK" --threads 2 \
@@ -139,16 +185,23 @@ case $RUN in *backfill*)
 	fi
 esac
 case $RUN in *daily*)
+	s90=$(since_of asin-feat) s30=$(since_of "$FEAT4")
 	if [ "$FULL" != 0 ]; then
 		measure "daily: single process" "$rows" "$bytes" \
-		    sh -c "$D_SINGLE" sh "$IN" asin-feat "$DAY"
-		measure "daily: asin-shard + parallel -j2" "$rows" "$bytes" \
-		    bash -c "$D_SHARDED" sh "$W" "$SP" "$IN" asin-feat "$DAY"
+		    sh -c "$D_SINGLE" sh "$IN" asin-feat "$DAY" "$s90"
+		measure "daily: --shard picks + parallel -j2" "$rows" "$bytes" \
+		    bash -c "$D_PICKED" sh "$W" "$SP" "$IN" asin-feat "$DAY" \
+		    "$s90"
 	fi
+	measure "daily: single process, every day read, 4 features" \
+	    "$rows" "$bytes" sh -c "$D_WHOLE" sh "$IN" "$FEAT4" "$DAY"
 	measure "daily: single process, 4 features" "$rows" "$bytes" \
-	    sh -c "$D_SINGLE" sh "$IN" "$FEAT4" "$DAY"
+	    sh -c "$D_SINGLE" sh "$IN" "$FEAT4" "$DAY" "$s30"
 	measure "daily: asin-shard + parallel -j2, 4 features" "$rows" "$bytes" \
-	    bash -c "$D_SHARDED" sh "$W" "$SP" "$IN" "$FEAT4" "$DAY"
+	    bash -c "$D_SHARDED" sh "$W" "$SP" "$IN" "$FEAT4" "$DAY" "$s30"
+	measure "daily: --shard picks + parallel -j2, 4 features" "$rows" \
+	    "$bytes" bash -c "$D_PICKED" sh "$W" "$SP" "$IN" "$FEAT4" "$DAY" \
+	    "$s30"
 	if [ $have_duckdb = 1 ]; then
 		measure "daily: duckdb-2t, 4 features" "$rows" "$bytes" \
 		    node "$DUCK" --threads 2 \
@@ -163,12 +216,17 @@ echo "(load average at the end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null))"
 echo
 for r in backfill daily; do
 	case $RUN in *$r*) ;; *) continue ;; esac
-	[ "$FULL" != 0 ] && ratio "$r: asin-shard + parallel -j2" \
-	    "$r: single process"
-	ratio "$r: asin-shard + parallel -j2, 4 features" \
-	    "$r: single process, 4 features"
-	[ $have_duckdb = 1 ] && ratio "$r: asin-shard + parallel -j2, 4 features" \
+	best="$r: --shard picks + parallel -j2"
+	[ "$FULL" != 0 ] && [ $r = daily ] && ratio "$best" "$r: single process"
+	[ "$FULL" != 0 ] && [ $r = backfill ] &&
+	    ratio "$r: asin-shard + parallel -j2" "$r: single process"
+	[ $r = backfill ] && ratio "$r: asin-shard + parallel -j2, 4 features" \
 	    "$r: duckdb-2t, 4 features"
+	ratio "$best, 4 features" "$r: single process, 4 features"
+	[ $have_duckdb = 1 ] && ratio "$best, 4 features" \
+	    "$r: duckdb-2t, 4 features"
+	[ $r = daily ] && ratio "$r: single process, 4 features" \
+	    "$r: single process, every day read, 4 features"
 done
 rm -rf "$W"
 exit 0

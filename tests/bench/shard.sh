@@ -8,6 +8,9 @@
 #   parallel --pipe --shard 1    GNU parallel's own hash partitioning of
 #                                key<TAB>json into 16 jobs
 #   asin-shard -n 16 -o DIR      raw NDJSON in, 16 files, atomic
+#                                (fsync before the renames)
+#   asin-shard --no-sync         the same without fsync: scratch
+#                                partitions, as perl and parallel write
 #   asin-shard --only 3/16       one job array member's filter
 #   asin-shard --emit-key        key<TAB>json for sort, Hadoop, Spark
 #   asin-shard --merge           16 asin-ordered partitions back into one
@@ -17,7 +20,7 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 facts_input || exit 1
 P=$BENCH_OUT/shard-parts
 rm -rf "$P"
-mkdir -p "$P/asin" "$P/perl" "$P/parallel" "$P/sorted"
+mkdir -p "$P/asin" "$P/nosync" "$P/perl" "$P/parallel" "$P/sorted"
 KEYED=$BENCH_OUT/$name.keyed
 asin-shard -k asin --emit-key "$IN" >"$KEYED" || exit 1
 kbytes=$(file_bytes "$KEYED")
@@ -48,13 +51,16 @@ if peer_available parallel; then
 fi
 measure "asin-shard -k asin -n 16 -o DIR" "$rows" "$bytes" \
     asin-shard -k asin -n 16 -o "$P/asin" "$IN"
+measure "asin-shard -k asin -n 16 --no-sync -o DIR" "$rows" "$bytes" \
+    asin-shard -k asin -n 16 --no-sync -o "$P/nosync" "$IN"
 measure "asin-shard -k asin --only 3/16" "$rows" "$bytes" \
     asin-shard -k asin --only 3/16 "$IN"
 measure "asin-shard -k asin --emit-key" "$rows" "$bytes" \
     asin-shard -k asin --emit-key "$IN"
 echo
+ratio "asin-shard -k asin -n 16 --no-sync -o DIR" "perl FNV-1a 32 on key<TAB>json"
+ratio "asin-shard -k asin -n 16 --no-sync -o DIR" "parallel --pipe --shard 1 -j16"
 ratio "asin-shard -k asin -n 16 -o DIR" "perl FNV-1a 32 on key<TAB>json"
-ratio "asin-shard -k asin -n 16 -o DIR" "parallel --pipe --shard 1 -j16"
 
 # The two FNV partitioners must agree, file by file.
 i=0
@@ -62,6 +68,10 @@ while [ "$i" -lt 16 ]; do
 	f=$(printf 'part-%05d' "$i")
 	if ! cmp -s "$P/perl/$f" "$P/asin/$f.ndjson"; then
 		echo "bench: perl and asin-shard disagree on $f" >&2
+		exit 1
+	fi
+	if ! cmp -s "$P/nosync/$f.ndjson" "$P/asin/$f.ndjson"; then
+		echo "bench: asin-shard --no-sync differs on $f" >&2
 		exit 1
 	fi
 	i=$((i + 1))

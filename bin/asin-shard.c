@@ -129,7 +129,7 @@ shard(struct nd_reader *rd, const struct opts *op, struct cli_common *co)
 	if (op->n > 0) {
 		nshard = (unsigned)op->n;
 		pat = file_pattern(op);
-		sf = shard_files_open(pat, nshard);
+		sf = shard_files_open(pat, nshard, !op->no_sync);
 		free(pat);
 	} else {
 		if (op->only_i >= 0)
@@ -182,7 +182,7 @@ shard(struct nd_reader *rd, const struct opts *op, struct cli_common *co)
 		 * the temporaries). */
 		rc = acct_finish(&ac, extra.data);
 		if (rc == EXIT_OK)
-			shard_files_commit(sf, !op->no_sync);
+			shard_files_commit(sf);
 	} else {
 		out_close(o);
 		rc = acct_finish(&ac, NULL);

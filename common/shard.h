@@ -62,10 +62,15 @@ int shard_key_cmp(const char *a, size_t alen, const char *b, size_t blen);
 struct shard_files;
 /*
  * Open n files named by pattern, a printf format with one integer
- * conversion (e.g. "parts/part-%05d.ndjson").  Dies naming the file on
- * error.
+ * conversion (e.g. "parts/part-%05d.ndjson").  With sync non-zero the
+ * commit fsyncs every file before the renames, and the writeback starts
+ * during the pass.  Without it a crash of the machine (not of the
+ * process) may leave renamed files whose data never reached the disk:
+ * only for scratch partitions that are rebuilt from their input.  Dies
+ * naming the file on error.
  */
-struct shard_files *shard_files_open(const char *pattern, unsigned n);
+struct shard_files *shard_files_open(const char *pattern, unsigned n,
+    int sync);
 /* Append len bytes plus a newline to partition i; dies on write error. */
 void shard_files_write(struct shard_files *, unsigned i, const char *line,
     size_t len, const char *prefix, size_t plen);
@@ -73,12 +78,10 @@ void shard_files_write(struct shard_files *, unsigned i, const char *line,
 void shard_files_count(const struct shard_files *, unsigned i,
     long long *rows, long long *bytes);
 /*
- * Flush every partition, fsync it when sync is non-zero, then rename each
- * into place; frees sf.  Without the sync a crash of the machine (not of
- * the process) may leave renamed files whose data never reached the disk:
- * only for scratch partitions that are rebuilt from their input.
+ * Flush every partition, fsync it if opened with sync, then rename each
+ * into place; frees sf.
  */
-void shard_files_commit(struct shard_files *, int sync);
+void shard_files_commit(struct shard_files *);
 
 /*
  * The k-way merge.  Each input must be in key order (ties in any order);

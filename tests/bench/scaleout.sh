@@ -61,14 +61,17 @@ rm -rf "$1"; mkdir -p "$1"
 # as the DuckDB peer's scan does; D_WHOLE is the same without the cut,
 # which the checks below compare it with.
 D_WHOLE='asin-dedupe "$1" | $2 --sorted --as-of "$3" | asin-zscore'
-# The backfill without the partition pass: 2 jobs pick their shard,
-# each output split into 8 date parts for zscore.
+# The backfill without the partition pass: $5 jobs (2 by default) pick
+# their shard, each output split into 8 date parts for zscore.  With one
+# job it is the single process whose output fits in memory: feat's rows
+# come in asin order, so a plain asin-zscore holds all of them (more
+# than 24 GB for every feature of the 10M-row day).
 B_PICKED='set -e
 rm -rf "$1"; mkdir -p "$1"
 "$2" -r date/8 -c "asin-dedupe --shard {shard} {in} | $4 --sorted" \
-    -w "$1/feat" -n 2 -j 2 "$3" "$1/byday"
-"$2" -m date,marketplace,category -c "asin-zscore {in}" -w "$1/z" -j 2 \
-    "$1/byday" -'
+    -w "$1/feat" -n "${5:-2}" -j "${5:-2}" "$3" "$1/byday"
+"$2" -m date,marketplace,category -c "asin-zscore {in}" -w "$1/z" \
+    -j "${5:-2}" "$1/byday" -'
 D_SINGLE='asin-dedupe --since "$4" "$1" | $2 --sorted --as-of "$3" |
     asin-zscore'
 # Partitioned by asin-shard (8 files, 2 jobs at a time), or each of 2
@@ -102,8 +105,10 @@ checks="$feats $FEAT4"
 for feat in ${checks:+${feats:+"$feats"} "$FEAT4"}; do
 	case $RUN in *backfill*)
 		sh -c "$B_SINGLE" sh "$IN" "$feat" >"$W.single" || exit 1
-		for b in "$B_SHARDED" "$B_PICKED"; do
-			sh -c "$b" sh "$W" "$SP" "$IN" "$feat" |
+		for b in "$B_SHARDED" "$B_PICKED 2" "$B_PICKED 1"; do
+			# The job count, if any, is the last word.
+			sh -c "${b% [12]}" sh "$W" "$SP" "$IN" "$feat" \
+			    ${b#"${b% [12]}"} |
 			    cmp -s - "$W.single" || {
 				echo "bench: the sharded backfill differs" \
 				    "from the single process ($feat)" >&2
@@ -166,7 +171,7 @@ echo
 case $RUN in *backfill*)
 	if [ "$FULL" != 0 ]; then
 		measure "backfill: single process" "$rows" "$bytes" \
-		    sh -c "$B_SINGLE" sh "$IN" asin-feat
+		    sh -c "$B_PICKED" sh "$W" "$SP" "$IN" asin-feat 1
 		measure "backfill: asin-shard + parallel -j2" "$rows" "$bytes" \
 		    sh -c "$B_SHARDED" sh "$W" "$SP" "$IN" asin-feat
 	fi

@@ -145,8 +145,7 @@ struct shard_file {
 	int fd;
 	char *buf;		/* SHARD_BUFSZ bytes, len used */
 	size_t len;
-	off_t written;		/* bytes write(2) has taken */
-	off_t kicked;		/* bytes whose writeback has been started */
+	long long kicked;	/* bytes whose writeback has been started */
 	long long rows;
 	long long bytes;
 };
@@ -245,15 +244,9 @@ shard_files_open(const char *pattern, unsigned n, int sync)
 	return sf;
 }
 
-/*
- * Write the buffer of f out; dies naming the partition on error.  With
- * sync on, every SHARD_KICK bytes the writeback of what came before is
- * started: the fsync(2) at the commit then finds most of the data on its
- * way to disk.  A file system that refuses sync_file_range(2) only loses
- * the overlap; the fsync(2) still reports any write error.
- */
+/* Write the buffer of f out; dies naming the partition on error. */
 static void
-flush_file(struct shard_file *f, int sync)
+flush_file(struct shard_file *f)
 {
 	size_t off = 0;
 	ssize_t w;
@@ -266,24 +259,37 @@ flush_file(struct shard_file *f, int sync)
 			die("%s: write error:", f->path);
 		off += (size_t)w;
 	}
-	f->written += (off_t)f->len;
 	f->len = 0;
-	if (sync && f->written - f->kicked >= (off_t)SHARD_KICK) {
-		(void)sync_file_range(f->fd, f->kicked, f->written - f->kicked,
-		    SYNC_FILE_RANGE_WRITE);
-		f->kicked = f->written;
-	}
+}
+
+/*
+ * Start the writeback of what write(2) has taken of f (bytes minus the
+ * buffered len) once SHARD_KICK more bytes are there, so the fsync(2) at
+ * the commit finds most of the data on its way to disk.  A file system
+ * that refuses sync_file_range(2) only loses the overlap; the fsync(2)
+ * still reports any write error.
+ */
+static void
+start_writeback(struct shard_file *f)
+{
+	long long written = f->bytes - (long long)f->len;
+
+	if (written - f->kicked < (long long)SHARD_KICK)
+		return;
+	(void)sync_file_range(f->fd, (off_t)f->kicked,
+	    (off_t)(written - f->kicked), SYNC_FILE_RANGE_WRITE);
+	f->kicked = written;
 }
 
 /* Append n bytes to f's buffer, flushing as it fills. */
 static void
-add_bytes(struct shard_file *f, int sync, const char *p, size_t n)
+add_bytes(struct shard_file *f, const char *p, size_t n)
 {
 	size_t room;
 
 	while (n > 0) {
 		if (f->len == SHARD_BUFSZ)
-			flush_file(f, sync);
+			flush_file(f);
 		room = SHARD_BUFSZ - f->len;
 		if (room > n)
 			room = n;
@@ -300,6 +306,8 @@ shard_files_write(struct shard_files *sf, unsigned i, const char *line,
 {
 	struct shard_file *f = &sf->f[i];
 
+	f->rows++;
+	f->bytes += (long long)(plen + len + 1);
 	if (f->len + plen + len + 1 <= SHARD_BUFSZ) {
 		/* The common case: the whole line fits. */
 		if (plen > 0)
@@ -308,12 +316,13 @@ shard_files_write(struct shard_files *sf, unsigned i, const char *line,
 		f->len += plen + len;
 		f->buf[f->len++] = '\n';
 	} else {
-		add_bytes(f, sf->sync, prefix, plen);
-		add_bytes(f, sf->sync, line, len);
-		add_bytes(f, sf->sync, "\n", 1);
+		/* The buffer fills: the pass writes it out only here. */
+		add_bytes(f, prefix, plen);
+		add_bytes(f, line, len);
+		add_bytes(f, "\n", 1);
+		if (sf->sync)
+			start_writeback(f);
 	}
-	f->rows++;
-	f->bytes += (long long)(plen + len + 1);
 }
 
 void
@@ -335,7 +344,7 @@ shard_files_commit(struct shard_files *sf)
 	 * them. */
 	for (i = 0; i < sf->n; i++) {
 		f = &sf->f[i];
-		flush_file(f, 0);
+		flush_file(f);
 		if (sf->sync && fsync(f->fd) != 0)
 			die("%s: write error:", f->path);
 		if (close(f->fd) != 0) {

@@ -105,10 +105,11 @@ checks="$feats $FEAT4"
 for feat in ${checks:+${feats:+"$feats"} "$FEAT4"}; do
 	case $RUN in *backfill*)
 		sh -c "$B_SINGLE" sh "$IN" "$feat" >"$W.single" || exit 1
-		for b in "$B_SHARDED" "$B_PICKED 2" "$B_PICKED 1"; do
-			# The job count, if any, is the last word.
-			sh -c "${b% [12]}" sh "$W" "$SP" "$IN" "$feat" \
-			    ${b#"${b% [12]}"} |
+		# asin-shard partitions, then the picks with 2 jobs and 1.
+		for jobs in partitions 2 1; do
+			b=$B_PICKED
+			[ "$jobs" = partitions ] && b=$B_SHARDED
+			sh -c "$b" sh "$W" "$SP" "$IN" "$feat" "$jobs" |
 			    cmp -s - "$W.single" || {
 				echo "bench: the sharded backfill differs" \
 				    "from the single process ($feat)" >&2
